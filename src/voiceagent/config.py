@@ -1,0 +1,103 @@
+"""Settings from environment variables or `.env`; decides which stack (cloud or embedded) runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Provider = Literal["auto", "embedded", "cloud"]
+
+
+class Settings(BaseSettings):
+    """Everything configurable; every field maps to an upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Server
+    host: str = "0.0.0.0"
+    port: int = 8000
+    public_url: str | None = Field(
+        default=None, description="Public base URL Twilio reaches, e.g. https://agent.example.com"
+    )
+    data_dir: Path = Path("data")
+    log_level: str = "INFO"
+
+    # Business
+    business_name: str = "ByteAI"
+    business_timezone: str = "America/New_York"
+    business_open_hour: int = 9
+    business_close_hour: int = 17
+    business_days: str = "mon,tue,wed,thu,fri"
+    appointment_minutes: int = 30
+    transfer_number: str | None = None
+
+    # Storage
+    database_url: str | None = None  # default: SQLite file under data_dir
+
+    # Twilio
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_base_url: str | None = None  # e.g. a local emulator
+
+    # Provider keys and base URLs (cloud stack)
+    deepgram_api_key: SecretStr | None = None
+    deepgram_base_url: str | None = None
+    deepgram_model: str = "nova-2"
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_llm_model: str | None = None  # set to use an OpenAI-compatible LLM server
+    openai_embedding_model: str = "text-embedding-3-small"
+    elevenlabs_api_key: SecretStr | None = None
+    elevenlabs_base_url: str | None = None
+    elevenlabs_model: str = "eleven_turbo_v2_5"
+    elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"  # "Rachel"
+
+    # Explicit provider choice per part: auto = cloud when its key is set
+    stt_provider: str = "auto"
+    llm_provider: str = "auto"
+    tts_provider: str = "auto"
+    embeddings_provider: str = "auto"
+
+    # Turn-taking (seconds). Pauses shorter than vad_stop_secs stay inside one turn.
+    vad_start_secs: float = 0.2
+    vad_stop_secs: float = 0.55
+    vad_confidence: float = 0.7
+    smart_turn_max_wait_secs: float = 1.2
+    hangup_after_goodbye_secs: float = 2.0
+    max_call_secs: float = 1800.0
+
+    # Embedded models
+    whisper_threads: int = 2
+    whisper_beam_size: int = 1
+
+    @property
+    def database_location(self) -> str:
+        """SQLAlchemy URL of the database; an SQLite file in the data directory by default."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'voiceagent.db').resolve()}"
+
+    def resolved_provider(self, part: str) -> str:
+        """Which provider a part ('stt', 'llm', 'tts', 'embeddings') uses: 'embedded' or a vendor."""
+        explicit = getattr(self, f"{part}_provider").lower()
+        if explicit not in ("auto", ""):
+            return explicit
+        keyed = {
+            "stt": ("deepgram", self.deepgram_api_key),
+            "llm": ("anthropic", self.anthropic_api_key),
+            "tts": ("elevenlabs", self.elevenlabs_api_key),
+            "embeddings": ("openai", self.openai_api_key),
+        }[part]
+        if part == "llm" and not self.anthropic_api_key and self.openai_llm_model and self.openai_base_url:
+            return "openai"
+        return keyed[0] if keyed[1] else "embedded"
+
+    def stack_summary(self) -> dict[str, str]:
+        """Which provider each part uses; safe to log (no keys)."""
+        return {part: self.resolved_provider(part) for part in ("stt", "llm", "tts", "embeddings")}

@@ -1,0 +1,84 @@
+"""One call = one Pipecat pipeline: phone audio in, turn-taking, STT, brain, TTS, phone audio out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+from pipecat.transports.base_transport import BaseTransport
+from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
+from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+
+from voiceagent.brain.service import EMPTY_TURN_MARKER
+from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
+from voiceagent.call.record import CallRecord
+from voiceagent.providers.factory import make_brain, make_stt, make_tts
+from voiceagent.runtime import AgentRuntime
+
+PHONE_SAMPLE_RATE = 8000
+
+
+@dataclass
+class CallPipeline:
+    """The pipeline of one call and the processors the session talks to."""
+
+    pipeline: Pipeline
+    context: LLMContext
+    tracker: PlaybackTracker
+    hangup: HangupAfterClosing
+
+
+def turn_taking_params(runtime: AgentRuntime) -> LLMUserAggregatorParams:
+    """VAD + smart-turn tuned so that short pauses inside a sentence do not end the caller's turn."""
+    settings = runtime.settings
+    vad = runtime.turn_models.vad_analyzer(
+        VADParams(
+            confidence=settings.vad_confidence,
+            start_secs=settings.vad_start_secs,
+            stop_secs=settings.vad_stop_secs,
+        )
+    )
+    smart_turn = runtime.turn_models.smart_turn(SmartTurnParams(stop_secs=settings.smart_turn_max_wait_secs))
+    return LLMUserAggregatorParams(
+        vad_analyzer=vad,
+        user_turn_strategies=UserTurnStrategies(
+            stop=[TurnAnalyzerUserTurnStopStrategy(turn_analyzer=smart_turn)]
+        ),
+        empty_user_turn=EmptyUserTurnConfig(
+            interrupted_prompt=EMPTY_TURN_MARKER,
+            idle_prompt=EMPTY_TURN_MARKER,
+            max_consecutive_recoveries=3,
+        ),
+        user_turn_stop_timeout=3.0,
+    )
+
+
+def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record: CallRecord, end_call) -> CallPipeline:
+    """Wire the processors of one call; `end_call(outcome)` ends it politely."""
+    context = LLMContext()
+    aggregators = LLMContextAggregatorPair(context, user_params=turn_taking_params(runtime))
+    tracker = PlaybackTracker(record)
+    hangup = HangupAfterClosing(record, tracker, runtime.settings.hangup_after_goodbye_secs, end_call)
+    pipeline = Pipeline(
+        [
+            transport.input(),
+            make_stt(runtime),
+            aggregators.user(),
+            HeardContextFilter(record),
+            make_brain(runtime, record),
+            make_tts(runtime),
+            tracker,
+            hangup,
+            transport.output(),
+            aggregators.assistant(),
+        ]
+    )
+    return CallPipeline(pipeline=pipeline, context=context, tracker=tracker, hangup=hangup)

@@ -1,0 +1,122 @@
+"""Runs one phone call from the Media Stream handshake to hang-up, and frees everything it held."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from loguru import logger
+from pipecat.frames.frames import EndFrame, LLMRunFrame
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.serializers.twilio import TwilioFrameSerializer
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.workers.runner import WorkerRunner
+
+from voiceagent.call.pipeline import PHONE_SAMPLE_RATE, build_call_pipeline
+from voiceagent.call.record import CallRecord
+from voiceagent.observability.latency import TurnLatencyObserver
+from voiceagent.observability.metrics import CallMetrics
+from voiceagent.runtime import AgentRuntime
+from voiceagent.telephony.media_stream import MediaStreamSerializer, StreamProtocolError, read_stream_start
+
+
+async def _receive_text(websocket) -> str | bytes | None:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    return message.get("text") if message.get("text") is not None else message.get("bytes")
+
+
+def _serializer_params(runtime: AgentRuntime) -> dict:
+    """Auto hang-up through Twilio's REST API only when Twilio credentials are configured."""
+    settings = runtime.settings
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        return {
+            "auth_token": settings.twilio_auth_token.get_secret_value(),
+            "base_url": settings.twilio_api_base_url,
+            "params": TwilioFrameSerializer.InputParams(auto_hang_up=True),
+        }
+    return {"params": TwilioFrameSerializer.InputParams(auto_hang_up=False)}
+
+
+async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> CallRecord | None:
+    """Serve one accepted Media Stream WebSocket until the call ends."""
+    try:
+        start = await asyncio.wait_for(read_stream_start(lambda: _receive_text(websocket)), timeout=15)
+    except (StreamProtocolError, TimeoutError) as error:
+        reason = str(error) or "no start message within 15 s"
+        code = getattr(error, "close_code", 1008)
+        logger.warning(f"Media stream refused: {reason}")
+        metrics.rejected_requests.labels(reason="protocol").inc()
+        try:
+            await websocket.close(code=code, reason=reason[:120])
+        except Exception:
+            pass
+        return None
+
+    record = CallRecord(call_sid=start.call_sid, stream_sid=start.stream_sid, caller=start.caller)
+    log = logger.bind(call=start.call_sid or start.stream_sid)
+    log.info(f"Call started from {record.caller_redacted}")
+    metrics.active_calls.inc()
+    task: PipelineWorker | None = None
+
+    async def end_call(outcome: str) -> None:
+        record.outcome = record.outcome or outcome
+        if task is not None:
+            await task.queue_frame(EndFrame())
+
+    async def on_stop() -> None:
+        record.outcome = record.outcome or ("completed" if record.closing else "caller_hung_up")
+        if task is not None:
+            await task.cancel()
+
+    serializer = MediaStreamSerializer(start, on_stop=on_stop, **_serializer_params(runtime))
+    transport = FastAPIWebsocketTransport(
+        websocket=websocket,
+        params=FastAPIWebsocketParams(
+            audio_in_enabled=True,
+            audio_out_enabled=True,
+            add_wav_header=False,
+            serializer=serializer,
+            session_timeout=int(runtime.settings.max_call_secs),
+        ),
+    )
+    try:
+        call = build_call_pipeline(runtime, transport, record, end_call)
+        task = PipelineWorker(
+            call.pipeline,
+            params=PipelineParams(
+                audio_in_sample_rate=PHONE_SAMPLE_RATE,
+                audio_out_sample_rate=PHONE_SAMPLE_RATE,
+                enable_metrics=True,
+            ),
+            enable_rtvi=False,
+            observers=[TurnLatencyObserver(record, metrics, runtime.settings.vad_stop_secs)],
+        )
+
+        @transport.event_handler("on_client_disconnected")
+        async def _on_disconnected(_transport, _websocket):
+            record.outcome = record.outcome or ("completed" if record.closing else "caller_hung_up")
+            await task.cancel()
+
+        @transport.event_handler("on_session_timeout")
+        async def _on_timeout(_transport, _websocket):
+            await end_call("completed")
+
+        await task.queue_frames([LLMRunFrame()])
+        await WorkerRunner(handle_sigint=False, handle_sigterm=False).run(task)
+    except Exception:
+        record.outcome = "failed"
+        metrics.errors.labels(component="call").inc()
+        log.exception("Call failed")
+        try:
+            await websocket.close(code=1011, reason="internal error")
+        except Exception:
+            pass
+    finally:
+        record.ended_at = time.time()
+        record.outcome = record.outcome or "caller_hung_up"
+        metrics.active_calls.dec()
+        metrics.calls.labels(outcome=record.outcome).inc()
+        log.info(f"Call ended: {record.outcome}, {len(record.turns)} turns")
+    return record

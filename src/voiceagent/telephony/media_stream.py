@@ -1,0 +1,169 @@
+"""Twilio Media Streams: the opening handshake and the serializer for the rest of the stream."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loguru import logger
+from pipecat.audio.dtmf.types import KeypadEntry
+from pipecat.audio.utils import ulaw_to_pcm
+from pipecat.frames.frames import Frame, InputAudioRawFrame, InputDTMFFrame
+from pipecat.serializers.twilio import TwilioFrameSerializer
+
+from voiceagent.call.frames import PlaybackMarkEchoFrame, PlaybackMarkFrame
+from voiceagent.observability.redact import redact_text
+
+# Twilio sends 20 ms (160-byte) frames; anything far larger is not a media stream.
+MAX_MESSAGE_CHARS = 64 * 1024
+KNOWN_EVENTS = {"connected", "start", "media", "dtmf", "mark", "stop"}
+
+
+class StreamProtocolError(Exception):
+    """The peer broke the Media Streams protocol badly enough to end the stream."""
+
+    def __init__(self, message: str, close_code: int = 1008):
+        super().__init__(message)
+        self.close_code = close_code
+
+
+@dataclass
+class StreamStart:
+    """What the `start` message tells about the call."""
+
+    stream_sid: str
+    call_sid: str | None
+    account_sid: str | None
+    custom_parameters: dict[str, str] = field(default_factory=dict)
+    media_format: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def caller(self) -> str | None:
+        return self.custom_parameters.get("caller") or self.custom_parameters.get("From")
+
+
+def parse_message(raw: str | bytes) -> dict[str, Any] | None:
+    """Decode one stream message; None (with a redacted log line) when it is not valid JSON."""
+    if len(raw) > MAX_MESSAGE_CHARS:
+        logger.warning(f"Media stream: ignored an oversized message ({len(raw)} bytes)")
+        return None
+    try:
+        message = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        logger.warning(f"Media stream: ignored a message that is not JSON: {redact_text(str(raw)[:80])!r}")
+        return None
+    if not isinstance(message, dict) or not isinstance(message.get("event"), str):
+        logger.warning("Media stream: ignored a message without an event name")
+        return None
+    return message
+
+
+def parse_start(message: dict[str, Any]) -> StreamStart:
+    """Read the `start` message; raises StreamProtocolError when it lacks a streamSid."""
+    start = message.get("start")
+    if not isinstance(start, dict):
+        start = {}
+    stream_sid = start.get("streamSid") or message.get("streamSid")
+    if not isinstance(stream_sid, str) or not stream_sid:
+        raise StreamProtocolError("start message without streamSid")
+    params = start.get("customParameters")
+    params = {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {}
+    media_format = start.get("mediaFormat") if isinstance(start.get("mediaFormat"), dict) else {}
+    encoding = media_format.get("encoding", "audio/x-mulaw")
+    if encoding != "audio/x-mulaw" or int(media_format.get("sampleRate", 8000)) != 8000:
+        raise StreamProtocolError(f"unsupported media format {encoding}", close_code=1003)
+    return StreamStart(
+        stream_sid=stream_sid,
+        call_sid=start.get("callSid"),
+        account_sid=start.get("accountSid"),
+        custom_parameters=params,
+        media_format=media_format,
+    )
+
+
+async def read_stream_start(receive_text: Callable[[], Awaitable[str | bytes | None]], max_messages: int = 200) -> StreamStart:
+    """Consume messages up to and including `start`; anything before it is logged and dropped."""
+    for _ in range(max_messages):
+        raw = await receive_text()
+        if raw is None:
+            raise StreamProtocolError("socket closed before start", close_code=1000)
+        message = parse_message(raw)
+        if message is None:
+            continue
+        event = message["event"]
+        if event == "start":
+            return parse_start(message)
+        if event == "stop":
+            raise StreamProtocolError("stream stopped before start", close_code=1000)
+        if event != "connected":
+            logger.warning(f"Media stream: ignored '{event[:32]}' before start")
+    raise StreamProtocolError("no start message")
+
+
+class MediaStreamSerializer(TwilioFrameSerializer):
+    """Twilio's serializer, completed: marks both ways, `stop`, and tolerance of bad input."""
+
+    def __init__(self, start: StreamStart, *, on_stop: Callable[[], Awaitable[None]] | None = None, **kwargs):
+        super().__init__(stream_sid=start.stream_sid, call_sid=start.call_sid, account_sid=start.account_sid, **kwargs)
+        self._on_stop = on_stop
+        self.ignored_messages = 0
+        self.stopped = False
+
+    async def serialize(self, frame: Frame) -> str | bytes | None:
+        if isinstance(frame, PlaybackMarkFrame):
+            return json.dumps({"event": "mark", "streamSid": self._stream_sid, "mark": {"name": frame.mark}})
+        return await super().serialize(frame)
+
+    async def deserialize(self, data: str | bytes) -> Frame | None:
+        message = parse_message(data)
+        if message is None:
+            self.ignored_messages += 1
+            return None
+        event = message["event"]
+        if event == "media":
+            return await self._media(message)
+        if event == "dtmf":
+            dtmf = message.get("dtmf")
+            try:
+                return InputDTMFFrame(KeypadEntry(str(dtmf.get("digit"))))
+            except (AttributeError, ValueError):
+                logger.warning("Media stream: ignored a dtmf message without a valid digit")
+                return None
+        if event == "mark":
+            mark = message.get("mark")
+            name = mark.get("name") if isinstance(mark, dict) else None
+            if isinstance(name, str):
+                return PlaybackMarkEchoFrame(mark=name)
+        elif event == "stop":
+            self.stopped = True
+            if self._on_stop:
+                await self._on_stop()
+            return None
+        elif event in ("start", "connected"):
+            logger.warning(f"Media stream: ignored a repeated '{event}'")
+        else:
+            logger.warning(f"Media stream: ignored unknown event '{event[:32]}'")
+        self.ignored_messages += 1
+        return None
+
+    async def _media(self, message: dict[str, Any]) -> Frame | None:
+        media = message.get("media")
+        payload = media.get("payload") if isinstance(media, dict) else None
+        if isinstance(media, dict) and media.get("track") not in (None, "inbound", "inbound_track"):
+            return None
+        try:
+            if not isinstance(payload, str) or not payload:
+                raise ValueError("no payload")
+            audio = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            self.ignored_messages += 1
+            logger.warning("Media stream: ignored a media message with a bad payload")
+            return None
+        pcm = await ulaw_to_pcm(audio, self._twilio_sample_rate, self._sample_rate, self._input_resampler)
+        if not pcm:
+            return None
+        return InputAudioRawFrame(audio=pcm, num_channels=1, sample_rate=self._sample_rate)

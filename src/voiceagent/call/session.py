@@ -104,7 +104,9 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
             await end_call("completed")
 
         await task.queue_frames([LLMRunFrame()])
-        await WorkerRunner(handle_sigint=False, handle_sigterm=False).run(task)
+        runner = WorkerRunner(handle_sigint=False, handle_sigterm=False)
+        await runner.add_workers(task)
+        await runner.run()
     except Exception:
         record.outcome = "failed"
         metrics.errors.labels(component="call").inc()

@@ -95,6 +95,8 @@ class SpeechModels:
     whisper: object
     piper_voice: object
     whisper_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Without the hint tiny.en hears "ByteAI" as "by AI" and "Pro plan" as "pro plane".
+    hotwords: str = "ByteAI Pro plan Business plan book an appointment"
     load_seconds: float = 0.0
 
     @classmethod
@@ -121,7 +123,7 @@ class SpeechModels:
         return models
 
     def transcribe(self, audio_16k: np.ndarray, beam_size: int = 1) -> str:
-        """Transcribe one finished utterance (float32 mono at 16 kHz)."""
+        """Transcribe one finished utterance (float32 mono at 16 kHz), biased towards the business's words."""
         # CTranslate2 on 2 cores gains nothing from overlapping decodes; serialise them.
         with self.whisper_lock:
             segments, _ = self.whisper.transcribe(
@@ -131,6 +133,7 @@ class SpeechModels:
                 vad_filter=False,
                 condition_on_previous_text=False,
                 without_timestamps=True,
+                hotwords=self.hotwords,
             )
             parts = [s.text for s in segments if s.no_speech_prob < 0.6 and s.avg_logprob > -1.2]
         text = " ".join(p.strip() for p in parts).strip()

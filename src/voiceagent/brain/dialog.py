@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from voiceagent.brain.understanding import (
+    detect_intent,
+    extract_name,
+    extract_phone_digits,
+    has_date,
+    has_time,
+    normalize,
+    when_phrase,
+)
 
 GREETING = "Hello! Thanks for calling {business}. I'm your AI assistant. How can I help you today?"
 DID_NOT_CATCH = "I'm sorry, I didn't catch that. Could you repeat?"
 CLOSING = "Perfect! Thanks for calling {business}. Have a great day!"
+ANYTHING_ELSE = "Is there anything else I can help with today?"
+LISTENING_CUE = "Let me check that for you..."
+DONT_KNOW = ("I'm not sure about that one. I can help with our plans and pricing, features, setup, "
+             "troubleshooting, your account, or booking an appointment. Or I can connect you with a specialist.")
+MAX_NOT_UNDERSTOOD = 3
+CUE_AFTER_SECS = 0.3
+
+ToolRunner = Callable[[str, dict], Awaitable[dict]]
+
+
+class KnowledgeLookup(Protocol):
+    def best_answer(self, query: str) -> Any | None: ...
 
 
 @dataclass(frozen=True)
@@ -20,34 +44,285 @@ class Utterance:
     end_call: bool = False
 
 
-_GOODBYE = re.compile(
-    r"\b(bye|goodbye|good bye|that'?s all|that is all|nothing else|no,? thanks?|no thank you|hang up)\b",
-    re.IGNORECASE,
-)
+@dataclass
+class Booking:
+    """Slots of an appointment being arranged over several turns."""
+
+    when_text: str = ""
+    name: str | None = None
+    phone: str | None = None
+    awaiting: str | None = None  # "when" | "name" | "phone" | "confirm"
+    confirmed_text: str = ""
+
+
+@dataclass
+class DialogState:
+    not_understood: int = 0
+    booking: Booking | None = None
+    escalated: bool = False
+    pending_question: str = ""
+    history: list[str] = field(default_factory=list)
+
+
+def _first_sentences(text: str, count: int = 2) -> str:
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return " ".join(sentences[:count])
 
 
 class DialogEngine:
     """One engine per call; holds the conversation state of that call."""
 
-    def __init__(self, business_name: str = "ByteAI") -> None:
+    def __init__(self, business_name: str = "ByteAI", knowledge: KnowledgeLookup | None = None,
+                 run_tool: ToolRunner | None = None, describe_when: Callable[[str], Awaitable[dict]] | None = None):
         self.business_name = business_name
-        self.not_understood = 0
+        self._knowledge = knowledge
+        self._run_tool = run_tool
+        self._describe_when = describe_when
+        self.state = DialogState()
+
+    @property
+    def not_understood(self) -> int:
+        return self.state.not_understood
 
     def greeting(self) -> str:
         return GREETING.format(business=self.business_name)
 
+    def forget_unheard(self, text: str) -> None:
+        """The caller never heard `text`; a question in it is no longer pending."""
+        if self.state.pending_question and self.state.pending_question in text:
+            self.state.pending_question = ""
+            if self.state.booking and self.state.booking.awaiting == "confirm":
+                self.state.booking.awaiting = None
+
     async def respond(self, caller_text: str) -> AsyncIterator[Utterance]:
         """Yield the agent's reply to one caller turn, piece by piece."""
-        text = caller_text.strip()
-        if not re.search(r"[a-zA-Z0-9]", text):
-            self.not_understood += 1
-            yield Utterance(DID_NOT_CATCH)
+        text = normalize(caller_text)
+        if not re.search(r"[a-z0-9]", text):
+            async for utterance in self._not_understood():
+                yield utterance
             return
-        if _GOODBYE.search(text):
-            yield Utterance(CLOSING.format(business=self.business_name), end_call=True)
+        self.state.history.append(text)
+        intent = detect_intent(text)
+        booking = self.state.booking
+        if intent.name == "escalate" or (intent.frustrated and intent.name not in ("goodbye", "thanks")):
+            reason = "caller asked for a human" if intent.name == "escalate" else "caller is frustrated"
+            async for utterance in self._escalate(reason, caller_text):
+                yield utterance
             return
-        self.not_understood += 1
+        if booking is not None and intent.name not in ("goodbye", "check") and not (
+            intent.name == "faq" and booking.awaiting is None
+        ):
+            async for utterance in self._continue_booking(text, intent.name):
+                yield utterance
+            return
+        handler = {
+            "book": self._start_booking,
+            "check": self._check,
+            "cancel_booking": self._cancel_booking,
+            "goodbye": self._goodbye,
+            "thanks": self._thanks,
+            "greeting": self._greeting_reply,
+            "yes": self._yes_without_question,
+            "no": self._no_without_question,
+        }.get(intent.name, self._answer_question)
+        async for utterance in handler(text):
+            yield utterance
+
+    # -- small talk -------------------------------------------------------------------------
+
+    async def _not_understood(self) -> AsyncIterator[Utterance]:
+        self.state.not_understood += 1
+        if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
+            async for utterance in self._escalate("could not understand the caller three times", ""):
+                yield utterance
+            return
         yield Utterance(DID_NOT_CATCH)
 
-    def forget_unheard(self, text: str) -> None:
-        """Told that agent speech was cut off by the caller before they heard it."""
+    async def _goodbye(self, text: str) -> AsyncIterator[Utterance]:
+        self.state.booking = None
+        yield Utterance(CLOSING.format(business=self.business_name), end_call=True)
+
+    async def _thanks(self, text: str) -> AsyncIterator[Utterance]:
+        yield Utterance("You're welcome! " + ANYTHING_ELSE)
+
+    async def _greeting_reply(self, text: str) -> AsyncIterator[Utterance]:
+        yield Utterance("Hi there! How can I help you today?")
+
+    async def _yes_without_question(self, text: str) -> AsyncIterator[Utterance]:
+        yield Utterance("Sure. What can I help you with? I can answer questions about ByteAI or book an appointment.")
+
+    async def _no_without_question(self, text: str) -> AsyncIterator[Utterance]:
+        yield Utterance("Okay. " + ANYTHING_ELSE)
+
+    # -- knowledge --------------------------------------------------------------------------
+
+    async def _answer_question(self, text: str) -> AsyncIterator[Utterance]:
+        if self._knowledge is None:
+            async for utterance in self._not_understood():
+                yield utterance
+            return
+        hit = None
+        async for item in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text)):
+            if isinstance(item, Utterance):
+                yield item
+            else:
+                hit = item
+        if hit is None:
+            self.state.not_understood += 1
+            if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
+                async for utterance in self._escalate("questions the assistant could not answer", text):
+                    yield utterance
+                return
+            yield Utterance(DONT_KNOW)
+            return
+        self.state.not_understood = 0
+        yield Utterance(_first_sentences(hit.entry.answer))
+
+    async def _with_cue(self, work: Awaitable) -> AsyncIterator[Any]:
+        """Run a lookup; if it takes longer than ~300 ms, say a listening cue first."""
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=CUE_AFTER_SECS)
+        if not done:
+            yield Utterance(LISTENING_CUE, kind="cue")
+        yield await task
+
+    async def _tool(self, name: str, arguments: dict) -> AsyncIterator[Any]:
+        if self._run_tool is None:
+            yield {"ok": False, "message": "Sorry, I can't do that right now."}
+            return
+        async for item in self._with_cue(self._run_tool(name, arguments)):
+            yield item
+
+    # -- appointments -----------------------------------------------------------------------
+
+    async def _start_booking(self, text: str) -> AsyncIterator[Utterance]:
+        self.state.booking = Booking()
+        async for utterance in self._continue_booking(text, "book"):
+            yield utterance
+
+    async def _continue_booking(self, text: str, intent: str) -> AsyncIterator[Utterance]:
+        booking = self.state.booking
+        if booking.awaiting == "confirm":
+            if intent == "yes":
+                async for utterance in self._book(booking):
+                    yield utterance
+                return
+            if intent == "no" and not (has_date(text) or has_time(text)):
+                booking.awaiting = "when"
+                booking.when_text = ""
+                yield self._ask("No problem. What day and time would work better?")
+                return
+        if intent == "no" and booking.awaiting in (None, "when") and not (has_date(text) or has_time(text)):
+            self.state.booking = None
+            yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
+            return
+        self._fill_slots(booking, text)
+        async for utterance in self._next_booking_step(booking):
+            yield utterance
+
+    def _fill_slots(self, booking: Booking, text: str) -> None:
+        if has_date(text) or has_time(text):
+            phrase = when_phrase(text)
+            if booking.when_text and booking.awaiting == "when" and not has_date(text) and has_date(booking.when_text):
+                phrase = f"{booking.when_text} {phrase}"  # "tuesday" then "at 2pm"
+            elif booking.when_text and booking.awaiting == "when" and not has_time(text) and has_time(booking.when_text):
+                phrase = f"{phrase} {booking.when_text}"
+            booking.when_text = phrase
+        name = extract_name(text, expecting_name=booking.awaiting == "name")
+        if name:
+            booking.name = name
+        digits = extract_phone_digits(text)
+        if digits:
+            booking.phone = digits
+
+    async def _next_booking_step(self, booking: Booking) -> AsyncIterator[Utterance]:
+        if not booking.when_text:
+            booking.awaiting = "when"
+            yield self._ask("Sure, I can book that for you. What day and time would you like?")
+            return
+        if not has_time(booking.when_text):
+            booking.awaiting = "when"
+            yield self._ask("What time works for you on that day?")
+            return
+        described = await self._describe_when(booking.when_text) if self._describe_when else {"ok": True, "spoken": booking.when_text}
+        if not described.get("ok"):
+            booking.awaiting = "when"
+            booking.when_text = ""
+            yield self._ask(described.get("message") or "Sorry, that time doesn't work. What other time would you like?")
+            return
+        if not booking.name:
+            booking.awaiting = "name"
+            yield self._ask("Great. Can I have your name, please?")
+            return
+        booking.awaiting = "confirm"
+        number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
+        yield self._ask(f"Just to confirm: an appointment for {booking.name} on {described['spoken']}{number}. "
+                        "Shall I book it?")
+
+    def _ask(self, question: str) -> Utterance:
+        self.state.pending_question = question
+        return Utterance(question)
+
+    async def _book(self, booking: Booking) -> AsyncIterator[Utterance]:
+        arguments = {"date": booking.when_text, "time": None, "name": booking.name}
+        if booking.phone:
+            arguments["phone"] = booking.phone
+        result: dict = {}
+        async for item in self._tool("book_appointment", arguments):
+            if isinstance(item, Utterance):
+                yield item
+            else:
+                result = item
+        if result.get("ok"):
+            self.state.booking = None
+            yield Utterance(result.get("message", "You're all booked.") + " " + ANYTHING_ELSE)
+            return
+        if result.get("error") == "invalid_phone" or "phone" in str(result.get("error", "")):
+            booking.awaiting = "phone"
+            booking.phone = None
+            yield self._ask((result.get("message") or "That phone number doesn't look right.")
+                            + " What number should we use?")
+            return
+        booking.awaiting = "when"
+        booking.when_text = ""
+        yield self._ask(result.get("message") or "Sorry, I couldn't book that. What other time would work?")
+
+    async def _check(self, text: str) -> AsyncIterator[Utterance]:
+        arguments = {}
+        digits = extract_phone_digits(text)
+        if digits:
+            arguments["phone"] = digits
+        result: dict = {}
+        async for item in self._tool("check_appointment", arguments):
+            if isinstance(item, Utterance):
+                yield item
+            else:
+                result = item
+        yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
+
+    async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:
+        async for utterance in self._escalate("caller wants to change or cancel an appointment", text):
+            yield utterance
+
+    # -- humans -----------------------------------------------------------------------------
+
+    async def _escalate(self, reason: str, text: str) -> AsyncIterator[Utterance]:
+        self.state.escalated = True
+        self.state.booking = None
+        self.state.not_understood = 0
+        arguments = {"reason": reason}
+        digits = extract_phone_digits(text) if text else None
+        if digits:
+            arguments["callback"] = digits
+        result: dict = {}
+        async for item in self._tool("escalate_to_human", arguments):
+            if isinstance(item, Utterance):
+                yield item
+            else:
+                result = item
+        message = result.get("message") or ("I want to make sure you get the best help. "
+                                            "A specialist will call you back shortly.")
+        if result.get("transferred"):
+            yield Utterance(message, end_call=False)
+            return
+        yield Utterance(message + " " + ANYTHING_ELSE)

@@ -1,0 +1,170 @@
+"""What a caller's words mean: intent and slots, robust to speech-recognition text and fillers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|uh-huh|you know|i mean|like,|so yeah|yeah so|okay so|well)\b[,.]?\s*", re.I)
+_SPOKEN_DIGITS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}
+
+
+def normalize(text: str) -> str:
+    """Lower-case, fillers and stray punctuation removed, spaces collapsed."""
+    text = text.replace("\u2019", "'").lower()
+    text = _FILLERS.sub(" ", text)
+    text = re.sub(r"[^\w\s':/+-]", " ", text)
+    return " ".join(text.split())
+
+
+def _has(text: str, *patterns: str) -> bool:
+    return any(re.search(pattern, text) for pattern in patterns)
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str  # book | check | cancel_booking | escalate | goodbye | thanks | greeting | yes | no | faq
+    frustrated: bool = False
+
+
+_BOOK = (r"\bbook\b", r"\bbooking\b", r"\bschedul", r"\bset up (an|a) (appointment|call|meeting|demo)",
+         r"\bmake (an|a) (appointment|reservation)", r"\b(an|a|the) appointment\b.*\b(for|on|at)\b",
+         r"\bi('d| would) like (an|a) (appointment|meeting|demo|call)", r"\bneed (an|a) appointment",
+         r"\bwant (an|a) appointment", r"\breserve\b", r"\bappointment\b")
+_CHECK = (r"\b(check|confirm|verify|look up|find|what time is|when is)\b.*\b(appointment|booking|reservation)",
+          r"\b(do|did) i have (an|a|any) (appointment|booking)", r"\bmy (appointment|booking)\b",
+          r"\bis my (appointment|booking)", r"\bwhen('s| is) my\b")
+_ESCALATE = (r"\b(human|real person|a person|someone|somebody|agent|representative|operator|specialist|"
+             r"manager|supervisor|live support|customer service rep)\b.*", r"\btalk to\b", r"\bspeak (to|with)\b",
+             r"\btransfer me\b", r"\bconnect me\b", r"\bcall me back\b", r"\bcallback\b")
+_FRUSTRATED = (r"\b(ridiculous|useless|terrible|awful|frustrat\w*|angry|annoy\w*|not helpful|unhelpful|"
+               r"stupid|waste of (my )?time|fed up|sick of|this is (crazy|insane)|damn|hell|worst)\b",
+               r"\byou('re| are) not (listening|understanding|helping)", r"\bnot what i (asked|said)\b")
+_GOODBYE = (r"\b(bye|goodbye|good bye|bye bye|see you|talk to you later|have a (good|nice|great) (day|one))\b",
+            r"^(no|nope|nah)[, ]*(that'?s (all|it)|thanks?|thank you|i'?m (good|fine|all set)|nothing else)",
+            r"\b(that'?s all|that is all|that'?s it|nothing else|i'?m all set|i'?m good thanks|no more questions)\b",
+            r"^(no|nope)( thanks?| thank you)?$")
+_THANKS = (r"^(thanks|thank you|thank you so much|great thanks|perfect thanks|awesome thanks|ok thanks|okay thanks)$",
+           r"^(great|perfect|awesome|cool|ok|okay|got it|sounds good|alright)[, ]*(thanks?|thank you)?$")
+_GREETING = (r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)( there)?$",)
+_YES = (r"^(yes|yeah|yep|yup|sure|correct|right|exactly|absolutely|definitely|please do|go ahead|do it|"
+        r"that'?s (right|correct|it|fine|perfect)|sounds (good|great|right)|perfect|ok|okay|confirm|book it|"
+        r"yes please|uh huh|affirmative|of course)\b",)
+_NO = (r"^(no|nope|nah|not really|wrong|incorrect|that'?s (wrong|not right)|negative|don'?t|do not|wait|"
+       r"actually no|cancel that|never mind|nevermind)\b",)
+
+
+def detect_intent(text: str) -> Intent:
+    """The caller's main intent in one normalized turn."""
+    frustrated = _has(text, *_FRUSTRATED)
+    if _has(text, *_ESCALATE) and _has(text, r"\b(human|person|someone|somebody|agent|representative|operator|"
+                                              r"specialist|manager|supervisor|transfer|connect me|call me back|callback)\b"):
+        return Intent("escalate", frustrated)
+    if _has(text, *_CHECK) and not _has(text, r"\b(book|schedule|make|set up|new)\b"):
+        return Intent("check", frustrated)
+    if _has(text, r"\b(cancel|reschedule|move|change)\b.*\b(appointment|booking)"):
+        return Intent("cancel_booking", frustrated)
+    if _has(text, *_BOOK) and not _has(text, r"\b(how|what|can i|do you)\b.*\b(cancel|price|cost)\b"):
+        return Intent("book", frustrated)
+    if _has(text, *_GOODBYE):
+        return Intent("goodbye", frustrated)
+    if _has(text, *_YES):
+        return Intent("yes", frustrated)
+    if _has(text, *_NO):
+        return Intent("no", frustrated)
+    if _has(text, *_THANKS):
+        return Intent("thanks", frustrated)
+    if _has(text, *_GREETING):
+        return Intent("greeting", frustrated)
+    return Intent("faq", frustrated)
+
+
+_NAME_PATTERNS = (
+    r"\bmy name is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bmy name's ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bname is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bthis is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
+    r"\b(?:under|for) the name (?:of )?([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bi'?m ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
+    r"\bcall me ([a-z][a-z'-]+)",
+)
+_NOT_NAMES = {
+    "calling", "looking", "wondering", "trying", "interested", "sorry", "good", "fine", "here", "just", "not", "so",
+    "a", "the", "about", "going", "having", "available", "free", "tomorrow", "today", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "next", "yes", "no", "okay", "ok", "sure", "great",
+    "calling about", "in", "at", "on", "with", "your", "from", "byteai", "bite", "it", "that", "there",
+}
+
+
+def extract_name(text: str, expecting_name: bool = False) -> str | None:
+    """A name the caller gives ('my name is Maria Lopez'); a bare answer counts when we asked for it."""
+    for pattern in _NAME_PATTERNS:
+        match = re.search(pattern, text)
+        if match:
+            name = _clean_name(match.group(1))
+            if name:
+                return name
+    if expecting_name:
+        words = [w for w in re.sub(r"[^a-z' -]", " ", text).split() if w not in ("it's", "its", "is", "my", "name")]
+        if 1 <= len(words) <= 3:
+            return _clean_name(" ".join(words))
+    return None
+
+
+def _clean_name(raw: str) -> str | None:
+    words = [w for w in raw.split() if w not in ("and", "please", "thanks", "thank", "you")]
+    if not words or words[0] in _NOT_NAMES or any(w.isdigit() for w in words):
+        return None
+    return " ".join(w.capitalize() for w in words[:3])
+
+
+def extract_phone_digits(text: str) -> str | None:
+    """Digits of a phone number in the text, spoken ('five five five ...') or written; None if too short."""
+    tokens = re.findall(r"\+?\d+|[a-z]+", text)
+    digits = ""
+    best = ""
+    for token in tokens:
+        if token.lstrip("+").isdigit():
+            digits += token.lstrip("+")
+        elif token in _SPOKEN_DIGITS and (token not in ("o", "oh") or digits):
+            digits += _SPOKEN_DIGITS[token]
+        elif token in ("double", "triple"):
+            continue
+        else:
+            if len(digits) > len(best):
+                best = digits
+            digits = ""
+    if len(digits) > len(best):
+        best = digits
+    return best if len(best) >= 10 else None
+
+
+_WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
+_MONTHS = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)")
+_DATE_WORDS = (rf"\b(today|tonight|tomorrow|day after tomorrow|this {_WEEKDAYS}|next {_WEEKDAYS}|{_WEEKDAYS}|"
+               rf"next week|in \w+ days?|{_MONTHS} \d{{1,2}}(st|nd|rd|th)?|the \d{{1,2}}(st|nd|rd|th)?( of {_MONTHS})?|"
+               rf"\d{{1,2}}(st|nd|rd|th)? of {_MONTHS}|\d{{1,2}}/\d{{1,2}})\b")
+_TIME_WORDS = (r"\b(\d{1,2}(:\d{2})? ?(a\.?m\.?|p\.?m\.?)|\d{1,2}:\d{2}|\d{3,4}|noon|midday|morning|afternoon|"
+               r"evening|half past \w+|quarter (past|to) \w+|(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+               r"twelve)( thirty| fifteen| forty five| o'?clock)?( ?(am|pm|a m|p m|in the morning|in the afternoon))?|"
+               r"at \d{1,2})\b")
+
+
+def has_date(text: str) -> bool:
+    return re.search(_DATE_WORDS, text) is not None
+
+
+def has_time(text: str) -> bool:
+    return re.search(_TIME_WORDS, text) is not None and re.search(r"\b(at|for|around|by|\d|noon|morning|afternoon|"
+                                                                 r"am|pm|o'?clock|thirty|half|quarter)\b", text) is not None
+
+
+def when_phrase(text: str) -> str:
+    """The part of the turn that talks about when (dates, times), for the date parser."""
+    text = re.sub(r"\b(\d{1,2})(\d{2})\b(?!\d)", r"\1:\2", text)  # ASR writes "ten thirty" as 1030
+    return text

@@ -1,0 +1,69 @@
+"""Intent and slot understanding on caller phrasings as speech recognition writes them."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceagent.brain.understanding import detect_intent, extract_name, extract_phone_digits, has_date, has_time, normalize, when_phrase
+
+
+@pytest.mark.parametrize(
+    ("said", "intent"),
+    [
+        ("I'd like to book an appointment for tomorrow at 2pm.", "book"),
+        ("Um, can I schedule a demo next Tuesday?", "book"),
+        ("I need an appointment please", "book"),
+        ("Do I have an appointment with you?", "check"),
+        ("Can you check my booking?", "check"),
+        ("When is my appointment?", "check"),
+        ("Can I talk to a real person?", "escalate"),
+        ("I want to speak with a manager.", "escalate"),
+        ("Transfer me to a human please", "escalate"),
+        ("No, that's all. Thanks.", "goodbye"),
+        ("Okay, bye!", "goodbye"),
+        ("Nope, I'm all set.", "goodbye"),
+        ("Yes, please.", "yes"),
+        ("Yeah, that's right.", "yes"),
+        ("No, that's wrong.", "no"),
+        ("Thank you.", "thanks"),
+        ("How much does the Pro plan cost?", "faq"),
+        ("Do you integrate with Slack?", "faq"),
+    ],
+)
+def test_intents(said, intent):
+    assert detect_intent(normalize(said)).name == intent
+
+
+def test_frustration_is_noticed():
+    assert detect_intent(normalize("This is ridiculous, you are not listening to me")).frustrated
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [("My name is Maria Lopez.", "Maria Lopez"), ("This is John.", "John"), ("It's under the name of Priya Patel", "Priya Patel"),
+     ("I'm calling about my bill", None), ("I'm looking for help", None)],
+)
+def test_names(said, name):
+    assert extract_name(normalize(said)) == name
+
+
+def test_bare_name_counts_only_when_asked():
+    assert extract_name(normalize("Sam Carter."), expecting_name=True) == "Sam Carter"
+    assert extract_name(normalize("Sam Carter."), expecting_name=False) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "digits"),
+    [("my number is 555 123 4567", "5551234567"), ("five five five, one two three, four five six seven", "5551234567"),
+     ("(555) 987-6543", "5559876543"), ("call me at plus 1 555 222 3333", "15552223333"), ("at 2pm", None)],
+)
+def test_phone_digits(said, digits):
+    assert extract_phone_digits(normalize(said)) == digits
+
+
+def test_dates_and_times_are_spotted_and_asr_times_fixed():
+    text = normalize("Can I come in next Tuesday at 1030?")
+    assert has_date(text) and has_time(text)
+    assert "10:30" in when_phrase(text)
+    assert has_date(normalize("tomorrow")) and not has_time(normalize("tomorrow"))
+    assert has_time(normalize("at 2pm")) and not has_date(normalize("at 2pm"))

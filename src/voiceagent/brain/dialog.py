@@ -89,10 +89,18 @@ class DialogEngine:
 
     def forget_unheard(self, text: str) -> None:
         """The caller never heard `text`; a question in it is no longer pending."""
-        if self.state.pending_question and self.state.pending_question in text:
+        if text.strip() and text.strip() in self.state.pending_question:
             self.state.pending_question = ""
             if self.state.booking and self.state.booking.awaiting == "confirm":
                 self.state.booking.awaiting = None
+
+    async def on_keypress(self, digit: str) -> AsyncIterator[Utterance]:
+        """Keypad input: 0 reaches a human, as on most phone menus; other keys get a spoken hint."""
+        if digit == "0":
+            async for utterance in self._escalate("caller pressed 0 for a human", ""):
+                yield utterance
+            return
+        yield Utterance("You can just tell me what you need, or press 0 to reach a person.")
 
     async def respond(self, caller_text: str) -> AsyncIterator[Utterance]:
         """Yield the agent's reply to one caller turn, piece by piece."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pipecat.adapters.llm.services.open_ai_adapter import OpenAILLMAdapter
 from pipecat.frames.frames import (
     Frame,
+    InputDTMFFrame,
     LLMContextFrame,
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
@@ -49,25 +50,46 @@ class OfflineBrainService(LLMService):
         super().__init__(settings=LLMSettings(model="offline-dialog-engine", **unused), **kwargs)
         self._engine = engine
         self._record = record
+        self._transcript_seen = 0
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         if isinstance(frame, LLMContextFrame):
             await self._respond(frame.context)
+        elif isinstance(frame, InputDTMFFrame):
+            await self._respond_to_keypress(frame.button.value)
         else:
             await self.push_frame(frame, direction)
 
+    def _tell_engine_what_was_not_heard(self) -> None:
+        for entry in self._record.transcript[self._transcript_seen:]:
+            if entry["role"] == "agent" and entry.get("heard") is False:
+                self._engine.forget_unheard(entry["text"])
+        self._transcript_seen = len(self._record.transcript)
+
+    async def _respond_to_keypress(self, digit: str) -> None:
+        self._record.caller_said(f"[pressed {digit}]")
+        await self._speak_all(self._engine.on_keypress(digit))
+
     async def _respond(self, context: LLMContext) -> None:
         caller_text = last_caller_text(context)
+        self._tell_engine_what_was_not_heard()
+        if caller_text is None:
+            await self._speak_all(None)
+            return
+        self._record.caller_said(caller_text)
+        await self._speak_all(self._engine.respond(caller_text))
+
+    async def _speak_all(self, utterances) -> None:
+        """One LLM-style response: start, a text frame per utterance (the greeting when None), end."""
         await self.push_frame(LLMFullResponseStartFrame())
         await self.start_processing_metrics()
         await self.start_ttfb_metrics()
         try:
-            if caller_text is None:
+            if utterances is None:
                 await self._say(self._engine.greeting())
                 return
-            self._record.caller_said(caller_text)
-            async for utterance in self._engine.respond(caller_text):
+            async for utterance in utterances:
                 if utterance.end_call:
                     self._record.closing = True
                 await self._say(utterance.text)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from voiceagent.observability.redact import redact_phone, redact_text
+from voiceagent.observability.usage import ProviderUsage
 
 
 @dataclass
@@ -41,6 +42,9 @@ class CallRecord:
     turns: list[TurnTiming] = field(default_factory=list)
     tool_calls: list[dict] = field(default_factory=list)
     closing: bool = False
+    escalated: bool = False
+    usage: ProviderUsage = field(default_factory=ProviderUsage)
+    cost_usd: float = 0.0
     _unheard: list[str] = field(default_factory=list)
 
     @property

@@ -16,6 +16,7 @@ from voiceagent.call.pipeline import PHONE_SAMPLE_RATE, build_call_pipeline
 from voiceagent.call.record import CallRecord
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
+from voiceagent.observability.usage import UsageObserver
 from voiceagent.runtime import AgentRuntime
 from voiceagent.telephony.media_stream import MediaStreamSerializer, StreamProtocolError, read_stream_start
 
@@ -89,9 +90,13 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
                 audio_in_sample_rate=PHONE_SAMPLE_RATE,
                 audio_out_sample_rate=PHONE_SAMPLE_RATE,
                 enable_metrics=True,
+                enable_usage_metrics=True,
             ),
             enable_rtvi=False,
-            observers=[TurnLatencyObserver(record, metrics, runtime.settings.vad_stop_secs)],
+            observers=[
+                TurnLatencyObserver(record, metrics, runtime.settings.vad_stop_secs),
+                UsageObserver(record.usage, metrics),
+            ],
         )
 
         @transport.event_handler("on_client_disconnected")
@@ -118,6 +123,10 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
     finally:
         record.ended_at = time.time()
         record.outcome = record.outcome or "caller_hung_up"
+        if record.escalated and record.outcome != "failed":
+            record.outcome = "escalated"
+        record.cost_usd = record.usage.estimated_cost(runtime.settings.stack_summary(), record.ended_at - record.started_at)
+        metrics.call_cost.observe(record.cost_usd)
         metrics.active_calls.dec()
         metrics.calls.labels(outcome=record.outcome).inc()
         log.info(f"Call ended: {record.outcome}, {len(record.turns)} turns")

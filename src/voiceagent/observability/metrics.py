@@ -36,6 +36,16 @@ class CallMetrics:
             "voiceagent_rejected_requests", "Requests refused (bad signature, protocol error)", ["reason"],
             registry=self.registry,
         )
+        self.provider_usage = Counter(
+            "voiceagent_provider_usage", "Provider usage: stt_seconds, llm_input_tokens, llm_output_tokens, "
+            "llm_cached_tokens, tts_characters", ["kind"], registry=self.registry,
+        )
+        self.call_cost = Histogram(
+            "voiceagent_call_cost_usd", "Estimated cost of a call from the plan's price table",
+            buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0), registry=self.registry,
+        )
+        for kind in ("stt_seconds", "llm_input_tokens", "llm_output_tokens", "llm_cached_tokens", "tts_characters"):
+            self.provider_usage.labels(kind=kind)
         for outcome in ("completed", "escalated", "failed", "caller_hung_up"):
             self.calls.labels(outcome=outcome)
 

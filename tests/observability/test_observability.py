@@ -1,0 +1,89 @@
+"""Latency bookkeeping, usage and cost, log redaction."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    LLMTextFrame,
+    MetricsFrame,
+    TranscriptionFrame,
+    TTSAudioRawFrame,
+    UserStoppedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.metrics.metrics import LLMTokenUsage, LLMUsageMetricsData, TTSUsageMetricsData
+from pipecat.observers.base_observer import FramePushed
+from pipecat.processors.frame_processor import FrameDirection
+
+from voiceagent.call.record import CallRecord
+from voiceagent.observability.latency import TurnLatencyObserver
+from voiceagent.observability.metrics import CallMetrics
+from voiceagent.observability.redact import redact_phone, redact_text
+from voiceagent.observability.usage import ProviderUsage, UsageObserver
+
+
+def pushed(frame, direction=FrameDirection.DOWNSTREAM):
+    return FramePushed(source=None, destination=None, frame=frame, direction=direction, timestamp=0)
+
+
+async def test_a_turn_has_every_stage_in_order():
+    record, metrics = CallRecord(), CallMetrics()
+    observer = TurnLatencyObserver(record, metrics, vad_stop_secs=0.5)
+    frames = [
+        VADUserStoppedSpeakingFrame(),
+        TranscriptionFrame("hello", "", "now"),
+        UserStoppedSpeakingFrame(),
+        LLMTextFrame("Hi"),
+        TTSAudioRawFrame(b"\0\0", 8000, 1),
+        BotStartedSpeakingFrame(),
+    ]
+    for frame in frames:
+        await observer.on_push_frame(pushed(frame))
+        await observer.on_push_frame(pushed(frame))  # seen again at the next processor
+        await asyncio.sleep(0.01)
+    assert len(record.turns) == 1
+    turn = record.turns[0]
+    stamps = [turn.caller_speech_end, turn.stt_final, turn.end_of_turn, turn.brain_first_text,
+              turn.tts_first_audio, turn.first_audio_sent]
+    assert all(s is not None for s in stamps)
+    assert stamps == sorted(stamps)
+    assert 0.5 <= turn.response_latency < 1.0  # speech ended vad_stop_secs before VAD said so
+    body = metrics.render().decode()
+    assert "voiceagent_response_latency_seconds_count 1.0" in body
+    assert 'voiceagent_stage_latency_seconds_count{stage="tts_first_audio"} 1.0' in body
+
+
+async def test_an_upstream_vad_copy_does_not_restart_the_turn():
+    record = CallRecord()
+    observer = TurnLatencyObserver(record, None, vad_stop_secs=0.5)
+    await observer.on_push_frame(pushed(VADUserStoppedSpeakingFrame()))
+    first = observer._turn
+    await observer.on_push_frame(pushed(VADUserStoppedSpeakingFrame(), FrameDirection.UPSTREAM))
+    assert observer._turn is first
+
+
+async def test_usage_and_cost():
+    usage, metrics = ProviderUsage(), CallMetrics()
+    observer = UsageObserver(usage, metrics)
+    frame = MetricsFrame(data=[
+        LLMUsageMetricsData(processor="llm", value=LLMTokenUsage(prompt_tokens=1000, completion_tokens=100,
+                                                                  total_tokens=1100, cache_read_input_tokens=800)),
+        TTSUsageMetricsData(processor="tts", value=120),
+    ])
+    await observer.on_push_frame(pushed(frame))
+    await observer.on_push_frame(pushed(frame))
+    assert (usage.llm_input_tokens, usage.llm_output_tokens, usage.llm_cached_tokens, usage.tts_characters) == (1000, 100, 800, 120)
+    cloud = {"stt": "deepgram", "llm": "anthropic", "tts": "elevenlabs"}
+    embedded = {"stt": "embedded", "llm": "embedded", "tts": "embedded"}
+    expected = 60 / 60 * 27 / 9000 + 200 * 3e-6 + 800 * 0.3e-6 + 100 * 15e-6 + 120 * 0.18 / 1000
+    assert abs(usage.estimated_cost(cloud, 60) - expected) < 1e-6
+    assert usage.estimated_cost(embedded, 60) < usage.estimated_cost(cloud, 60)
+    assert 'voiceagent_provider_usage_total{kind="tts_characters"} 120.0' in metrics.render().decode()
+
+
+def test_redaction():
+    assert redact_phone("+15551234567") == "***67"
+    assert "1234567" not in redact_text("call me at +1 (555) 123-4567 please")
+    assert "Maria" not in redact_text("Hi, my name is Maria Lopez")

@@ -99,62 +99,57 @@ def bench(
     calls: int = typer.Option(6, help="Simulated calls in the measured run"),
     concurrency: int = typer.Option(3, help="Calls at the same time"),
     say: list[str] = typer.Option(None, "--say", "-s", help="Caller lines of the scenario (default: a FAQ call)"),
-    output: Path = typer.Option(Path("bench-results/bench.json"), help="Where to write the figures as JSON"),
+    compare_stock: bool = typer.Option(False, help="Also run Pipecat's stock configuration and print the ratio"),
+    output: Path = typer.Option(Path("bench-results"), help="Folder for bench.json and bench.png"),
 ):
-    """Measure response latency (caller side) and server memory/CPU with simulated calls."""
+    """Measure response latency (caller side), stages, server memory/CPU with simulated calls."""
     import asyncio
 
     from rich.progress import Progress
     from rich.table import Table
 
     from voiceagent.providers.embedded import SpeechModels
-    from voiceagent.simulate.bench import DEFAULT_SCENARIO, ServerProcess, _rss_mb, run_bench, write_figures
+    from voiceagent.simulate.bench import DEFAULT_SCENARIO, bench_server, plot_figures, write_figures
     from voiceagent.simulate.run import parse_turns
     from voiceagent.simulate.voices import CallerVoice
 
     _configure_logging("WARNING")
-    lines = say or DEFAULT_SCENARIO
+    profiles = ["tuned", "stock"] if compare_stock else ["tuned"]
 
     async def main():
         models = await asyncio.to_thread(SpeechModels.load)
-        turns = parse_turns(lines, [], CallerVoice(models.piper_voice))
-        async with ServerProcess() as server:
-            start_rss = _rss_mb(server.pid)
-            with Progress(console=console) as progress:
-                task = progress.add_task("warm-up call", total=1)
-                warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid,
-                                       progress=lambda: progress.advance(task))
-                task = progress.add_task(f"{calls} calls, {concurrency} at a time", total=calls)
-                measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url,
-                                           pid=server.pid, progress=lambda: progress.advance(task))
-            measured.server_rss_start_mb = start_rss
-            measured.server_rss_after_warmup_mb = warm.server_rss_peak_mb
-            if concurrency > 1:
-                measured.extra_rss_per_call_mb = max(
-                    0.0, (measured.server_rss_peak_mb - warm.server_rss_peak_mb) / (concurrency - 1))
-            return warm, measured
+        turns = parse_turns(say or DEFAULT_SCENARIO, [], CallerVoice(models.piper_voice))
+        runs = []
+        with Progress(console=console) as progress:
+            for profile in profiles:
+                task = progress.add_task(f"{profile}: {calls} calls, {concurrency} at a time", total=calls)
+                runs.append(await bench_server(turns, calls=calls, concurrency=concurrency, profile=profile,
+                                               progress=lambda task=task: progress.advance(task)))
+        return runs
 
-    warm, measured = asyncio.run(main())
-    write_figures(output, [warm, measured])
-    table = Table(title="voiceagent bench (response latency = end of caller speech -> first agent audio)")
+    runs = asyncio.run(main())
+    write_figures(output / "bench.json", runs)
+    plot_figures(output / "bench.png", runs)
+    table = Table(title="voiceagent bench (latency = end of caller speech -> first agent audio, at the caller)")
     table.add_column("figure")
-    table.add_column("value", justify="right")
-    latency = measured.latency
-    rows = [
-        ("turns measured", f"{measured.turns} ({measured.unanswered_turns} unanswered)"),
-        ("latency median", f"{latency.get('median', float('nan')):.3f} s"),
-        ("latency p95", f"{latency.get('p95', float('nan')):.3f} s"),
-        ("latency max", f"{latency.get('max', float('nan')):.3f} s"),
-        ("server RSS after start-up", f"{measured.server_rss_start_mb:.0f} MB"),
-        ("server RSS during one call", f"{measured.server_rss_after_warmup_mb:.0f} MB"),
-        (f"server RSS peak, {concurrency} calls", f"{measured.server_rss_peak_mb:.0f} MB"),
-        ("extra RSS per concurrent call", f"{measured.extra_rss_per_call_mb:.1f} MB"),
-        ("server CPU per call", f"{measured.server_cpu_seconds_per_call:.2f} s"),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
+    for run in runs:
+        table.add_column(run.profile, justify="right")
+    def row(name, render):
+        table.add_row(name, *[render(run) for run in runs])
+    row("turns (unanswered)", lambda r: f"{r.turns} ({r.unanswered_turns})")
+    for key in ("median", "p95", "max"):
+        row(f"latency {key}", lambda r, key=key: f"{r.latency.get(key, float('nan')):.3f} s")
+    for stage, mean in (runs[0].stage_means or {}).items():
+        row(f"  stage {stage} (mean)", lambda r, stage=stage: f"{r.stage_means.get(stage, float('nan')):.3f} s")
+    row("server RSS after start-up", lambda r: f"{r.server_rss_start_mb:.0f} MB")
+    row("server RSS during one call", lambda r: f"{r.server_rss_after_warmup_mb:.0f} MB")
+    row(f"server RSS peak, {concurrency} calls", lambda r: f"{r.server_rss_peak_mb:.0f} MB")
+    row("extra RSS per concurrent call", lambda r: f"{r.extra_rss_per_call_mb:.1f} MB")
+    row("server CPU per call", lambda r: f"{r.server_cpu_seconds_per_call:.2f} s")
     console.print(table)
-    console.print(f"figures written to {output}")
+    if len(runs) == 2 and runs[1].latency and runs[0].latency:
+        console.print(f"tuned/stock median latency ratio: {runs[0].latency['median'] / runs[1].latency['median']:.2f}")
+    console.print(f"figures: {output / 'bench.json'}, plot: {output / 'bench.png'}")
 
 
 if __name__ == "__main__":

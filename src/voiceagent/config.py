@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     tts_provider: str = "auto"
     embeddings_provider: str = "auto"
 
+    # "tuned" (this project's settings) or "stock" (Pipecat's defaults, kept for comparison in the bench)
+    pipeline_profile: Literal["tuned", "stock"] = "tuned"
+
     # Turn-taking (seconds). Pauses shorter than vad_stop_secs stay inside one turn.
     vad_start_secs: float = 0.2
     vad_stop_secs: float = 0.55

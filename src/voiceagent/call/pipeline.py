@@ -24,6 +24,14 @@ from voiceagent.providers.factory import make_brain, make_stt, make_tts
 from voiceagent.runtime import AgentRuntime
 
 PHONE_SAMPLE_RATE = 8000
+STOCK_RATES = (16000, 24000)  # Pipecat's default pipeline rates, for the bench's comparison
+
+
+def pipeline_rates(runtime: AgentRuntime) -> tuple[int, int]:
+    """(input, output) sample rates: the phone's 8 kHz end to end, or Pipecat's defaults when stock."""
+    if runtime.settings.pipeline_profile == "stock":
+        return STOCK_RATES
+    return PHONE_SAMPLE_RATE, PHONE_SAMPLE_RATE
 
 
 @dataclass
@@ -39,6 +47,13 @@ class CallPipeline:
 def turn_taking_params(runtime: AgentRuntime) -> LLMUserAggregatorParams:
     """VAD + smart-turn tuned so that short pauses inside a sentence do not end the caller's turn."""
     settings = runtime.settings
+    if settings.pipeline_profile == "stock":
+        return LLMUserAggregatorParams(
+            vad_analyzer=runtime.turn_models.vad_analyzer(VADParams()),
+            user_turn_strategies=UserTurnStrategies(
+                stop=[TurnAnalyzerUserTurnStopStrategy(turn_analyzer=runtime.turn_models.smart_turn(SmartTurnParams()))]
+            ),
+        )
     vad = runtime.turn_models.vad_analyzer(
         VADParams(
             confidence=settings.vad_confidence,

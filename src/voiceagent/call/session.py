@@ -12,7 +12,7 @@ from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
-from voiceagent.call.pipeline import PHONE_SAMPLE_RATE, build_call_pipeline
+from voiceagent.call.pipeline import build_call_pipeline, pipeline_rates
 from voiceagent.call.record import CallRecord
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
@@ -87,8 +87,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
         task = PipelineWorker(
             call.pipeline,
             params=PipelineParams(
-                audio_in_sample_rate=PHONE_SAMPLE_RATE,
-                audio_out_sample_rate=PHONE_SAMPLE_RATE,
+                audio_in_sample_rate=pipeline_rates(runtime)[0],
+                audio_out_sample_rate=pipeline_rates(runtime)[1],
                 enable_metrics=True,
                 enable_usage_metrics=True,
             ),

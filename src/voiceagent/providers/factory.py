@@ -20,7 +20,10 @@ class ProviderNotAvailable(RuntimeError):
 def make_stt(runtime: AgentRuntime) -> STTService:
     provider = runtime.settings.resolved_provider("stt")
     if provider == "embedded" and runtime.speech_models:
-        return EmbeddedWhisperSTTService(runtime.speech_models, beam_size=runtime.settings.whisper_beam_size)
+        early = 0.0 if runtime.settings.pipeline_profile == "stock" else 0.25
+        return EmbeddedWhisperSTTService(
+            runtime.speech_models, beam_size=runtime.settings.whisper_beam_size, early_secs=early
+        )
     raise ProviderNotAvailable(f"STT provider '{provider}' is not available")
 
 

@@ -41,6 +41,8 @@ class BenchFigures:
     extra_rss_per_call_mb: float = 0.0
     server_cpu_seconds_per_call: float = 0.0
     wall_seconds: float = 0.0
+    profile: str = "tuned"
+    stage_means: dict = field(default_factory=dict)
 
 
 def _rss_mb(pid: int) -> float:
@@ -140,3 +142,67 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
 def write_figures(path: Path, figures: list[BenchFigures]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(f) for f in figures], indent=2))
+
+
+async def scrape_stage_means(port: int) -> dict[str, float]:
+    """Mean seconds from end of caller speech to each stage, from the server's Prometheus histograms."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    sums, counts = {}, {}
+    for line in text.splitlines():
+        if line.startswith("voiceagent_stage_latency_seconds_sum"):
+            stage = line.split('stage="')[1].split('"')[0]
+            sums[stage] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("voiceagent_stage_latency_seconds_count"):
+            stage = line.split('stage="')[1].split('"')[0]
+            counts[stage] = float(line.rsplit(" ", 1)[1])
+    return {stage: round(sums[stage] / counts[stage], 3) for stage in sums if counts.get(stage)}
+
+
+async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int, profile: str = "tuned",
+                       env: dict | None = None, progress=None) -> BenchFigures:
+    """Start a server process, warm it with one call, then measure `calls` calls."""
+    async with ServerProcess({**(env or {}), "PIPELINE_PROFILE": profile}) as server:
+        start_rss = _rss_mb(server.pid)
+        warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid)
+        measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url, pid=server.pid,
+                                   progress=progress)
+        measured.stage_means = await scrape_stage_means(server.port)
+    measured.profile = profile
+    measured.server_rss_start_mb = start_rss
+    measured.server_rss_after_warmup_mb = warm.server_rss_peak_mb
+    if concurrency > 1:
+        measured.extra_rss_per_call_mb = max(0.0, (measured.server_rss_peak_mb - warm.server_rss_peak_mb) / (concurrency - 1))
+    return measured
+
+
+def plot_figures(path: Path, runs: list[BenchFigures]) -> None:
+    """PNG: latency distribution per profile, and the per-stage waterfall of a turn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stages = ["stt_final", "end_of_turn", "brain_first_text", "tts_first_audio", "first_audio_sent"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for run in runs:
+        if run.latencies:
+            left.hist(run.latencies, bins=20, alpha=0.6, label=f"{run.profile}: median {run.latency['median']:.2f} s")
+    left.set_xlabel("response latency (s): end of caller speech -> first agent audio")
+    left.set_ylabel("turns")
+    left.legend()
+    for row, run in enumerate(runs):
+        start = 0.0
+        for index, stage in enumerate(stages):
+            end = run.stage_means.get(stage)
+            if end is None:
+                continue
+            right.barh(row, max(0.0, end - start), left=start, color=f"C{index}", label=stage if row == 0 else None)
+            start = end
+    right.set_yticks(range(len(runs)), [run.profile for run in runs])
+    right.set_xlabel("seconds after the caller stopped speaking (mean)")
+    right.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,114 @@
+"""Book and check appointments. A slot is never double-booked: the database's unique index decides."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from voiceagent.storage import Appointment
+from voiceagent.tools.context import ToolContext
+from voiceagent.tools.phone import InvalidPhone, last_digits, normalize_phone
+from voiceagent.tools.when import WhenProblem, check_bookable, next_free_slots, resolve_when, speak_datetime, speak_times
+
+
+def _utc_naive(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _aware(naive_utc: datetime) -> datetime:
+    return naive_utc.replace(tzinfo=timezone.utc)
+
+
+def _taken_slots(ctx: ToolContext, after: datetime) -> set[datetime]:
+    with ctx.database.session() as session:
+        rows = session.scalars(
+            select(Appointment.starts_at).where(Appointment.status == "booked", Appointment.starts_at >= _utc_naive(after))
+        ).all()
+    return {_aware(row) for row in rows}
+
+
+def _alternatives(ctx: ToolContext, after: datetime) -> list[datetime]:
+    return next_free_slots(after, ctx.hours, _taken_slots(ctx, after), count=2)
+
+
+def _insert(ctx: ToolContext, when: datetime, name: str, phone: str) -> tuple[Appointment | None, bool]:
+    """(appointment, already_existed); (None, False) when someone else holds the slot."""
+    starts = _utc_naive(when)
+    with ctx.database.session() as session:
+        if ctx.call_sid:
+            existing = session.scalars(select(Appointment).where(
+                Appointment.starts_at == starts, Appointment.status == "booked",
+                Appointment.call_sid == ctx.call_sid, Appointment.phone == phone)).first()
+            if existing:
+                return existing, True
+    try:
+        with ctx.database.session() as session:
+            appointment = Appointment(starts_at=starts, duration_minutes=ctx.hours.slot_minutes, name=name,
+                                      phone=phone, call_sid=ctx.call_sid, status="booked")
+            session.add(appointment)
+        return appointment, False
+    except IntegrityError:
+        return None, False
+
+
+async def book_appointment(ctx: ToolContext, date: str, time: str | None = None, name: str = "",
+                           phone: str | None = None) -> dict:
+    """Book a slot for the caller; refuses past/closed/taken times with something the agent can say."""
+    now = ctx.now()
+    if not name or not name.strip():
+        return {"ok": False, "error": "missing_name", "message": "Can I have your name for the booking?"}
+    try:
+        number = normalize_phone(phone) if phone else normalize_phone(ctx.caller_phone or "")
+    except InvalidPhone as error:
+        return {"ok": False, "error": "invalid_phone", "message": str(error)}
+    when = resolve_when(f"{date} {time or ''}", now, ctx.hours)
+    if isinstance(when, WhenProblem):
+        return {"ok": False, "error": "unclear_time", "message": when.message}
+    problem = check_bookable(when, now, ctx.hours)
+    if problem:
+        slots = await asyncio.to_thread(_alternatives, ctx, max(when, now) if when > now else now)
+        suggestion = f" {speak_times(slots, now, ctx.hours)} is free." if len(slots) == 1 else (
+            f" The nearest free times are {speak_times(slots, now, ctx.hours)}." if slots else "")
+        return {"ok": False, "error": "unavailable_time", "message": problem.message + suggestion,
+                "alternatives": [s.isoformat() for s in slots]}
+    appointment, existed = await asyncio.to_thread(_insert, ctx, when, name.strip(), number)
+    spoken = speak_datetime(when, now, ctx.hours)
+    if appointment is None:
+        slots = await asyncio.to_thread(_alternatives, ctx, when)
+        return {"ok": False, "error": "slot_taken", "alternatives": [s.isoformat() for s in slots],
+                "message": f"Sorry, {spoken} is already taken. The nearest free times are "
+                           f"{speak_times(slots, now, ctx.hours)}."}
+    return {"ok": True, "appointment_id": appointment.id, "starts_at": when.isoformat(), "spoken_when": spoken,
+            "already_booked": existed, "phone_last_digits": last_digits(number),
+            "message": (f"You're already booked for {spoken}." if existed
+                        else f"Great! I've scheduled your appointment for {spoken}.")}
+
+
+def _upcoming(ctx: ToolContext, phone: str, now: datetime) -> list[Appointment]:
+    with ctx.database.session() as session:
+        return list(session.scalars(select(Appointment).where(
+            Appointment.phone == phone, Appointment.status == "booked",
+            Appointment.starts_at >= _utc_naive(now - timedelta(minutes=ctx.hours.slot_minutes)),
+        ).order_by(Appointment.starts_at)).all())
+
+
+async def check_appointment(ctx: ToolContext, phone: str | None = None) -> dict:
+    """Upcoming appointments for a phone number (the caller's own by default)."""
+    try:
+        number = normalize_phone(phone) if phone else normalize_phone(ctx.caller_phone or "")
+    except InvalidPhone as error:
+        return {"ok": False, "error": "invalid_phone", "message": str(error)}
+    now = ctx.now()
+    found = await asyncio.to_thread(_upcoming, ctx, number, now)
+    if not found:
+        return {"ok": True, "appointments": [], "message": "I couldn't find an upcoming appointment for the "
+                f"number ending in {' '.join(last_digits(number))}."}
+    spoken = [speak_datetime(_aware(a.starts_at), now, ctx.hours) for a in found]
+    listing = spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " and " + spoken[-1]
+    plural = "an appointment" if len(spoken) == 1 else "appointments"
+    return {"ok": True, "appointments": [{"id": a.id, "starts_at": _aware(a.starts_at).isoformat(), "name": a.name}
+                                         for a in found],
+            "message": f"You have {plural} {listing}."}

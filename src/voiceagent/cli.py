@@ -8,10 +8,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from voiceagent.cli_kb import app as kb_app
 from voiceagent.config import Settings
 
 app = typer.Typer(help="Real-time phone voice agent for ByteAI Customer Support.", no_args_is_help=True)
 console = Console()
+app.add_typer(kb_app, name="kb")
 
 
 def _configure_logging(level: str) -> None:

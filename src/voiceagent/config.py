@@ -34,8 +34,9 @@ class Settings(BaseSettings):
     appointment_minutes: int = 30
     transfer_number: str | None = None
 
-    # Storage
+    # Storage and knowledge
     database_url: str | None = None  # default: SQLite file under data_dir
+    faq_path: Path | None = None  # default: the packaged ByteAI FAQ
 
     # Twilio
     twilio_account_sid: str | None = None

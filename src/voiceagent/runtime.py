@@ -9,16 +9,23 @@ from loguru import logger
 
 from voiceagent.config import Settings
 from voiceagent.process import tune_memory_allocator
+from voiceagent.knowledge import KnowledgeBase, load_faq
 from voiceagent.providers.embedded import SpeechModels, TurnModels
+from voiceagent.providers.embeddings import make_embedder
+from voiceagent.storage import Database
+from voiceagent.telephony.rest import TwilioCallControl
 
 
 @dataclass
 class AgentRuntime:
-    """Shared, read-mostly resources handed to every call."""
+    """Shared resources handed to every call: models, database engine, knowledge base, call control."""
 
     settings: Settings
     turn_models: TurnModels
     speech_models: SpeechModels | None
+    database: Database
+    knowledge: KnowledgeBase
+    call_control: TwilioCallControl | None = None
     started_at: float = field(default_factory=time.time)
     extras: dict = field(default_factory=dict)
 
@@ -31,4 +38,15 @@ class AgentRuntime:
         needs_speech = stack["stt"] == "embedded" or stack["tts"] == "embedded"
         speech = SpeechModels.load(whisper_threads=settings.whisper_threads) if needs_speech else None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(settings=settings, turn_models=TurnModels.load(), speech_models=speech)
+        database = Database(settings.database_location)
+        database.create_all()
+        knowledge = KnowledgeBase(settings.data_dir / "chroma", make_embedder(settings))
+        report = knowledge.ingest(load_faq(settings.faq_path))
+        logger.info(f"Knowledge base: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
+                    f"{report.unchanged} unchanged ({knowledge.embedder.model_id})")
+        control = None
+        if settings.twilio_account_sid and settings.twilio_auth_token:
+            control = TwilioCallControl(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+                                        settings.twilio_api_base_url)
+        return cls(settings=settings, turn_models=TurnModels.load(), speech_models=speech, database=database,
+                   knowledge=knowledge, call_control=control)

@@ -123,7 +123,7 @@ async def test_closed_days_suggest_the_next_free_time(database):
 @pytest.mark.parametrize(
     ("name", "arguments"),
     [
-        ("book_appointment", {"date": "tomorrow"}),
+        ("book_appointment", {"date": "tomorrow", "time": "2pm"}),
         ("book_appointment", '{"date": "tomorrow", '),
         ("book_appointment", {"date": "tomorrow", "time": 14, "name": "Sam"}),
         ("book_appointment", {"date": "tomorrow", "time": "2pm", "name": "Sam", "color": "blue"}),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from voiceagent.brain.understanding import (
+    date_part,
     detect_intent,
     extract_name,
     extract_phone_digits,
@@ -52,7 +53,7 @@ class Booking:
     name: str | None = None
     phone: str | None = None
     awaiting: str | None = None  # "when" | "name" | "phone" | "confirm"
-    confirmed_text: str = ""
+    rejected_when: str = ""  # the last time the caller said no to, whose day may still hold
 
 
 @dataclass
@@ -134,6 +135,8 @@ class DialogEngine:
             "no": self._no_without_question,
         }.get(intent.name, self._answer_question)
         async for utterance in handler(text):
+            if utterance.text.endswith(ANYTHING_ELSE):
+                self.state.pending_question = ANYTHING_ELSE
             yield utterance
 
     # -- small talk -------------------------------------------------------------------------
@@ -160,6 +163,10 @@ class DialogEngine:
         yield Utterance("Sure. What can I help you with? I can answer questions about ByteAI or book an appointment.")
 
     async def _no_without_question(self, text: str) -> AsyncIterator[Utterance]:
+        if self.state.pending_question.endswith(ANYTHING_ELSE) or not self.state.pending_question:
+            async for utterance in self._goodbye(text):  # "no" to "anything else?" ends the call
+                yield utterance
+            return
         yield Utterance("Okay. " + ANYTHING_ELSE)
 
     # -- knowledge --------------------------------------------------------------------------
@@ -217,7 +224,7 @@ class DialogEngine:
                 return
             if intent == "no" and not (has_date(text) or has_time(text)):
                 booking.awaiting = "when"
-                booking.when_text = ""
+                booking.rejected_when, booking.when_text = booking.when_text, ""
                 yield self._ask("No problem. What day and time would work better?")
                 return
         if intent == "no" and booking.awaiting in (None, "when") and not (has_date(text) or has_time(text)):
@@ -231,10 +238,9 @@ class DialogEngine:
     def _fill_slots(self, booking: Booking, text: str) -> None:
         if has_date(text) or has_time(text):
             phrase = when_phrase(text)
-            if booking.when_text and booking.awaiting == "when" and not has_date(text) and has_date(booking.when_text):
-                phrase = f"{booking.when_text} {phrase}"  # "tuesday" then "at 2pm"
-            elif booking.when_text and booking.awaiting == "when" and not has_time(text) and has_time(booking.when_text):
-                phrase = f"{phrase} {booking.when_text}"
+            previous_date = date_part(booking.when_text or booking.rejected_when)
+            if not has_date(text) and previous_date:
+                phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
             booking.when_text = phrase
         name = extract_name(text, expecting_name=booking.awaiting == "name")
         if name:
@@ -255,7 +261,8 @@ class DialogEngine:
         described = await self._describe_when(booking.when_text) if self._describe_when else {"ok": True, "spoken": booking.when_text}
         if not described.get("ok"):
             booking.awaiting = "when"
-            booking.when_text = ""
+            if described.get("error") != "unclear_time":
+                booking.when_text = ""
             yield self._ask(described.get("message") or "Sorry, that time doesn't work. What other time would you like?")
             return
         if not booking.name:
@@ -272,7 +279,7 @@ class DialogEngine:
         return Utterance(question)
 
     async def _book(self, booking: Booking) -> AsyncIterator[Utterance]:
-        arguments = {"date": booking.when_text, "time": None, "name": booking.name}
+        arguments = {"date": booking.when_text, "name": booking.name}
         if booking.phone:
             arguments["phone"] = booking.phone
         result: dict = {}

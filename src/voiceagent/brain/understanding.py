@@ -46,7 +46,7 @@ _FRUSTRATED = (r"\b(ridiculous|useless|terrible|awful|frustrat\w*|angry|annoy\w*
 _GOODBYE = (r"\b(bye|goodbye|good bye|bye bye|see you|talk to you later|have a (good|nice|great) (day|one))\b",
             r"^(no|nope|nah)[, ]*(that'?s (all|it)|thanks?|thank you|i'?m (good|fine|all set)|nothing else)",
             r"\b(that'?s all|that is all|that'?s it|nothing else|i'?m all set|i'?m good thanks|no more questions)\b",
-            r"^(no|nope)( thanks?| thank you)?$")
+            r"^(no|nope|nah) (thanks?|thank you)$")
 _THANKS = (r"^(thanks|thank you|thank you so much|great thanks|perfect thanks|awesome thanks|ok thanks|okay thanks)$",
            r"^(great|perfect|awesome|cool|ok|okay|got it|sounds good|alright)[, ]*(thanks?|thank you)?$")
 _GREETING = (r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)( there)?$",)
@@ -160,8 +160,14 @@ def has_date(text: str) -> bool:
 
 
 def has_time(text: str) -> bool:
-    return re.search(_TIME_WORDS, text) is not None and re.search(r"\b(at|for|around|by|\d|noon|morning|afternoon|"
-                                                                 r"am|pm|o'?clock|thirty|half|quarter)\b", text) is not None
+    return re.search(_TIME_WORDS, text) is not None and re.search(
+        r"\d|noon|midday|morning|afternoon|evening|o'?clock|thirty|half|quarter|\b(at|around|by|am|pm)\b", text) is not None
+
+
+def date_part(text: str) -> str:
+    """Just the date words of a phrase ('next tuesday at 2pm' -> 'next tuesday')."""
+    match = re.search(_DATE_WORDS, text)
+    return match.group(0) if match else ""
 
 
 def when_phrase(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pipecat.services.llm_service import LLMService
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
@@ -11,6 +13,8 @@ from voiceagent.brain.service import OfflineBrainService
 from voiceagent.call.record import CallRecord
 from voiceagent.providers.embedded import EmbeddedPiperTTSService, EmbeddedWhisperSTTService
 from voiceagent.runtime import AgentRuntime
+from voiceagent.tools import BusinessHours, ToolContext, run_tool
+from voiceagent.tools.appointments import describe_requested_time
 
 
 class ProviderNotAvailable(RuntimeError):
@@ -34,9 +38,41 @@ def make_tts(runtime: AgentRuntime) -> TTSService:
     raise ProviderNotAvailable(f"TTS provider '{provider}' is not available")
 
 
+def make_tool_context(runtime: AgentRuntime, record: CallRecord) -> ToolContext:
+    """What the tools know about this call; transfers go through Twilio's REST API when configured."""
+    settings = runtime.settings
+    hours = BusinessHours.from_settings(settings)
+    control = runtime.call_control
+
+    async def transfer(number: str) -> bool:
+        return bool(control and record.call_sid) and await control.transfer(record.call_sid, number)
+
+    def escalated() -> None:
+        record.escalated = True
+
+    return ToolContext(
+        database=runtime.database, hours=hours, caller_phone=record.caller, call_sid=record.call_sid,
+        now=lambda: datetime.now(hours.zone), transcript=record.conversation,
+        transfer_call=transfer if control else None, transfer_number=settings.transfer_number,
+        on_escalated=escalated,
+    )
+
+
 def make_brain(runtime: AgentRuntime, record: CallRecord) -> LLMService:
     provider = runtime.settings.resolved_provider("llm")
+    context = make_tool_context(runtime, record)
+
+    async def call_tool(name: str, arguments: dict) -> dict:
+        result = await run_tool(context, name, arguments)
+        record.tool_calls.append({"name": name, "ok": bool(result.get("ok")), "error": result.get("error")})
+        return result
+
     if provider == "embedded":
-        engine = DialogEngine(business_name=runtime.settings.business_name)
+        engine = DialogEngine(
+            business_name=runtime.settings.business_name,
+            knowledge=runtime.knowledge,
+            run_tool=call_tool,
+            describe_when=lambda text: describe_requested_time(context, text),
+        )
         return OfflineBrainService(engine, record)
     raise ProviderNotAvailable(f"LLM provider '{provider}' is not available")

@@ -54,6 +54,35 @@ def _insert(ctx: ToolContext, when: datetime, name: str, phone: str) -> tuple[Ap
         return None, False
 
 
+async def _check_time(ctx: ToolContext, text: str, now: datetime) -> datetime | dict:
+    """The requested slot, or a failed result explaining why it can't be booked (with free alternatives)."""
+    when = resolve_when(text, now, ctx.hours)
+    if isinstance(when, WhenProblem):
+        return {"ok": False, "error": "unclear_time", "need": when.need, "message": when.message}
+    problem = check_bookable(when, now, ctx.hours)
+    if problem:
+        slots = await asyncio.to_thread(_alternatives, ctx, max(when, now))
+        suggestion = (f" {speak_times(slots, now, ctx.hours)} is free." if len(slots) == 1 else
+                      f" The nearest free times are {speak_times(slots, now, ctx.hours)}." if slots else "")
+        return {"ok": False, "error": "unavailable_time", "message": problem.message + suggestion,
+                "alternatives": [s.isoformat() for s in slots]}
+    return when
+
+
+async def describe_requested_time(ctx: ToolContext, text: str) -> dict:
+    """Check a time the caller asked for before confirming it: spoken form, or why it won't work."""
+    now = ctx.now()
+    when = await _check_time(ctx, text, now)
+    if isinstance(when, dict):
+        return when
+    if when in await asyncio.to_thread(_taken_slots, ctx, when):
+        slots = await asyncio.to_thread(_alternatives, ctx, when)
+        return {"ok": False, "error": "slot_taken", "alternatives": [s.isoformat() for s in slots],
+                "message": f"Sorry, {speak_datetime(when, now, ctx.hours)} is already taken. The nearest free times "
+                           f"are {speak_times(slots, now, ctx.hours)}."}
+    return {"ok": True, "starts_at": when.isoformat(), "spoken": speak_datetime(when, now, ctx.hours)}
+
+
 async def book_appointment(ctx: ToolContext, date: str, time: str | None = None, name: str = "",
                            phone: str | None = None) -> dict:
     """Book a slot for the caller; refuses past/closed/taken times with something the agent can say."""
@@ -64,16 +93,9 @@ async def book_appointment(ctx: ToolContext, date: str, time: str | None = None,
         number = normalize_phone(phone) if phone else normalize_phone(ctx.caller_phone or "")
     except InvalidPhone as error:
         return {"ok": False, "error": "invalid_phone", "message": str(error)}
-    when = resolve_when(f"{date} {time or ''}", now, ctx.hours)
-    if isinstance(when, WhenProblem):
-        return {"ok": False, "error": "unclear_time", "message": when.message}
-    problem = check_bookable(when, now, ctx.hours)
-    if problem:
-        slots = await asyncio.to_thread(_alternatives, ctx, max(when, now) if when > now else now)
-        suggestion = f" {speak_times(slots, now, ctx.hours)} is free." if len(slots) == 1 else (
-            f" The nearest free times are {speak_times(slots, now, ctx.hours)}." if slots else "")
-        return {"ok": False, "error": "unavailable_time", "message": problem.message + suggestion,
-                "alternatives": [s.isoformat() for s in slots]}
+    when = await _check_time(ctx, f"{date} {time or ''}", now)
+    if isinstance(when, dict):
+        return when
     appointment, existed = await asyncio.to_thread(_insert, ctx, when, name.strip(), number)
     spoken = speak_datetime(when, now, ctx.hours)
     if appointment is None:

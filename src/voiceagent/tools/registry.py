@@ -35,10 +35,10 @@ TOOLS = [
         "Pass date and time as the caller said them (e.g. 'tomorrow', '2pm'); phone defaults to the caller's number.",
         _schema({
             "date": {"type": "string", "description": "The day as said, e.g. 'tomorrow', 'next Tuesday', 'the 20th'"},
-            "time": {"type": "string", "description": "The time as said, e.g. '2pm', '10:30'"},
+            "time": {"type": "string", "description": "The time as said, e.g. '2pm', '10:30' (may be in date)"},
             "name": {"type": "string", "description": "The caller's name"},
             "phone": {"type": "string", "description": "Phone number if different from the caller's"},
-        }, ["date", "time", "name"]),
+        }, ["date", "name"]),
         book_appointment,
     ),
     ToolSpec(

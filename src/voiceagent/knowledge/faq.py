@@ -1,0 +1,49 @@
+"""The FAQ documents: loading and validating the JSON the knowledge base is built from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_FAQ = Path(__file__).parent / "data" / "byteai_faq.json"
+DEFAULT_EVAL = Path(__file__).parent / "data" / "eval_questions.json"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base cannot be used as it is; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    category: str
+    question: str
+    answer: str
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(f"{self.question}\n{self.answer}\n{self.category}".encode()).hexdigest()[:16]
+
+
+def load_faq(path: Path | None = None) -> list[FaqEntry]:
+    """Read `{"documents": [{id, category, question, answer}]}`; ids must be unique."""
+    path = path or DEFAULT_FAQ
+    try:
+        documents = json.loads(Path(path).read_text())["documents"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise KnowledgeError(f"{path}: not a FAQ file ({error})") from error
+    entries, seen = [], set()
+    for index, document in enumerate(documents):
+        try:
+            entry = FaqEntry(**{key: str(document[key]).strip() for key in ("id", "category", "question", "answer")})
+        except (KeyError, TypeError) as error:
+            raise KnowledgeError(f"{path}: document {index} lacks {error}") from error
+        if not entry.id or not entry.question or not entry.answer:
+            raise KnowledgeError(f"{path}: document {index} has an empty id, question or answer")
+        if entry.id in seen:
+            raise KnowledgeError(f"{path}: duplicate id {entry.id}")
+        seen.add(entry.id)
+        entries.append(entry)
+    return entries

@@ -1,0 +1,177 @@
+"""The FAQ knowledge base on ChromaDB: idempotent ingestion, search, and "no answer" below a threshold."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from voiceagent.knowledge.faq import FaqEntry, KnowledgeError
+
+COLLECTION = "byteai_faq"
+RESULT_TTL_SECS = 300.0  # the plan: cache frequent retrieval results for 5 minutes
+_FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like|so|well|okay|ok|yeah|hi|hello|hey)\b")
+
+
+class Embedder(Protocol):
+    """Turns texts into vectors; `model_id` names the model so a store never mixes two."""
+
+    model_id: str
+
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+
+class EmbeddingModelMismatch(KnowledgeError):
+    """The collection was built by another embedding model."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: FaqEntry
+    score: float  # cosine similarity: higher is closer
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    added: int
+    updated: int
+    deleted: int
+    unchanged: int
+
+
+def clean_query(text: str) -> str:
+    """Caller speech as STT writes it, minus fillers and punctuation."""
+    text = re.sub(r"[^\w\s'$]", " ", text.lower())
+    return " ".join(_FILLERS.sub(" ", text).split())
+
+
+class KnowledgeBase:
+    """One per process; thread-safe, since calls search from worker threads."""
+
+    def __init__(self, directory: Path, embedder: Embedder, min_score: float = 0.33,
+                 clock: Callable[[], float] = time.monotonic):
+        self.embedder = embedder
+        self.min_score = min_score
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._results: dict[tuple[str, int], tuple[float, list[Hit]]] = {}
+        directory.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(path=str(directory), settings=ChromaSettings(anonymized_telemetry=False))
+        self._collection = self._open_collection()
+
+    def _open_collection(self):
+        # No embedding function: Chroma's default downloads a model; every vector comes from our embedder.
+        collection = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=None,
+            metadata={"hnsw:space": "cosine", "embedding_model": self.embedder.model_id},
+        )
+        built_with = (collection.metadata or {}).get("embedding_model")
+        if built_with and built_with != self.embedder.model_id and collection.count():
+            raise EmbeddingModelMismatch(
+                f"The knowledge base was built with embedding model '{built_with}' but '{self.embedder.model_id}' "
+                "is configured. Run `voiceagent kb ingest --rebuild` to rebuild it with the configured model."
+            )
+        return collection
+
+    @property
+    def count(self) -> int:
+        """Vectors stored (two per FAQ entry)."""
+        return self._collection.count()
+
+    @property
+    def is_empty(self) -> bool:
+        return self.count == 0
+
+    def ingest(self, entries: list[FaqEntry], *, rebuild: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Upsert by id: only new or changed entries are embedded; ids no longer present are deleted."""
+        with self._lock:
+            if rebuild:
+                self._client.delete_collection(COLLECTION)
+                self._collection = self._client.get_or_create_collection(
+                    COLLECTION, embedding_function=None,
+                    metadata={"hnsw:space": "cosine", "embedding_model": self.embedder.model_id})
+            existing = self._collection.get(include=["metadatas"])
+            known = {(meta or {}).get("entry"): (meta or {}).get("hash") for meta in existing["metadatas"]}
+            wanted = {entry.id: entry for entry in entries}
+            stale = [id_ for id_ in existing["ids"] if id_.rsplit("#", 1)[0] not in wanted]
+            changed = [e for e in entries if known.get(e.id) != e.content_hash]
+            for start in range(0, len(changed), 16):
+                batch = changed[start:start + 16]
+                # Two vectors per entry, the question alone and question + answer; search averages both.
+                questions = self.embedder.embed([e.question for e in batch])
+                full = self.embedder.embed([f"{e.question} {e.answer}" for e in batch])
+                self._collection.upsert(
+                    ids=[f"{e.id}{suffix}" for suffix in ("#q", "#qa") for e in batch],
+                    embeddings=questions + full,
+                    documents=[e.answer for _ in range(2) for e in batch],
+                    metadatas=[{"entry": e.id, "question": e.question, "category": e.category, "hash": e.content_hash}
+                               for _ in range(2) for e in batch],
+                )
+                if progress:
+                    progress(min(start + len(batch), len(changed)), len(changed))
+            if stale:
+                self._collection.delete(ids=stale)
+            self._results.clear()
+            added = sum(1 for e in changed if e.id not in known)
+            return IngestReport(added=added, updated=len(changed) - added, deleted=len(stale) // 2,
+                                unchanged=len(entries) - len(changed))
+
+    def _query_vector(self, query: str) -> list[float]:
+        with self._lock:
+            cached = self._query_vectors.get(query)
+            if cached is not None:
+                self._query_vectors.move_to_end(query)
+                return cached
+        vector = self.embedder.embed([query])[0]
+        with self._lock:
+            self._query_vectors[query] = vector
+            if len(self._query_vectors) > 2048:
+                self._query_vectors.popitem(last=False)
+        return vector
+
+    def search(self, query: str, k: int = 3) -> list[Hit]:
+        """Top-k entries for a caller's question, best first."""
+        cleaned = clean_query(query)
+        if not cleaned:
+            return []
+        key = (cleaned, k)
+        now = self._clock()
+        with self._lock:
+            cached = self._results.get(key)
+            if cached and now - cached[0] < RESULT_TTL_SECS:
+                return cached[1]
+        # The store is small (two vectors per FAQ entry), so every vector is scored and pairs are averaged.
+        result = self._collection.query(query_embeddings=[self._query_vector(cleaned)], n_results=max(1, self.count),
+                                        include=["metadatas", "documents", "distances"])
+        scores: dict[str, list[float]] = {}
+        entries: dict[str, FaqEntry] = {}
+        for meta, document, distance in zip(result["metadatas"][0], result["documents"][0], result["distances"][0]):
+            scores.setdefault(meta["entry"], []).append(1.0 - distance)
+            entries[meta["entry"]] = FaqEntry(meta["entry"], meta["category"], meta["question"], document)
+        ranked = sorted(scores, key=lambda entry_id: -sum(scores[entry_id]) / len(scores[entry_id]))
+        hits = [Hit(entries[e], round(sum(scores[e]) / len(scores[e]), 4)) for e in ranked[:k]]
+        with self._lock:
+            self._results[key] = (now, hits)
+            if len(self._results) > 4096:
+                self._results = {k_: v for k_, v in self._results.items() if now - v[0] < RESULT_TTL_SECS}
+        return hits
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._query_vectors.clear()
+            self._results.clear()
+
+    def best_answer(self, query: str) -> Hit | None:
+        """The best entry, or None when nothing is close enough to answer from."""
+        hits = self.search(query, k=1)
+        return hits[0] if hits and hits[0].score >= self.min_score else None

@@ -1,0 +1,107 @@
+"""The offline dialog engine over whole conversations, at text level, with the real tools and knowledge base."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from voiceagent.brain.dialog import CLOSING, DID_NOT_CATCH, LISTENING_CUE, DialogEngine
+from voiceagent.storage import Database
+from voiceagent.tools import BusinessHours, ToolContext, run_tool
+from voiceagent.tools.appointments import describe_requested_time
+
+NOW = datetime(2026, 2, 19, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+@pytest.fixture
+def make_engine(tmp_path, runtime):
+    database = Database(f"sqlite:///{tmp_path / 'dialog.db'}")
+    database.create_all()
+
+    def build(caller="+15551234567", call_sid="CA1"):
+        ctx = ToolContext(database=database, hours=BusinessHours(), caller_phone=caller, call_sid=call_sid,
+                          now=lambda: NOW)
+        return DialogEngine("ByteAI", knowledge=runtime.knowledge,
+                            run_tool=lambda name, args: run_tool(ctx, name, args),
+                            describe_when=lambda text: describe_requested_time(ctx, text))
+    return build
+
+
+async def say(engine: DialogEngine, text: str) -> str:
+    return " ".join([u.text async for u in engine.respond(text) if u.kind == "answer"])
+
+
+async def test_pricing_question_gets_the_plan_facts(make_engine):
+    reply = await say(make_engine(), "Um, how much does the pro plan cost?")
+    assert "$99" in reply and "10,000" in reply
+
+
+async def test_unknown_question_says_it_does_not_know(make_engine):
+    reply = await say(make_engine(), "What's the weather like in Paris?")
+    assert "not sure" in reply
+
+
+async def test_booking_over_several_turns_then_checking_it(make_engine):
+    engine = make_engine()
+    assert "What day and time" in await say(engine, "I'd like to book an appointment.")
+    assert "What time" in await say(engine, "Next Tuesday please.")
+    assert "your name" in await say(engine, "At ten thirty.")
+    confirm = await say(engine, "It's Maria Lopez.")
+    assert "Maria Lopez" in confirm and "Tuesday, February 24th at 10:30 AM" in confirm and "Shall I book" in confirm
+    booked = await say(engine, "Yes, please.")
+    assert "Great! I've scheduled your appointment for Tuesday, February 24th at 10:30 AM." in booked
+    checked = await say(make_engine(call_sid="CA2"), "Can you check my appointment?")
+    assert "Tuesday, February 24th at 10:30 AM" in checked
+
+
+async def test_booking_in_one_sentence_and_a_closed_day(make_engine):
+    engine = make_engine()
+    reply = await say(engine, "Can I book an appointment for Sunday at 2pm? My name is Sam Carter.")
+    assert "closed on Sundays" in reply and "Monday, February 23rd at 9 AM" in reply
+    confirm = await say(engine, "Monday at 9 then.")
+    assert "Sam Carter" in confirm and "Monday, February 23rd at 9 AM" in confirm
+    assert "scheduled" in await say(engine, "Yes.")
+
+
+async def test_saying_no_at_confirmation_asks_for_another_time(make_engine):
+    engine = make_engine()
+    await say(engine, "Book me for tomorrow at 2pm, name is Ann Lee.")
+    assert "would work better" in await say(engine, "No.")
+    assert "tomorrow, February 20th at 3 PM" in await say(engine, "3pm instead")
+
+
+async def test_asking_for_a_human_escalates(make_engine):
+    reply = await say(make_engine(), "Can I talk to a real person please?")
+    assert "specialist will call you back" in reply and "4 5 6 7" in reply
+
+
+async def test_three_misunderstandings_escalate(make_engine):
+    engine = make_engine()
+    assert await say(engine, "") == DID_NOT_CATCH
+    assert await say(engine, "...") == DID_NOT_CATCH
+    assert "specialist" in await say(engine, "")
+
+
+async def test_goodbye_ends_the_call(make_engine):
+    utterances = [u async for u in make_engine().respond("No, that's all, thanks. Bye!")]
+    assert utterances[-1].text == CLOSING.format(business="ByteAI") and utterances[-1].end_call
+
+
+async def test_a_slow_lookup_is_preceded_by_a_listening_cue(make_engine, monkeypatch):
+    import asyncio
+
+    engine = make_engine()
+    original = engine._knowledge
+
+    class Slow:
+        def best_answer(self, query):
+            import time
+            time.sleep(0.5)
+            return original.best_answer(query)
+
+    engine._knowledge = Slow()
+    utterances = [u async for u in engine.respond("How much is the business plan?")]
+    assert utterances[0].text == LISTENING_CUE and utterances[0].kind == "cue"
+    assert "$299" in utterances[1].text

@@ -1,0 +1,98 @@
+"""The FAQ data, idempotent ingestion, model mismatch, retrieval quality and caching."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from voiceagent.knowledge import EmbeddingModelMismatch, KnowledgeBase, KnowledgeError, load_faq
+from voiceagent.knowledge.evaluation import evaluate, load_questions
+from voiceagent.knowledge.faq import FaqEntry
+
+
+class CountingEmbedder:
+    """Wraps the real embedder and counts how many texts it embedded."""
+
+    def __init__(self, inner, model_id=None):
+        self.inner, self.embedded = inner, 0
+        self.model_id = model_id or inner.model_id
+
+    def embed(self, texts):
+        self.embedded += len(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.fixture(scope="module")
+def embedder(runtime):
+    return runtime.knowledge.embedder
+
+
+def test_the_faq_covers_five_topics_with_the_plans_facts():
+    entries = load_faq()
+    assert len(entries) >= 50
+    assert {e.category for e in entries} == {"features", "pricing", "technical", "troubleshooting", "account"}
+    pricing = " ".join(e.answer for e in entries if e.category == "pricing")
+    assert "Pro at $99 a month with 10,000 API calls" in pricing
+    assert "Business at $299 a month with unlimited calls" in pricing and "24/7 support" in pricing
+    for entry in entries:  # written to be spoken: no markdown, no URLs, at most two sentences
+        assert not re.search(r"[*#`\[\]]|https?://", entry.answer), entry.id
+        assert len(re.findall(r"[.!?](\s|$)", entry.answer)) <= 2, entry.id
+
+
+def test_a_broken_faq_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "faq.json"
+    path.write_text(json.dumps({"documents": [{"id": "a", "category": "x", "question": "q"}]}))
+    with pytest.raises(KnowledgeError, match="lacks"):
+        load_faq(path)
+    path.write_text(json.dumps({"documents": [{"id": "a", "category": "x", "question": "q", "answer": "a"}] * 2}))
+    with pytest.raises(KnowledgeError, match="duplicate id a"):
+        load_faq(path)
+
+
+def test_ingest_is_idempotent_and_only_reembeds_changes(tmp_path, embedder):
+    counting = CountingEmbedder(embedder)
+    kb = KnowledgeBase(tmp_path / "chroma", counting)
+    entries = load_faq()
+    first = kb.ingest(entries)
+    assert (first.added, first.updated, first.deleted) == (len(entries), 0, 0)
+    counting.embedded = 0
+    again = kb.ingest(entries)
+    assert (again.added, again.updated, again.deleted, again.unchanged) == (0, 0, 0, len(entries))
+    assert counting.embedded == 0
+    changed = [FaqEntry(e.id, e.category, e.question, e.answer + " Changed.") if e.id == "faq-012" else e
+               for e in entries if e.id != "faq-055"]
+    report = kb.ingest(changed)
+    assert (report.added, report.updated, report.deleted) == (0, 1, 1)
+    assert counting.embedded == 2  # question and question+answer of the one changed entry
+    assert kb.search("how much does byteai cost", k=1)[0].entry.answer.endswith("Changed.")
+
+
+def test_opening_with_another_embedding_model_is_a_clear_error(tmp_path, embedder):
+    KnowledgeBase(tmp_path / "chroma", embedder).ingest(load_faq()[:3])
+    with pytest.raises(EmbeddingModelMismatch, match="kb ingest --rebuild"):
+        KnowledgeBase(tmp_path / "chroma", CountingEmbedder(embedder, model_id="some-other-model"))
+
+
+def test_retrieval_quality_on_caller_phrasings(runtime):
+    report = evaluate(runtime.knowledge, load_questions())
+    assert report.total >= 48
+    assert report.top1 >= 0.90, report.misses
+    assert report.top3 >= 0.97, report.misses
+    assert report.no_answer_correct >= 0.875, report.misses
+
+
+def test_results_are_cached_for_five_minutes(tmp_path, embedder):
+    now = [0.0]
+    counting = CountingEmbedder(embedder)
+    kb = KnowledgeBase(tmp_path / "chroma", counting, clock=lambda: now[0])
+    kb.ingest(load_faq()[:5])
+    kb.search("how much is pro")
+    kb._query_vectors.clear()  # only the result cache may answer now
+    counting.embedded = 0
+    kb.search("How much is Pro?")  # same question once normalized
+    assert counting.embedded == 0
+    now[0] = 301.0
+    kb.search("how much is pro")
+    assert counting.embedded == 1

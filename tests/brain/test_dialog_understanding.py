@@ -67,3 +67,12 @@ def test_dates_and_times_are_spotted_and_asr_times_fixed():
     assert "10:30" in when_phrase(text)
     assert has_date(normalize("tomorrow")) and not has_time(normalize("tomorrow"))
     assert has_time(normalize("at 2pm")) and not has_date(normalize("at 2pm"))
+
+
+def test_text_is_made_speakable_and_split_into_clauses():
+    from voiceagent.brain.speech_text import clauses, speakable
+
+    assert speakable("Pro at $99/month with 24/7 support, 30% off.") == "Pro at 99 dollars a month with 24 7 support, 30 percent off."
+    assert speakable("$1.50 **now**").strip() == "1 dollars and 50 cents now"
+    assert clauses("Yes, install the app in Slack, and it answers in channels.") == [
+        "Yes, install the app in Slack,", "and it answers in channels."]

@@ -271,7 +271,7 @@ class DialogEngine:
             return
         booking.awaiting = "confirm"
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
-        yield self._ask(f"Just to confirm: an appointment for {booking.name} on {described['spoken']}{number}. "
+        yield self._ask(f"Just to confirm: an appointment for {booking.name}, {described['spoken']}{number}. "
                         "Shall I book it?")
 
     def _ask(self, question: str) -> Utterance:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from loguru import logger
 from pipecat.adapters.llm.services.open_ai_adapter import OpenAILLMAdapter
 from pipecat.frames.frames import (
     Frame,
@@ -18,6 +19,7 @@ from pipecat.services.settings import LLMSettings
 
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.call.record import CallRecord
+from voiceagent.observability.redact import redact_text
 
 # The user aggregator adds this developer message for a turn with no usable transcript.
 EMPTY_TURN_MARKER = "[caller turn with no recognizable speech]"
@@ -78,6 +80,7 @@ class OfflineBrainService(LLMService):
             await self._speak_all(None)
             return
         self._record.caller_said(caller_text)
+        logger.debug(f"Caller said: {redact_text(caller_text)!r}")
         await self._speak_all(self._engine.respond(caller_text))
 
     async def _speak_all(self, utterances) -> None:

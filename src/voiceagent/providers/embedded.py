@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import AsyncGenerator
@@ -22,6 +23,8 @@ from pipecat.services.settings import STTSettings, TTSSettings
 from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.services.tts_service import TTSService
 from pipecat.utils.time import time_now_iso8601
+
+from voiceagent.brain.speech_text import clauses
 
 WHISPER_RATE = 16000
 # Whisper invents these on silence or noise; a turn made only of them is "nothing usable".
@@ -99,8 +102,9 @@ class SpeechModels:
     piper_voice: object
     whisper_lock: threading.Lock = field(default_factory=threading.Lock)
     piper_lock: threading.Lock = field(default_factory=threading.Lock)
-    # Without the hint tiny.en hears "ByteAI" as "by AI" and "Pro plan" as "pro plane".
-    hotwords: str = "ByteAI Pro plan Business plan book an appointment"
+    # Without the hint tiny.en hears "ByteAI" as "by AI" and "Pro plan" as "pro plane". Hinting common
+    # phrases backfires: with "book an appointment" in the hint, Whisper dropped those spoken words.
+    hotwords: str = "ByteAI, Pro plan, Business plan"
     load_seconds: float = 0.0
 
     @classmethod
@@ -253,7 +257,7 @@ class EmbeddedPiperTTSService(TTSService):
         super().__init__(
             push_start_frame=True,
             push_stop_frames=True,
-            stop_frame_timeout_s=0.5,
+            stop_frame_timeout_s=2.0,
             settings=TTSSettings(model="piper", voice="en_US-joe-medium", language="en"),
             **kwargs,
         )
@@ -263,15 +267,19 @@ class EmbeddedPiperTTSService(TTSService):
         return True
 
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
-        await self.start_tts_usage_metrics(text)
-        try:
-            chunks = await asyncio.to_thread(self._models.synthesize, text)
-        except Exception as error:
-            yield ErrorFrame(error=f"Speech synthesis failed: {error}")
+        if not re.search(r"\w", text):
             return
-        await self.stop_ttfb_metrics()
-        for audio, rate in chunks:
-            samples = np.frombuffer(audio, dtype=np.int16)
-            if rate != self.sample_rate:
-                samples = soxr.resample(samples, rate, self.sample_rate, quality="HQ")
-            yield TTSAudioRawFrame(samples.astype(np.int16).tobytes(), self.sample_rate, 1, context_id=context_id)
+        await self.start_tts_usage_metrics(text)
+        # Clause by clause: the first audio of a long sentence is ready after its first clause.
+        for clause in clauses(text):
+            try:
+                chunks = await asyncio.to_thread(self._models.synthesize, clause)
+            except Exception as error:
+                yield ErrorFrame(error=f"Speech synthesis failed: {error}")
+                return
+            await self.stop_ttfb_metrics()
+            for audio, rate in chunks:
+                samples = np.frombuffer(audio, dtype=np.int16)
+                if rate != self.sample_rate:
+                    samples = soxr.resample(samples, rate, self.sample_rate, quality="HQ")
+                yield TTSAudioRawFrame(samples.astype(np.int16).tobytes(), self.sample_rate, 1, context_id=context_id)

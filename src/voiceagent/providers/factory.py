@@ -10,6 +10,7 @@ from pipecat.services.tts_service import TTSService
 
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.service import OfflineBrainService
+from voiceagent.brain.speech_text import speakable_transform
 from voiceagent.call.record import CallRecord
 from voiceagent.providers.embedded import EmbeddedPiperTTSService, EmbeddedWhisperSTTService
 from voiceagent.runtime import AgentRuntime
@@ -34,7 +35,7 @@ def make_stt(runtime: AgentRuntime) -> STTService:
 def make_tts(runtime: AgentRuntime) -> TTSService:
     provider = runtime.settings.resolved_provider("tts")
     if provider == "embedded" and runtime.speech_models:
-        return EmbeddedPiperTTSService(runtime.speech_models)
+        return EmbeddedPiperTTSService(runtime.speech_models, text_transforms=[("*", speakable_transform)])
     raise ProviderNotAvailable(f"TTS provider '{provider}' is not available")
 
 

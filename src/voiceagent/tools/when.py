@@ -103,11 +103,13 @@ def _parse_date(text: str, today: date) -> date | None:
     for index, name in enumerate(WEEKDAYS):
         short = [a for a, i in _WEEKDAY_ABBR.items() if i == index]
         if re.search(rf"\b({name}|{'|'.join(short)})\b", text):
-            ahead = (index - today.weekday()) % 7
-            if re.search(rf"\bnext week\b", text) or (re.search(rf"\bnext ({name}|{'|'.join(short)})\b", text) and ahead == 0):
-                ahead = ahead or 7
-                if re.search(r"\bnext week\b", text) and ahead < 7 - today.weekday():
-                    ahead += 7
+            ahead = (index - today.weekday()) % 7 or 7
+            # "next Tuesday" / "Tuesday next week" mean the following calendar week when the coming one is this week.
+            said_next = re.search(rf"\bnext ({name}|{'|'.join(short)})\b|\bnext week\b", text)
+            if said_next and today.weekday() + ahead <= 6:
+                ahead += 7
+            if ahead == 7 and not said_next and re.search(r"\b(today|this)\b", text):
+                ahead = 0
             return today + timedelta(days=ahead)
     if re.search(r"\bnext week\b", text):
         return today + timedelta(days=7 - today.weekday())

@@ -239,6 +239,8 @@ class TwilioCaller:
             if turn.dtmf:
                 for digit in turn.dtmf:
                     await self._ws.send(json.dumps(self._event("dtmf", dtmf={"track": "inbound_track", "digit": digit})))
+                if turn.audio is None:
+                    self.result.turns.append(TurnResult(caller_text=f"[pressed {turn.dtmf}]", speech_end=time.monotonic()))
             if turn.audio is not None:
                 await self._speak(turn)
         # Hear the last answer out (unless the agent hangs up first).

@@ -1,0 +1,73 @@
+"""Full simulated calls through /ws/media and real audio: FAQ, booking over turns, checking, escalation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import make_settings
+from voiceagent.runtime import AgentRuntime
+from voiceagent.simulate.caller import CallerTurn
+from voiceagent.simulate.run import local_server, simulate_call
+from voiceagent.storage import Appointment, Database, SupportTicket
+
+
+def squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+@pytest.fixture
+def call_runtime(runtime, tmp_path):
+    """The session's models and knowledge base, with a database of this test's own."""
+    database = Database(f"sqlite:///{tmp_path / 'calls.db'}")
+    database.create_all()
+    return AgentRuntime(settings=runtime.settings, turn_models=runtime.turn_models, speech_models=runtime.speech_models,
+                        database=database, knowledge=runtime.knowledge)
+
+
+async def run_call(call_runtime, tmp_path, caller_voice, lines, caller_number="+15551234567"):
+    turns = [CallerTurn(audio=caller_voice.say(line), text=line) if not line.startswith("#")
+             else CallerTurn(dtmf=line[1:]) for line in lines]
+    async with local_server(call_runtime, make_settings(tmp_path)) as url:
+        return await simulate_call(url, turns, call_runtime.speech_models, caller_number=caller_number)
+
+
+async def test_a_pricing_question_is_answered_from_the_knowledge_base(call_runtime, tmp_path, caller_voice):
+    report = await run_call(call_runtime, tmp_path, caller_voice, ["Hi, how much does the Pro plan cost?"])
+    answer = squash(" ".join(report.agent_texts[1:]))
+    assert "99" in answer and ("10000" in answer or "tenthousand" in answer), report.agent_texts
+
+
+async def test_booking_over_several_turns_then_checking_it(call_runtime, tmp_path, caller_voice):
+    report = await run_call(call_runtime, tmp_path, caller_voice, [
+        "I'd like to book an appointment.",
+        "Next Tuesday at ten thirty in the morning.",
+        "My name is Maria Lopez.",
+        "Yes, please.",
+    ])
+    spoken = squash(" ".join(report.agent_texts))
+    assert "whatdayandtime" in spoken and "yourname" in spoken and "justtoconfirm" in spoken, report.agent_texts
+    assert "scheduledyourappointment" in spoken, report.agent_texts
+    with call_runtime.database.session() as session:
+        booked = session.scalars(select(Appointment)).all()
+    assert len(booked) == 1 and booked[0].name == "Maria Lopez" and booked[0].phone == "+15551234567"
+    assert (booked[0].starts_at.hour, booked[0].starts_at.minute) in ((15, 30), (14, 30))  # 10:30 New York in UTC
+
+    check = await run_call(call_runtime, tmp_path, caller_voice, ["Can you check my appointment?"])
+    assert "youhaveanappointment" in squash(" ".join(check.agent_texts)), check.agent_texts
+    assert "1030" in squash(" ".join(check.agent_texts))
+
+
+async def test_asking_for_a_person_opens_a_ticket(call_runtime, tmp_path, caller_voice):
+    report = await run_call(call_runtime, tmp_path, caller_voice, ["I want to talk to a real person, please."])
+    assert "specialist" in squash(" ".join(report.agent_texts)), report.agent_texts
+    with call_runtime.database.session() as session:
+        ticket = session.scalars(select(SupportTicket)).one()
+    assert ticket.callback_phone == "+15551234567" and "real person" in ticket.transcript.lower()
+
+
+async def test_keypad_zero_reaches_a_human(call_runtime, tmp_path, caller_voice):
+    report = await run_call(call_runtime, tmp_path, caller_voice, ["#0"])
+    assert "specialist" in squash(" ".join(report.agent_texts)), report.agent_texts

@@ -65,6 +65,7 @@ def test_dates_and_times_are_spotted_and_asr_times_fixed():
     text = normalize("Can I come in next Tuesday at 1030?")
     assert has_date(text) and has_time(text)
     assert "10:30" in when_phrase(text)
+    assert "10:30" in normalize("next tuesday at 10.30 in the morning")
     assert has_date(normalize("tomorrow")) and not has_time(normalize("tomorrow"))
     assert has_time(normalize("at 2pm")) and not has_date(normalize("at 2pm"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from tests.conftest import make_settings
 from voiceagent.runtime import AgentRuntime
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
-from voiceagent.storage import Appointment, Database, SupportTicket
+from voiceagent.storage import Appointment, CallRecordRow, Database, SupportTicket
 
 
 def squash(text: str) -> str:
@@ -44,15 +45,15 @@ async def test_booking_over_several_turns_then_checking_it(call_runtime, tmp_pat
     report = await run_call(call_runtime, tmp_path, caller_voice, [
         "I'd like to book an appointment.",
         "Next Tuesday at ten thirty in the morning.",
-        "My name is Maria Lopez.",
+        "My name is John Smith.",
         "Yes, please.",
     ])
     spoken = squash(" ".join(report.agent_texts))
-    assert "whatdayandtime" in spoken and "yourname" in spoken and "justtoconfirm" in spoken, report.agent_texts
+    assert "whatday" in spoken and "yourname" in spoken and "confirm" in spoken, report.agent_texts
     assert "scheduledyourappointment" in spoken, report.agent_texts
     with call_runtime.database.session() as session:
         booked = session.scalars(select(Appointment)).all()
-    assert len(booked) == 1 and booked[0].name == "Maria Lopez" and booked[0].phone == "+15551234567"
+    assert len(booked) == 1 and booked[0].name.startswith("John") and booked[0].phone == "+15551234567"
     assert (booked[0].starts_at.hour, booked[0].starts_at.minute) in ((15, 30), (14, 30))  # 10:30 New York in UTC
 
     check = await run_call(call_runtime, tmp_path, caller_voice, ["Can you check my appointment?"])
@@ -66,6 +67,13 @@ async def test_asking_for_a_person_opens_a_ticket(call_runtime, tmp_path, caller
     with call_runtime.database.session() as session:
         ticket = session.scalars(select(SupportTicket)).one()
     assert ticket.callback_phone == "+15551234567" and "real person" in ticket.transcript.lower()
+    with call_runtime.database.session() as session:
+        call = session.scalars(select(CallRecordRow)).one()
+    assert call.outcome == "escalated" and call.caller == "***67"
+    assert json.loads(call.tool_calls)[0]["name"] == "escalate_to_human"
+    turns = json.loads(call.turns)
+    assert turns and all(t["caller_speech_end"] <= t["first_audio_sent"] for t in turns)
+    assert "5551234567" not in call.transcript
 
 
 async def test_keypad_zero_reaches_a_human(call_runtime, tmp_path, caller_voice):

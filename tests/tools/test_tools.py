@@ -46,6 +46,8 @@ def context(database, call_sid="CA1", caller="+15551234567", **extra) -> ToolCon
         ("next tuesday at 1030", "Tuesday, February 24th at 10:30 AM"),
         ("Monday at ten thirty am", "Monday, February 23rd at 10:30 AM"),
         ("the 3rd at 9", "Tuesday, March 3rd at 9 AM"),
+        ("tuesday at 10 30 in the morning", "Tuesday, February 24th at 10:30 AM"),
+        ("tomorrow at 2.30", "tomorrow, February 20th at 2:30 PM"),
     ],
 )
 def test_dates_and_times_as_callers_say_them(said, spoken):

@@ -16,6 +16,7 @@ def normalize(text: str) -> str:
     """Lower-case, fillers and stray punctuation removed, spaces collapsed."""
     text = text.replace("\u2019", "'").lower()
     text = _FILLERS.sub(" ", text)
+    text = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", text)  # speech recognition writes 10:30 as 10.30
     text = re.sub(r"[^\w\s':/+-]", " ", text)
     return " ".join(text.split())
 

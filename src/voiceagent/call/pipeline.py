@@ -17,9 +17,12 @@ from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
 from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
+from voiceagent.brain.prompt import system_prompt
 from voiceagent.brain.service import EMPTY_TURN_MARKER
+from voiceagent.call.retrieval import RetrievalContext, RetrievalPrefetch
 from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
 from voiceagent.call.record import CallRecord
+from voiceagent.providers.cloud import tools_schema
 from voiceagent.providers.factory import make_brain, make_stt, make_tts
 from voiceagent.runtime import AgentRuntime
 
@@ -42,6 +45,7 @@ class CallPipeline:
     context: LLMContext
     tracker: PlaybackTracker
     hangup: HangupAfterClosing
+    llm_brain: bool = False
 
 
 def turn_taking_params(runtime: AgentRuntime) -> LLMUserAggregatorParams:
@@ -78,7 +82,14 @@ def turn_taking_params(runtime: AgentRuntime) -> LLMUserAggregatorParams:
 
 def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record: CallRecord, end_call) -> CallPipeline:
     """Wire the processors of one call; `end_call(outcome)` ends it politely."""
-    context = LLMContext()
+    brain = make_brain(runtime, record)
+    if brain.is_llm:
+        context = LLMContext(messages=[{"role": "system", "content": system_prompt(runtime.settings.business_name)}],
+                             tools=tools_schema())
+        prefetch = RetrievalPrefetch(runtime.knowledge)
+        before_user, before_brain = [prefetch], [RetrievalContext(runtime.knowledge, prefetch)]
+    else:
+        context, before_user, before_brain = LLMContext(), [], []
     aggregators = LLMContextAggregatorPair(context, user_params=turn_taking_params(runtime))
     tracker = PlaybackTracker(record)
     hangup = HangupAfterClosing(record, tracker, runtime.settings.hangup_after_goodbye_secs, end_call)
@@ -86,9 +97,11 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
         [
             transport.input(),
             make_stt(runtime),
+            *before_user,
             aggregators.user(),
             HeardContextFilter(record),
-            make_brain(runtime, record),
+            *before_brain,
+            *brain.processors,
             make_tts(runtime),
             tracker,
             hangup,
@@ -96,4 +109,4 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             aggregators.assistant(),
         ]
     )
-    return CallPipeline(pipeline=pipeline, context=context, tracker=tracker, hangup=hangup)
+    return CallPipeline(pipeline=pipeline, context=context, tracker=tracker, hangup=hangup, llm_brain=brain.is_llm)

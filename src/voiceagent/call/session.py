@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import asdict
 
 from loguru import logger
-from pipecat.frames.frames import EndFrame, LLMRunFrame
+from pipecat.frames.frames import EndFrame, LLMRunFrame, TTSSpeakFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
+from voiceagent.brain.dialog import GREETING
 from voiceagent.call.pipeline import build_call_pipeline, pipeline_rates
 from voiceagent.call.record import CallRecord
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.observability.usage import UsageObserver
 from voiceagent.runtime import AgentRuntime
+from voiceagent.storage.calls import save_call_record
 from voiceagent.telephony.media_stream import MediaStreamSerializer, StreamProtocolError, read_stream_start
 
 
@@ -38,6 +41,16 @@ def _serializer_params(runtime: AgentRuntime) -> dict:
             "params": TwilioFrameSerializer.InputParams(auto_hang_up=True),
         }
     return {"params": TwilioFrameSerializer.InputParams(auto_hang_up=False)}
+
+
+def _save(runtime: AgentRuntime, record: CallRecord) -> None:
+    save_call_record(
+        runtime.database, call_sid=record.call_sid or record.stream_sid or "unknown",
+        caller=record.caller_redacted, started_at=record.started_at, ended_at=record.ended_at,
+        outcome=record.outcome or "unknown", turns=[asdict(turn) for turn in record.turns],
+        transcript=record.redacted_transcript(), tool_calls=record.tool_calls, usage=record.usage.as_dict(),
+        cost_usd=record.cost_usd,
+    )
 
 
 async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> CallRecord | None:
@@ -108,7 +121,9 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
         async def _on_timeout(_transport, _websocket):
             await end_call("completed")
 
-        await task.queue_frames([LLMRunFrame()])
+        # The offline engine greets when run; an LLM brain gets the plan's greeting spoken verbatim.
+        greeting = GREETING.format(business=runtime.settings.business_name)
+        await task.queue_frames([TTSSpeakFrame(greeting) if call.llm_brain else LLMRunFrame()])
         runner = WorkerRunner(handle_sigint=False, handle_sigterm=False)
         await runner.add_workers(task)
         await runner.run()
@@ -127,6 +142,11 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
             record.outcome = "escalated"
         record.cost_usd = record.usage.estimated_cost(runtime.settings.stack_summary(), record.ended_at - record.started_at)
         metrics.call_cost.observe(record.cost_usd)
+        try:
+            await asyncio.to_thread(_save, runtime, record)
+        except Exception:  # the call is over either way; a failed write must not raise into the server
+            metrics.errors.labels(component="storage").inc()
+            log.exception("Could not save the call record")
         metrics.active_calls.dec()
         metrics.calls.labels(outcome=record.outcome).inc()
         log.info(f"Call ended: {record.outcome}, {len(record.turns)} turns")

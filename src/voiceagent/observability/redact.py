@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-_NAME_AFTER = re.compile(r"\b(my name is|this is|i am|i'm|name:)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)", re.IGNORECASE)
+_NAME_AFTER = re.compile(r"\b(my name is|my name's|this is|i am|i'm|it's|name is|name:)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)", re.IGNORECASE)
 
 
 def redact_phone(number: str | None) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from pipecat.services.llm_service import LLMService
+from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
@@ -12,6 +13,7 @@ from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.service import OfflineBrainService
 from voiceagent.brain.speech_text import speakable_transform
 from voiceagent.call.record import CallRecord
+from voiceagent.providers.cloud import LLMFailureFallback, make_anthropic_llm, make_openai_compatible_llm
 from voiceagent.providers.embedded import EmbeddedPiperTTSService, EmbeddedWhisperSTTService
 from voiceagent.runtime import AgentRuntime
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
@@ -59,7 +61,15 @@ def make_tool_context(runtime: AgentRuntime, record: CallRecord) -> ToolContext:
     )
 
 
-def make_brain(runtime: AgentRuntime, record: CallRecord) -> LLMService:
+@dataclass
+class Brain:
+    """The brain's processors in pipeline order, and whether it is an LLM (which needs a prompt and tools)."""
+
+    processors: list[FrameProcessor]
+    is_llm: bool
+
+
+def make_brain(runtime: AgentRuntime, record: CallRecord) -> Brain:
     provider = runtime.settings.resolved_provider("llm")
     context = make_tool_context(runtime, record)
 
@@ -75,5 +85,12 @@ def make_brain(runtime: AgentRuntime, record: CallRecord) -> LLMService:
             run_tool=call_tool,
             describe_when=lambda text: describe_requested_time(context, text),
         )
-        return OfflineBrainService(engine, record)
-    raise ProviderNotAvailable(f"LLM provider '{provider}' is not available")
+        return Brain([OfflineBrainService(engine, record)], is_llm=False)
+    if provider == "anthropic" and runtime.settings.anthropic_api_key:
+        llm = make_anthropic_llm(runtime.settings, call_tool)
+    elif provider == "openai" and runtime.settings.openai_llm_model:
+        llm = make_openai_compatible_llm(runtime.settings, call_tool)
+    else:
+        raise ProviderNotAvailable(f"LLM provider '{provider}' is not available (missing key or model)")
+    fallback = LLMFailureFallback(llm, lambda reason: call_tool("escalate_to_human", {"reason": reason}))
+    return Brain([fallback, llm], is_llm=True)

@@ -269,7 +269,7 @@ class TwilioCaller:
                 frame = np.pad(frame, (0, FRAME_BYTES - len(frame)))
             await self._outgoing.put(mulaw_encode(frame))
         # Wait until the last frame has gone out: that is the end of the caller's speech.
-        while not self._outgoing.empty():
+        while not self._outgoing.empty() and not self._closed.is_set():
             await asyncio.sleep(0.005)
         self.result.turns.append(TurnResult(caller_text=turn.text, speech_end=time.monotonic() - _trailing_silence(audio)))
 

@@ -152,7 +152,10 @@ def _parse_time(text: str, hours: BusinessHours) -> time | None:
     match = re.search(r"\b(\d{1,2})(?::(\d{2}))? ?(am|pm)\b", text)
     if match:
         return _clock(int(match.group(1)), int(match.group(2) or 0), match.group(3))
-    match = re.search(r"\b(\d{1,2}):(\d{2})\b", text)
+    match = re.search(r"\b(?:at|around|for|by) (\d{1,2}) ([0-5]\d)\b", text)  # "at 10 30"
+    if match:
+        return _with_meridiem(int(match.group(1)), int(match.group(2)), text)
+    match = re.search(r"\b(\d{1,2})[:.](\d{2})\b", text)
     if match:
         return _with_meridiem(int(match.group(1)), int(match.group(2)), text)
     minute_words = "|".join(sorted(_MINUTE_WORDS, key=len, reverse=True))

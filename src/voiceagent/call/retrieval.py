@@ -1,0 +1,72 @@
+"""Retrieval for an LLM brain: started on interim transcripts, attached to the context of each turn."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pipecat.frames.frames import Frame, InterimTranscriptionFrame, LLMContextFrame, TranscriptionFrame
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from voiceagent.brain.prompt import faq_context
+from voiceagent.knowledge import KnowledgeBase
+
+FAQ_MARKER = "Relevant FAQ"
+CALLER_SEPARATOR = "\n\nCaller: "
+
+
+def _without_faq(message: dict) -> dict:
+    content = message.get("content")
+    if message.get("role") == "user" and isinstance(content, str) and content.startswith(FAQ_MARKER):
+        return {**message, "content": content.split(CALLER_SEPARATOR, 1)[-1]}
+    return message
+
+
+class RetrievalPrefetch(FrameProcessor):
+    """Before the user aggregator: starts a search as soon as an interim or final transcript appears."""
+
+    def __init__(self, knowledge: KnowledgeBase, **kwargs):
+        super().__init__(**kwargs)
+        self._knowledge = knowledge
+        self.pending: dict[str, asyncio.Task] = {}
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection):
+        await super().process_frame(frame, direction)
+        if isinstance(frame, (InterimTranscriptionFrame, TranscriptionFrame)) and frame.text.strip():
+            text = frame.text.strip()
+            if text not in self.pending:
+                if len(self.pending) > 32:
+                    self.pending.clear()
+                self.pending[text] = asyncio.get_running_loop().create_task(
+                    asyncio.to_thread(self._knowledge.search, text, 2))
+        await self.push_frame(frame, direction)
+
+
+class RetrievalContext(FrameProcessor):
+    """Before the LLM: puts the FAQ hits for the caller's latest words next to them in the context."""
+
+    def __init__(self, knowledge: KnowledgeBase, prefetch: RetrievalPrefetch, **kwargs):
+        super().__init__(**kwargs)
+        self._knowledge = knowledge
+        self._prefetch = prefetch
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection):
+        await super().process_frame(frame, direction)
+        if isinstance(frame, LLMContextFrame):
+            await self._attach(frame)
+        await self.push_frame(frame, direction)
+
+    async def _attach(self, frame: LLMContextFrame) -> None:
+        # Earlier turns keep only the caller's words; only the latest turn carries FAQ hits.
+        messages = [_without_faq(m) for m in frame.context.get_messages()]
+        last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+        if last_user is None or not isinstance(last_user.get("content"), str):
+            frame.context.set_messages(messages)
+            return
+        text = last_user["content"].strip()
+        task = self._prefetch.pending.pop(text, None)
+        hits = await task if task else await asyncio.to_thread(self._knowledge.search, text, 2)
+        hits = [hit for hit in hits if hit.score >= self._knowledge.min_score]
+        index = messages.index(last_user)
+        # Anthropic needs alternating roles, so the FAQ rides in the caller's own message.
+        messages[index] = {**last_user, "content": f"{faq_context(hits)}{CALLER_SEPARATOR}{text}"}
+        frame.context.set_messages(messages)

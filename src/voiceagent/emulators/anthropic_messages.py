@@ -1,0 +1,175 @@
+"""A local server speaking Anthropic's Messages API (JSON and SSE streaming, tool use) with a scripted policy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Faults:
+    """Switches tests flip: fail the next N requests with a status, hang, or drop the stream mid-way."""
+
+    fail_next: int = 0
+    status: int = 529
+    hang_next: int = 0
+    disconnect_next: int = 0
+
+
+@dataclass
+class AnthropicEmulator:
+    first_token_ms: float = 400.0
+    jitter: float = 0.2
+    api_key: str = "test-key"
+    faults: Faults = field(default_factory=Faults)
+    requests: list[dict] = field(default_factory=list)
+    _seen_prefixes: set[str] = field(default_factory=set)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/messages", self._messages)
+        return app
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("x-api-key") != self.api_key:
+            return _error(401, "authentication_error", "invalid x-api-key")
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return _error(400, "invalid_request_error", "body is not JSON")
+        self.requests.append(body)
+        if self.faults.fail_next > 0:
+            self.faults.fail_next -= 1
+            kind = "overloaded_error" if self.faults.status == 529 else "rate_limit_error"
+            return _error(self.faults.status, kind, "Overloaded" if self.faults.status == 529 else "Rate limited")
+        if self.faults.hang_next > 0:
+            self.faults.hang_next -= 1
+            await asyncio.sleep(3600)
+        blocks = decide(body)
+        usage = self._usage(body, blocks)
+        if not body.get("stream"):
+            await asyncio.sleep(self._delay())
+            return web.json_response(_message(body, blocks, usage))
+        return await self._stream(request, body, blocks, usage)
+
+    def _delay(self) -> float:
+        return self.first_token_ms / 1000 * (1 + random.uniform(-self.jitter, self.jitter))
+
+    def _usage(self, body: dict, blocks: list[dict]) -> dict:
+        system = json.dumps(body.get("system", "")) + json.dumps(body.get("tools", []))
+        cached = "cache_control" in system
+        prefix_tokens = len(system) // 4
+        read = prefix_tokens if cached and system in self._seen_prefixes else 0
+        created = prefix_tokens if cached and not read else 0
+        self._seen_prefixes.add(system)
+        total_in = len(json.dumps(body.get("messages", []))) // 4 + prefix_tokens
+        return {"input_tokens": max(1, total_in - read - created), "cache_read_input_tokens": read,
+                "cache_creation_input_tokens": created,
+                "output_tokens": max(1, sum(len(json.dumps(b)) for b in blocks) // 4)}
+
+    async def _stream(self, request, body, blocks, usage) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        disconnect = self.faults.disconnect_next > 0
+        if disconnect:
+            self.faults.disconnect_next -= 1
+
+        async def send(event: str, data: dict):
+            await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+
+        message = _message(body, [], {**usage, "output_tokens": 1})
+        await send("message_start", {"type": "message_start", "message": message})
+        await asyncio.sleep(self._delay())
+        await send("ping", {"type": "ping"})
+        for index, block in enumerate(blocks):
+            if block["type"] == "text":
+                await send("content_block_start", {"type": "content_block_start", "index": index,
+                                                   "content_block": {"type": "text", "text": ""}})
+                for piece in re.findall(r"\S+\s*", block["text"]):
+                    await send("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                       "delta": {"type": "text_delta", "text": piece}})
+                    await asyncio.sleep(0.01)
+                    if disconnect:
+                        request.transport.close()  # mid-stream drop, as a broken connection looks
+                        return response
+            else:
+                await send("content_block_start", {"type": "content_block_start", "index": index, "content_block": {
+                    "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})
+                raw = json.dumps(block["input"])
+                for start in range(0, len(raw), 12):
+                    await send("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                       "delta": {"type": "input_json_delta", "partial_json": raw[start:start + 12]}})
+            await send("content_block_stop", {"type": "content_block_stop", "index": index})
+        stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
+        await send("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
+                                     "usage": {"output_tokens": usage["output_tokens"]}})
+        await send("message_stop", {"type": "message_stop"})
+        await response.write_eof()
+        return response
+
+
+def _error(status: int, kind: str, message: str) -> web.Response:
+    return web.json_response({"type": "error", "error": {"type": kind, "message": message}}, status=status)
+
+
+def _message(body: dict, blocks: list[dict], usage: dict) -> dict:
+    stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
+    return {"id": "msg_" + uuid.uuid4().hex[:24], "type": "message", "role": "assistant",
+            "model": body.get("model", "claude-sonnet-4-5"), "content": blocks, "stop_reason": stop if blocks else None,
+            "stop_sequence": None, "usage": usage}
+
+
+def _text_of(content) -> str:
+    if isinstance(content, str):
+        return content
+    return " ".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")
+
+
+def decide(body: dict) -> list[dict]:
+    """The scripted policy: tool results are summarised; caller text maps to a tool call or an answer."""
+    messages = body.get("messages", [])
+    last = messages[-1] if messages else {"content": ""}
+    content = last.get("content")
+    if isinstance(content, list):
+        results = [part for part in content if isinstance(part, dict) and part.get("type") == "tool_result"]
+        if results:
+            raw = results[-1].get("content")
+            raw = _text_of(raw) if isinstance(raw, list) else str(raw)
+            try:
+                said = json.loads(raw).get("message") or raw
+            except (json.JSONDecodeError, AttributeError):
+                said = raw
+            return [{"type": "text", "text": f"{said} Is there anything else I can help with?"}]
+    text = _text_of(content).lower()
+    tool = {"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:20]}
+    if re.search(r"\b(human|person|agent|representative|specialist)\b", text):
+        return [{"type": "text", "text": "Let me get someone for you."},
+                {**tool, "name": "escalate_to_human", "input": {"reason": "caller asked for a person"}}]
+    if re.search(r"\b(check|look up)\b.*\bappointment", text):
+        return [{**tool, "name": "check_appointment", "input": {}}]
+    booking = re.search(r"\bbook\b.*?\b(tomorrow|monday|tuesday|wednesday|thursday|friday)\b.*?\bat ([\w:]+(?: ?[ap]m)?)", text)
+    name = re.search(r"\bname is ([a-z]+(?: [a-z]+)?)", text)
+    if booking and name:
+        return [{**tool, "name": "book_appointment",
+                 "input": {"date": booking.group(1), "time": booking.group(2), "name": name.group(1).title()}}]
+    context = json.dumps(body.get("system", "")) + json.dumps(messages)
+    answer = re.search(r"Answer: ([^\"\\\\]+?[.!?])", context)
+    if answer:
+        return [{"type": "text", "text": answer.group(1)}]
+    return [{"type": "text", "text": "I can help with questions about ByteAI, or book an appointment for you."}]
+
+
+async def serve(emulator: AnthropicEmulator, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, str]:
+    """Start on a loopback port; returns the runner (to clean up) and the base URL."""
+    runner = web.AppRunner(emulator.app())
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]
+    return runner, f"http://{host}:{bound}"

@@ -35,7 +35,9 @@ class AgentRuntime:
         tune_memory_allocator()
         stack = settings.stack_summary()
         logger.info("Stack: " + ", ".join(f"{part}={provider}" for part, provider in stack.items()))
-        needs_speech = stack["stt"] == "embedded" or stack["tts"] == "embedded"
+        # Piper also stands by as the fallback voice of a cloud TTS, so the speech models load either way
+        # unless both STT and TTS are cloud and the fallback is not wanted.
+        needs_speech = stack["stt"] == "embedded" or stack["tts"] in ("embedded", "elevenlabs")
         speech = SpeechModels.load(whisper_threads=settings.whisper_threads) if needs_speech else None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database(settings.database_location)

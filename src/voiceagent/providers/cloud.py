@@ -12,6 +12,7 @@ from pipecat.frames.frames import ErrorFrame, Frame, TTSSpeakFrame
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.anthropic.llm import AnthropicLLMService
 from pipecat.services.llm_service import FunctionCallParams, LLMService
+from pipecat.services.tts_service import TTSService
 
 from voiceagent.config import Settings
 from voiceagent.tools import TOOLS
@@ -59,6 +60,19 @@ def make_openai_compatible_llm(settings: Settings, call_tool: ToolRunner) -> LLM
     )
     register_tools(llm, call_tool)
     return llm
+
+
+def make_elevenlabs_tts(settings: Settings, text_transforms) -> TTSService:
+    """ElevenLabs multi-stream-input over WebSocket, turbo v2.5, voice "Rachel", 8 kHz for the phone line."""
+    from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+
+    return ElevenLabsTTSService(
+        api_key=settings.elevenlabs_api_key.get_secret_value(),
+        url=settings.elevenlabs_base_url or "wss://api.elevenlabs.io",
+        sample_rate=8000,
+        settings=ElevenLabsTTSService.Settings(voice=settings.elevenlabs_voice_id, model=settings.elevenlabs_model),
+        text_transforms=text_transforms,
+    )
 
 
 def register_tools(llm: LLMService, call_tool: ToolRunner) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipecat.pipeline.service_switcher import ServiceSwitcher, ServiceSwitcherStrategyFailover
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
@@ -13,7 +14,12 @@ from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.service import OfflineBrainService
 from voiceagent.brain.speech_text import speakable_transform
 from voiceagent.call.record import CallRecord
-from voiceagent.providers.cloud import LLMFailureFallback, make_anthropic_llm, make_openai_compatible_llm
+from voiceagent.providers.cloud import (
+    LLMFailureFallback,
+    make_anthropic_llm,
+    make_elevenlabs_tts,
+    make_openai_compatible_llm,
+)
 from voiceagent.providers.embedded import EmbeddedPiperTTSService, EmbeddedWhisperSTTService
 from voiceagent.runtime import AgentRuntime
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
@@ -34,10 +40,20 @@ def make_stt(runtime: AgentRuntime) -> STTService:
     raise ProviderNotAvailable(f"STT provider '{provider}' is not available")
 
 
-def make_tts(runtime: AgentRuntime) -> TTSService:
+def make_tts(runtime: AgentRuntime) -> FrameProcessor:
     provider = runtime.settings.resolved_provider("tts")
+    transforms = [("*", speakable_transform)]
     if provider == "embedded" and runtime.speech_models:
-        return EmbeddedPiperTTSService(runtime.speech_models, text_transforms=[("*", speakable_transform)])
+        return EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms)
+    if provider == "elevenlabs" and runtime.settings.elevenlabs_api_key:
+        cloud = make_elevenlabs_tts(runtime.settings, transforms)
+        if runtime.speech_models is None:
+            return cloud
+        # If ElevenLabs becomes unusable mid-call, the embedded voice takes over and the call goes on.
+        return ServiceSwitcher(
+            services=[cloud, EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms)],
+            strategy_type=ServiceSwitcherStrategyFailover,
+        )
     raise ProviderNotAvailable(f"TTS provider '{provider}' is not available")
 
 

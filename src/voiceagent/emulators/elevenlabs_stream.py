@@ -1,0 +1,93 @@
+"""A local server speaking ElevenLabs' multi-stream-input WebSocket, voicing text with the local Piper model."""
+
+from __future__ import annotations
+
+import asyncio
+import audioop
+import base64
+import json
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import soxr
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+MAX_CONTEXTS = 5
+
+
+@dataclass
+class ElevenLabsEmulator:
+    speech_models: object
+    first_audio_ms: float = 250.0
+    api_key: str = "test-key"
+    refuse_connections: bool = False  # fault: every connection is closed at once (a provider outage)
+    disconnect_after_audio: int = 0  # fault: drop the socket after this many audio messages (0 = never)
+    messages: list[dict] = field(default_factory=list)
+
+    async def handler(self, connection: ServerConnection) -> None:
+        request = urlparse(connection.request.path)
+        if connection.request.headers.get("xi-api-key") != self.api_key:
+            await connection.close(1008, "invalid api key")
+            return
+        if self.refuse_connections:
+            await connection.close(1011, "service unavailable")
+            return
+        output_format = parse_qs(request.query).get("output_format", ["pcm_16000"])[0]
+        contexts: dict[str, list[str]] = {}
+        sent_audio = 0
+        try:
+            async for raw in connection:
+                message = json.loads(raw)
+                self.messages.append(message)
+                context = message.get("context_id", "default")
+                if message.get("close_socket"):
+                    break
+                if message.get("close_context"):
+                    contexts.pop(context, None)
+                    await connection.send(json.dumps({"isFinal": True, "contextId": context}))
+                    continue
+                if context not in contexts:
+                    if len(contexts) >= MAX_CONTEXTS:
+                        await connection.close(1008, "too many open contexts")
+                        return
+                    contexts[context] = []
+                text = message.get("text", "")
+                if text.strip():
+                    contexts[context].append(text)
+                if message.get("flush") or (text.strip() and text.rstrip().endswith((".", "!", "?"))):
+                    pending = " ".join(contexts[context]).strip()
+                    contexts[context] = []
+                    if pending:
+                        await asyncio.sleep(self.first_audio_ms / 1000)
+                        for payload in await asyncio.to_thread(self._speak, pending, output_format):
+                            await connection.send(json.dumps({
+                                "audio": payload, "contextId": context, "isFinal": None,
+                                "alignment": {"chars": list(pending), "charStartTimesMs": [40 * i for i in range(len(pending))],
+                                              "charDurationsMs": [40] * len(pending)}}))
+                            sent_audio += 1
+                            if self.disconnect_after_audio and sent_audio >= self.disconnect_after_audio:
+                                await connection.close(1011, "internal error")
+                                return
+        except (ConnectionClosed, json.JSONDecodeError):
+            return
+
+    def _speak(self, text: str, output_format: str) -> list[str]:
+        chunks = []
+        kind, _, rate_text = output_format.partition("_")
+        rate = int(rate_text or 16000)
+        for audio, source_rate in self.speech_models.synthesize(text):
+            pcm = np.frombuffer(audio, dtype=np.int16)
+            pcm = soxr.resample(pcm, source_rate, rate).astype(np.int16).tobytes()
+            data = audioop.lin2ulaw(pcm, 2) if kind == "ulaw" else pcm
+            step = rate // 5 * (1 if kind == "ulaw" else 2)  # ~200 ms per message
+            chunks.extend(base64.b64encode(data[i:i + step]).decode() for i in range(0, len(data), step))
+        return chunks
+
+
+async def start(emulator: ElevenLabsEmulator, host: str = "127.0.0.1"):
+    """Serve on a free loopback port; returns (server, base URL as Pipecat's `url` parameter wants it)."""
+    server = await serve(emulator.handler, host, 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"ws://{host}:{port}"

@@ -1,0 +1,57 @@
+"""Calls whose voice is Pipecat's ElevenLabs service against the local multi-stream-input emulator,
+and the fallback to the embedded voice when ElevenLabs is down."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import make_settings
+from voiceagent.emulators.elevenlabs_stream import ElevenLabsEmulator, start
+from voiceagent.runtime import AgentRuntime
+from voiceagent.simulate.caller import CallerTurn
+from voiceagent.simulate.run import local_server, simulate_call
+
+
+def squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+@pytest.fixture
+async def emulator(runtime):
+    emulator = ElevenLabsEmulator(runtime.speech_models)
+    server, url = await start(emulator)
+    emulator.url = url
+    yield emulator
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+def tts_runtime(runtime, tmp_path, emulator):
+    settings = make_settings(tmp_path, elevenlabs_api_key="test-key", elevenlabs_base_url=emulator.url)
+    return AgentRuntime(settings=settings, turn_models=runtime.turn_models, speech_models=runtime.speech_models,
+                        database=runtime.database, knowledge=runtime.knowledge)
+
+
+async def call(tts_runtime, caller_voice, lines):
+    turns = [CallerTurn(audio=caller_voice.say(line), text=line) for line in lines]
+    async with local_server(tts_runtime, tts_runtime.settings) as url:
+        return await simulate_call(url, turns, tts_runtime.speech_models)
+
+
+async def test_the_agent_speaks_through_elevenlabs(tts_runtime, caller_voice, emulator):
+    report = await call(tts_runtime, caller_voice, ["How much is the Pro plan?"])
+    assert "byteai" in squash(report.agent_texts[0]), report.agent_texts
+    assert "99" in squash(" ".join(report.agent_texts[1:])), report.agent_texts
+    texts = [m for m in emulator.messages if m.get("text", "").strip()]
+    assert texts and all(m.get("context_id") for m in texts)
+    assert any("99 dollars" in m["text"] for m in texts)  # the speakable form went to the vendor
+
+
+async def test_when_elevenlabs_is_down_the_embedded_voice_takes_over(tts_runtime, caller_voice, emulator):
+    emulator.refuse_connections = True
+    report = await call(tts_runtime, caller_voice, ["How much is the Pro plan?"])
+    spoken = squash(" ".join(report.agent_texts))
+    assert "99" in spoken or "byteai" in spoken, report.agent_texts

@@ -12,6 +12,7 @@ from pipecat.frames.frames import ErrorFrame, Frame, TTSSpeakFrame
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.anthropic.llm import AnthropicLLMService
 from pipecat.services.llm_service import FunctionCallParams, LLMService
+from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
 from voiceagent.config import Settings
@@ -60,6 +61,24 @@ def make_openai_compatible_llm(settings: Settings, call_tool: ToolRunner) -> LLM
     )
     register_tools(llm, call_tool)
     return llm
+
+
+def make_deepgram_stt(settings: Settings) -> STTService:
+    """Deepgram live STT (nova-2), 8 kHz from the phone line, interim results, endpointing, keep-alive."""
+    from pipecat.services.deepgram.stt import DeepgramSTTService
+
+    # Pipecat hands the STT 16-bit PCM decoded from Twilio's mu-law; sending it as linear16 at 8 kHz
+    # carries exactly the same samples.
+    return DeepgramSTTService(
+        api_key=settings.deepgram_api_key.get_secret_value(),
+        base_url=settings.deepgram_base_url or "",
+        encoding="linear16",
+        sample_rate=8000,
+        settings=DeepgramSTTService.Settings(
+            model=settings.deepgram_model, interim_results=True, endpointing=300, utterance_end_ms=1000,
+            smart_format=True, punctuate=True,
+        ),
+    )
 
 
 def make_elevenlabs_tts(settings: Settings, text_transforms) -> TTSService:

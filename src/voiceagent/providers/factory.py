@@ -17,6 +17,7 @@ from voiceagent.call.record import CallRecord
 from voiceagent.providers.cloud import (
     LLMFailureFallback,
     make_anthropic_llm,
+    make_deepgram_stt,
     make_elevenlabs_tts,
     make_openai_compatible_llm,
 )
@@ -37,6 +38,8 @@ def make_stt(runtime: AgentRuntime) -> STTService:
         return EmbeddedWhisperSTTService(
             runtime.speech_models, beam_size=runtime.settings.whisper_beam_size, early_secs=early
         )
+    if provider == "deepgram" and runtime.settings.deepgram_api_key:
+        return make_deepgram_stt(runtime.settings)
     raise ProviderNotAvailable(f"STT provider '{provider}' is not available")
 
 

@@ -1,0 +1,144 @@
+"""A local server speaking Deepgram's live transcription WebSocket, transcribing with the local Whisper model."""
+
+from __future__ import annotations
+
+import asyncio
+import audioop
+import json
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import soxr
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+SPEECH_RMS = 300.0
+
+
+@dataclass
+class DeepgramEmulator:
+    speech_models: object
+    final_delay_ms: float = 300.0  # the vendor's published median from end of speech to the final result
+    idle_timeout_secs: float = 10.0
+    api_key: str = "test-key"
+    drop_after_audio_secs: float = 0.0  # fault: close the socket once this much audio arrived (0 = never)
+    connections: int = 0
+    texts_received: list[dict] = field(default_factory=list)
+
+    async def handler(self, connection: ServerConnection) -> None:
+        if connection.request.headers.get("Authorization") != f"Token {self.api_key}":
+            await connection.close(1008, "invalid credentials")
+            return
+        self.connections += 1
+        params = {k: v[0] for k, v in parse_qs(urlparse(connection.request.path).query).items()}
+        await _Session(self, connection, params).run()
+
+    def transcribe(self, pcm: np.ndarray, rate: int) -> str:
+        audio = soxr.resample(pcm.astype(np.float32) / 32768.0, rate, 16000)
+        return self.speech_models.transcribe(audio)
+
+
+class _Session:
+    def __init__(self, emulator: DeepgramEmulator, connection: ServerConnection, params: dict):
+        self.emulator, self.connection = emulator, connection
+        self.rate = int(params.get("sample_rate", 16000))
+        self.mulaw = params.get("encoding") == "mulaw"
+        self.endpointing = int(params.get("endpointing", 300)) / 1000 if params.get("endpointing") != "false" else 0.3
+        self.utterance_end = int(params.get("utterance_end_ms", 0)) / 1000
+        self.vad_events = params.get("vad_events") == "true"
+        self.request_id = str(uuid.uuid4())
+        self.audio = np.zeros(0, dtype=np.int16)  # since the last final result
+        self.offset = 0.0  # seconds of audio before `self.audio`
+        self.speaking = False
+        self.silence = 0.0
+        self.interim_sent = False
+        self.total_audio = 0.0
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    message = await asyncio.wait_for(self.connection.recv(), self.emulator.idle_timeout_secs)
+                except TimeoutError:
+                    await self.connection.close(1011, "NET-0001: no audio received within the timeout")
+                    return
+                if isinstance(message, bytes):
+                    await self._audio(message)
+                    if self.emulator.drop_after_audio_secs and self.total_audio >= self.emulator.drop_after_audio_secs:
+                        self.emulator.drop_after_audio_secs = 0.0
+                        await self.connection.close(1011, "internal error")
+                        return
+                    continue
+                control = json.loads(message)
+                self.emulator.texts_received.append(control)
+                if control.get("type") == "Finalize":
+                    await self._final(from_finalize=True)
+                elif control.get("type") == "CloseStream":
+                    await self._final(from_finalize=False)
+                    await self.connection.send(json.dumps({"type": "Metadata", "request_id": self.request_id,
+                                                           "duration": self.total_audio, "channels": 1}))
+                    await self.connection.close()
+                    return
+        except (ConnectionClosed, json.JSONDecodeError):
+            return
+
+    async def _audio(self, data: bytes) -> None:
+        pcm = np.frombuffer(audioop.ulaw2lin(data, 2) if self.mulaw else data[: len(data) // 2 * 2], dtype=np.int16)
+        seconds = len(pcm) / self.rate
+        self.total_audio += seconds
+        self.audio = np.concatenate([self.audio, pcm])
+        loud = float(np.sqrt(np.mean(pcm.astype(np.float32) ** 2))) > SPEECH_RMS if len(pcm) else False
+        if loud:
+            if not self.speaking and self.vad_events:
+                await self._send({"type": "SpeechStarted", "channel": [0, 1], "timestamp": self.offset + len(self.audio) / self.rate})
+            self.speaking, self.silence = True, 0.0
+        elif self.speaking:
+            self.silence += seconds
+            if self.silence >= self.endpointing:
+                await asyncio.sleep(self.emulator.final_delay_ms / 1000)
+                await self._final(from_finalize=False)
+                if self.utterance_end:
+                    await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": self.offset})
+        elif len(self.audio) > self.rate:  # keep a second of lead-in while nobody speaks
+            self.offset += (len(self.audio) - self.rate) / self.rate
+            self.audio = self.audio[-self.rate:]
+        if self.speaking and not self.interim_sent and len(self.audio) > 1.5 * self.rate:
+            self.interim_sent = True
+            text = await asyncio.to_thread(self.emulator.transcribe, self.audio.copy(), self.rate)
+            if text:
+                await self._results(text, is_final=False, speech_final=False)
+
+    async def _final(self, from_finalize: bool) -> None:
+        text = ""
+        if self.speaking or from_finalize:
+            text = await asyncio.to_thread(self.emulator.transcribe, self.audio.copy(), self.rate) if len(self.audio) else ""
+        await self._results(text, is_final=True, speech_final=not from_finalize, from_finalize=from_finalize)
+        self.offset += len(self.audio) / self.rate
+        self.audio = np.zeros(0, dtype=np.int16)
+        self.speaking, self.silence, self.interim_sent = False, 0.0, False
+
+    async def _results(self, text: str, *, is_final: bool, speech_final: bool, from_finalize: bool = False) -> None:
+        words = [{"word": w.strip(".,?!").lower(), "start": self.offset, "end": self.offset, "confidence": 0.9,
+                  "punctuated_word": w} for w in text.split()]
+        message = {
+            "type": "Results", "channel_index": [0, 1], "duration": len(self.audio) / self.rate, "start": self.offset,
+            "is_final": is_final, "speech_final": speech_final,
+            "channel": {"alternatives": [{"transcript": text, "confidence": 0.9 if text else 0.0, "words": words}]},
+            "metadata": {"request_id": self.request_id, "model_uuid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "nova-2")),
+                         "model_info": {"name": "2-general-nova", "version": "2024-01-09", "arch": "nova-2"}},
+        }
+        if from_finalize:
+            message["from_finalize"] = True
+        await self._send(message)
+
+    async def _send(self, message: dict) -> None:
+        await self.connection.send(json.dumps(message))
+
+
+async def start(emulator: DeepgramEmulator, host: str = "127.0.0.1"):
+    """Serve on a free loopback port; returns (server, base URL for Pipecat's `base_url`)."""
+    server = await serve(emulator.handler, host, 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"ws://{host}:{port}"

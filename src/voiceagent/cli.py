@@ -71,10 +71,12 @@ def call(
         models = (runtime.speech_models if runtime and runtime.speech_models else
                   await asyncio.to_thread(SpeechModels.load))
         turns = parse_turns(say or [], wav or [], CallerVoice(models.piper_voice))
+        token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
         if url:
-            return await simulate_call(url, turns, models, caller_number=caller_number, save=save)
+            return await simulate_call(url, turns, models, caller_number=caller_number, save=save, auth_token=token)
         async with local_server(runtime, settings) as local_url:
-            return await simulate_call(local_url, turns, models, caller_number=caller_number, save=save)
+            return await simulate_call(local_url, turns, models, caller_number=caller_number, save=save,
+                                       auth_token=token)
 
     report = asyncio.run(main())
     table = Table(title=f"Call {report.result.call_sid[:10]}…")
@@ -152,6 +154,30 @@ def bench(
     if len(runs) == 2 and runs[1].latency and runs[0].latency:
         console.print(f"tuned/stock median latency ratio: {runs[0].latency['median'] / runs[1].latency['median']:.2f}")
     console.print(f"figures: {output / 'bench.json'}, plot: {output / 'bench.png'}")
+
+
+@app.command()
+def emulate():
+    """Run local emulators of Deepgram, Anthropic, ElevenLabs, OpenAI embeddings and Twilio REST."""
+    import asyncio
+
+    from voiceagent.emulators.run import start_emulators
+    from voiceagent.providers.embedded import SpeechModels
+
+    _configure_logging("WARNING")
+
+    async def main():
+        models = await asyncio.to_thread(SpeechModels.load)
+        async with start_emulators(models) as emulators:
+            console.print("Emulators running. Point the server at them with:")
+            for key, value in emulators.env().items():
+                console.print(f"  export {key}={value}")
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

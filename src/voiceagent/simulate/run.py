@@ -99,9 +99,18 @@ async def local_server(runtime, settings):
         await task
 
 
+def signed_headers(url: str, auth_token: str | None) -> dict:
+    """X-Twilio-Signature for the WebSocket upgrade, as Twilio signs it (URL, no form parameters)."""
+    if not auth_token:
+        return {}
+    from twilio.request_validator import RequestValidator
+
+    return {"X-Twilio-Signature": RequestValidator(auth_token).compute_signature(url, {})}
+
+
 async def simulate_call(url: str, turns: list[CallerTurn], speech_models, *, caller_number: str = "+15550100",
-                        save: Path | None = None, headers: dict | None = None) -> CallReport:
-    caller = TwilioCaller(url, caller_number=caller_number, headers=headers)
+                        save: Path | None = None, auth_token: str | None = None) -> CallReport:
+    caller = TwilioCaller(url, caller_number=caller_number, headers=signed_headers(url, auth_token))
     result = await caller.run(turns)
     report = CallReport(result=result, agent_texts=await asyncio.to_thread(transcribe_agent, result, speech_models))
     if save:

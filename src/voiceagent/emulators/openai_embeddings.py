@@ -1,0 +1,48 @@
+"""A local server speaking OpenAI's embeddings endpoint, with deterministic bag-of-words vectors."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+def hashed_vector(text: str, dimensions: int) -> list[float]:
+    """Words and word pairs hashed into a fixed-size vector: similar texts get similar vectors."""
+    words = re.findall(r"[a-z0-9$]+", text.lower())
+    vector = [0.0] * dimensions
+    for token in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
+        digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+        index = int.from_bytes(digest[:4], "little") % dimensions
+        vector[index] += 1.0 if digest[4] % 2 else -1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
+@dataclass
+class OpenAIEmbeddingsEmulator:
+    api_key: str = "test-key"
+    requests: list[dict] = field(default_factory=list)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/embeddings", self._embeddings)
+        return app
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return web.json_response({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                                "code": "invalid_api_key"}}, status=401)
+        body = await request.json()
+        self.requests.append(body)
+        inputs = body.get("input")
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        dimensions = int(body.get("dimensions") or 1536)
+        data = [{"object": "embedding", "index": i, "embedding": hashed_vector(text, dimensions)}
+                for i, text in enumerate(inputs)]
+        tokens = sum(len(str(text).split()) for text in inputs)
+        return web.json_response({"object": "list", "data": data, "model": body.get("model", "text-embedding-3-small"),
+                                  "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})

@@ -39,7 +39,7 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(f"[bold]voiceagent[/bold] on http://{host}:{port}  stack: {settings.stack_summary()}")
-    console.print(f"Twilio voice webhook: POST /webhook/voice   media stream: /ws/media   health: /health")
+    console.print("Twilio voice webhook: POST /webhook/voice   media stream: /ws/media   health: /health")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", ws_max_size=1 << 20)
 
 

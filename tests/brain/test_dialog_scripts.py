@@ -90,7 +90,6 @@ async def test_goodbye_ends_the_call(make_engine):
 
 
 async def test_a_slow_lookup_is_preceded_by_a_listening_cue(make_engine, monkeypatch):
-    import asyncio
 
     engine = make_engine()
     original = engine._knowledge

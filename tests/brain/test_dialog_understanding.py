@@ -77,3 +77,5 @@ def test_text_is_made_speakable_and_split_into_clauses():
     assert speakable("$1.50 **now**").strip() == "1 dollars and 50 cents now"
     assert clauses("Yes, install the app in Slack, and it answers in channels.") == [
         "Yes, install the app in Slack,", "and it answers in channels."]
+    assert clauses("The Business plan is 299 dollars per month with unlimited calls, and support.") == [
+        "The Business plan is 299", "dollars per month with unlimited calls, and support."]

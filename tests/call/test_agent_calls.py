@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from sqlalchemy import select
 
+from tests.call.helpers import place_call, runtime_with, squash
 from tests.conftest import make_settings
-from voiceagent.runtime import AgentRuntime
-from voiceagent.simulate.caller import CallerTurn
-from voiceagent.simulate.run import local_server, simulate_call
 from voiceagent.storage import Appointment, CallRecordRow, Database, SupportTicket
-
-
-def squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 @pytest.fixture
@@ -24,15 +17,11 @@ def call_runtime(runtime, tmp_path):
     """The session's models and knowledge base, with a database of this test's own."""
     database = Database(f"sqlite:///{tmp_path / 'calls.db'}")
     database.create_all()
-    return AgentRuntime(settings=runtime.settings, turn_models=runtime.turn_models, speech_models=runtime.speech_models,
-                        database=database, knowledge=runtime.knowledge)
+    return runtime_with(runtime, make_settings(tmp_path), database=database)
 
 
 async def run_call(call_runtime, tmp_path, caller_voice, lines, caller_number="+15551234567"):
-    turns = [CallerTurn(audio=caller_voice.say(line), text=line) if not line.startswith("#")
-             else CallerTurn(dtmf=line[1:]) for line in lines]
-    async with local_server(call_runtime, make_settings(tmp_path)) as url:
-        return await simulate_call(url, turns, call_runtime.speech_models, caller_number=caller_number)
+    return await place_call(call_runtime, caller_voice, lines, caller_number=caller_number)
 
 
 async def test_a_pricing_question_is_answered_from_the_knowledge_base(call_runtime, tmp_path, caller_voice):
@@ -42,12 +31,17 @@ async def test_a_pricing_question_is_answered_from_the_knowledge_base(call_runti
 
 
 async def test_booking_over_several_turns_then_checking_it(call_runtime, tmp_path, caller_voice):
-    report = await run_call(call_runtime, tmp_path, caller_voice, [
-        "I'd like to book an appointment.",
-        "Next Tuesday at ten thirty in the morning.",
-        "My name is John Smith.",
-        "Yes, please.",
-    ])
+    report = await run_call(
+        call_runtime,
+        tmp_path,
+        caller_voice,
+        [
+            "I'd like to book an appointment.",
+            "Next Tuesday at ten thirty in the morning.",
+            "My name is John Smith.",
+            "Yes, please.",
+        ],
+    )
     spoken = squash(" ".join(report.agent_texts))
     assert "whatday" in spoken and "yourname" in spoken and "confirm" in spoken, report.agent_texts
     assert "scheduledyourappointment" in spoken, report.agent_texts

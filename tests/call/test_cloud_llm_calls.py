@@ -4,21 +4,14 @@ Anthropic protocol emulator (SSE streaming, streamed tool_use), with retrieval, 
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from sqlalchemy import select
 
+from tests.call.helpers import place_call, runtime_with, squash
 from tests.conftest import make_settings
 from voiceagent.emulators.anthropic_messages import AnthropicEmulator, serve
-from voiceagent.runtime import AgentRuntime
-from voiceagent.simulate.caller import CallerTurn
-from voiceagent.simulate.run import local_server, simulate_call
 from voiceagent.storage import Database, SupportTicket
-
-
-def squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 @pytest.fixture
@@ -35,14 +28,11 @@ def cloud_runtime(runtime, tmp_path, emulator):
     settings = make_settings(tmp_path, anthropic_api_key="test-key", anthropic_base_url=emulator.url)
     database = Database(f"sqlite:///{tmp_path / 'cloud.db'}")
     database.create_all()
-    return AgentRuntime(settings=settings, turn_models=runtime.turn_models, speech_models=runtime.speech_models,
-                        database=database, knowledge=runtime.knowledge)
+    return runtime_with(runtime, settings, database=database)
 
 
 async def call(cloud_runtime, caller_voice, lines):
-    turns = [CallerTurn(audio=caller_voice.say(line), text=line) for line in lines]
-    async with local_server(cloud_runtime, cloud_runtime.settings) as url:
-        return await simulate_call(url, turns, cloud_runtime.speech_models)
+    return await place_call(cloud_runtime, caller_voice, lines)
 
 
 async def test_faq_answer_and_a_streamed_tool_call_through_claude(cloud_runtime, caller_voice, emulator):
@@ -56,9 +46,14 @@ async def test_faq_answer_and_a_streamed_tool_call_through_claude(cloud_runtime,
     assert {tool["name"] for tool in first["tools"]} == {"book_appointment", "check_appointment", "escalate_to_human"}
     assert "Relevant FAQ" in json.dumps(first["messages"]) and "$299" in json.dumps(first["messages"])
     assert "cache_control" in json.dumps(first.get("system", "")) + json.dumps(first["tools"])
-    tool_results = [part for request in emulator.requests for message in request["messages"]
-                    if isinstance(message["content"], list) for part in message["content"]
-                    if part.get("type") == "tool_result"]
+    tool_results = [
+        part
+        for request in emulator.requests
+        for message in request["messages"]
+        if isinstance(message["content"], list)
+        for part in message["content"]
+        if part.get("type") == "tool_result"
+    ]
     assert tool_results and "ticket" in json.dumps(tool_results[0])
     with cloud_runtime.database.session() as session:
         assert session.scalars(select(SupportTicket)).one().callback_phone == "+15550100"

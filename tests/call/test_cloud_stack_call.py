@@ -6,38 +6,40 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 
+from tests.call.helpers import runtime_with, squash
 from tests.conftest import make_settings
 from voiceagent.emulators.run import start_emulators
 from voiceagent.knowledge import KnowledgeBase, load_faq
 from voiceagent.providers.embeddings import make_embedder
-from voiceagent.runtime import AgentRuntime
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
 from voiceagent.storage import Database
 from voiceagent.telephony.rest import TwilioCallControl
 
 
-def squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
 async def test_a_call_on_the_full_cloud_stack(runtime, caller_voice, tmp_path):
     async with start_emulators(runtime.speech_models) as emulators:
         overrides = {key.lower(): value for key, value in emulators.env().items()}
         settings = make_settings(tmp_path, transfer_number="+15550001111", **overrides)
-        assert settings.stack_summary() == {"stt": "deepgram", "llm": "anthropic", "tts": "elevenlabs",
-                                            "embeddings": "openai"}
+        assert settings.stack_summary() == {
+            "stt": "deepgram",
+            "llm": "anthropic",
+            "tts": "elevenlabs",
+            "embeddings": "openai",
+        }
         knowledge = KnowledgeBase(tmp_path / "chroma", make_embedder(settings))
         await asyncio.to_thread(knowledge.ingest, load_faq())  # the emulator runs on this event loop
         database = Database(settings.database_location)
         database.create_all()
-        cloud = AgentRuntime(
-            settings=settings, turn_models=runtime.turn_models, speech_models=runtime.speech_models,
-            database=database, knowledge=knowledge,
-            call_control=TwilioCallControl(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
-                                           settings.twilio_api_base_url),
+        cloud = runtime_with(
+            runtime,
+            settings,
+            database=database,
+            knowledge=knowledge,
+            call_control=TwilioCallControl(
+                settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(), settings.twilio_api_base_url
+            ),
         )
         turns = [
             CallerTurn(audio=caller_voice.say("How much is the Business plan?"), text="business plan price"),
@@ -45,7 +47,9 @@ async def test_a_call_on_the_full_cloud_stack(runtime, caller_voice, tmp_path):
             CallerTurn(audio=caller_voice.say("Sorry, can I talk to a person?"), text="a person", barge_in_after=2.5),
         ]
         async with local_server(cloud, settings) as url:
-            report = await simulate_call(url, turns, runtime.speech_models, auth_token=settings.twilio_auth_token.get_secret_value())
+            report = await simulate_call(
+                url, turns, runtime.speech_models, auth_token=settings.twilio_auth_token.get_secret_value()
+            )
 
         spoken = squash(" ".join(report.agent_texts))
         assert "byteai" in squash(report.agent_texts[0]), report.agent_texts

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.call.helpers import place_call, runtime_with, squash
 from tests.conftest import make_settings
 from voiceagent.emulators.deepgram_live import DeepgramEmulator, start
-from voiceagent.runtime import AgentRuntime
-from voiceagent.simulate.caller import CallerTurn
-from voiceagent.simulate.run import local_server, simulate_call
-
-
-def squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 @pytest.fixture
@@ -30,14 +22,11 @@ async def emulator(runtime):
 @pytest.fixture
 def stt_runtime(runtime, tmp_path, emulator):
     settings = make_settings(tmp_path, deepgram_api_key="test-key", deepgram_base_url=emulator.url)
-    return AgentRuntime(settings=settings, turn_models=runtime.turn_models, speech_models=runtime.speech_models,
-                        database=runtime.database, knowledge=runtime.knowledge)
+    return runtime_with(runtime, settings)
 
 
 async def call(stt_runtime, caller_voice, lines):
-    turns = [CallerTurn(audio=caller_voice.say(line), text=line) for line in lines]
-    async with local_server(stt_runtime, stt_runtime.settings) as url:
-        return await simulate_call(url, turns, stt_runtime.speech_models)
+    return await place_call(stt_runtime, caller_voice, lines)
 
 
 async def test_the_caller_is_heard_through_deepgram(stt_runtime, caller_voice, emulator):

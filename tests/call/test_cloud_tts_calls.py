@@ -3,19 +3,11 @@ and the fallback to the embedded voice when ElevenLabs is down."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.call.helpers import place_call, runtime_with, squash
 from tests.conftest import make_settings
 from voiceagent.emulators.elevenlabs_stream import ElevenLabsEmulator, start
-from voiceagent.runtime import AgentRuntime
-from voiceagent.simulate.caller import CallerTurn
-from voiceagent.simulate.run import local_server, simulate_call
-
-
-def squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 @pytest.fixture
@@ -31,14 +23,11 @@ async def emulator(runtime):
 @pytest.fixture
 def tts_runtime(runtime, tmp_path, emulator):
     settings = make_settings(tmp_path, elevenlabs_api_key="test-key", elevenlabs_base_url=emulator.url)
-    return AgentRuntime(settings=settings, turn_models=runtime.turn_models, speech_models=runtime.speech_models,
-                        database=runtime.database, knowledge=runtime.knowledge)
+    return runtime_with(runtime, settings)
 
 
 async def call(tts_runtime, caller_voice, lines):
-    turns = [CallerTurn(audio=caller_voice.say(line), text=line) for line in lines]
-    async with local_server(tts_runtime, tts_runtime.settings) as url:
-        return await simulate_call(url, turns, tts_runtime.speech_models)
+    return await place_call(tts_runtime, caller_voice, lines)
 
 
 async def test_the_agent_speaks_through_elevenlabs(tts_runtime, caller_voice, emulator):

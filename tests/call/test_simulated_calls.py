@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.call.helpers import squash
 from tests.conftest import make_settings
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
-
-
-def squash(text: str) -> str:
-    return re.sub(r"[^a-z]", "", text.lower())
 
 
 @pytest.fixture

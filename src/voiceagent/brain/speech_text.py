@@ -26,8 +26,11 @@ async def speakable_transform(text: str, _text_type) -> str:
     return speakable(text)
 
 
-def clauses(text: str, min_words: int = 4) -> list[str]:
-    """Split a sentence at commas and semicolons into pieces of at least `min_words` words."""
+def clauses(text: str, min_words: int = 4, first_words: int = 5) -> list[str]:
+    """Split a sentence at commas and semicolons into pieces of at least `min_words` words.
+
+    A long first piece is cut after `first_words` words: the first audio of a reply waits only for it.
+    """
     parts = re.split(r"(?<=[,;:])\s+", text.strip())
     pieces: list[str] = []
     for part in parts:
@@ -38,4 +41,8 @@ def clauses(text: str, min_words: int = 4) -> list[str]:
     if len(pieces) > 1 and len(pieces[-1].split()) < min_words:
         last = pieces.pop()
         pieces[-1] = f"{pieces[-1]} {last}"
-    return [p for p in pieces if p.strip()]
+    pieces = [p for p in pieces if p.strip()]
+    if pieces and len(pieces[0].split()) > first_words + 2:
+        words = pieces[0].split()
+        pieces[:1] = [" ".join(words[:first_words]), " ".join(words[first_words:])]
+    return pieces

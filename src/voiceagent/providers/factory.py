@@ -8,7 +8,6 @@ from datetime import datetime
 from pipecat.pipeline.service_switcher import ServiceSwitcher, ServiceSwitcherStrategyFailover
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.services.stt_service import STTService
-from pipecat.services.tts_service import TTSService
 
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.service import OfflineBrainService

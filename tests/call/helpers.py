@@ -1,0 +1,36 @@
+"""What the call tests share: text squashing for transcripts, runtimes sharing the session's models, calls."""
+
+from __future__ import annotations
+
+import re
+
+from voiceagent.runtime import AgentRuntime
+from voiceagent.simulate.caller import CallerTurn
+from voiceagent.simulate.run import local_server, simulate_call
+
+
+def squash(text: str) -> str:
+    """Lower-case letters and digits only: transcripts differ in punctuation and spacing."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def runtime_with(shared: AgentRuntime, settings, **parts) -> AgentRuntime:
+    """A runtime with other settings (and optionally database, knowledge, call control), same models."""
+    return AgentRuntime(
+        settings=settings,
+        turn_models=shared.turn_models,
+        speech_models=shared.speech_models,
+        database=parts.get("database", shared.database),
+        knowledge=parts.get("knowledge", shared.knowledge),
+        call_control=parts.get("call_control"),
+    )
+
+
+async def place_call(agent_runtime: AgentRuntime, caller_voice, lines: list[str], **options):
+    """One simulated call: text lines are spoken by the caller voice, '#0' presses keys."""
+    turns = [
+        CallerTurn(dtmf=line[1:]) if line.startswith("#") else CallerTurn(audio=caller_voice.say(line), text=line)
+        for line in lines
+    ]
+    async with local_server(agent_runtime, agent_runtime.settings) as url:
+        return await simulate_call(url, turns, agent_runtime.speech_models, **options)

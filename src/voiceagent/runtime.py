@@ -27,7 +27,6 @@ class AgentRuntime:
     knowledge: KnowledgeBase
     call_control: TwilioCallControl | None = None
     started_at: float = field(default_factory=time.time)
-    extras: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, settings: Settings) -> AgentRuntime:

@@ -176,12 +176,10 @@ class DialogEngine:
             async for utterance in self._not_understood():
                 yield utterance
             return
-        hit = None
-        async for item in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text)):
-            if isinstance(item, Utterance):
-                yield item
-            else:
-                hit = item
+        found: list = []
+        async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
+            yield cue
+        hit = found[0]
         if hit is None:
             self.state.not_understood += 1
             if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
@@ -193,20 +191,20 @@ class DialogEngine:
         self.state.not_understood = 0
         yield Utterance(_first_sentences(hit.entry.answer))
 
-    async def _with_cue(self, work: Awaitable) -> AsyncIterator[Any]:
-        """Run a lookup; if it takes longer than ~300 ms, say a listening cue first."""
+    async def _with_cue(self, work: Awaitable, result: list) -> AsyncIterator[Utterance]:
+        """Run a lookup into `result`; if it takes longer than ~300 ms, say a listening cue first."""
         task = asyncio.ensure_future(work)
         done, _ = await asyncio.wait({task}, timeout=CUE_AFTER_SECS)
         if not done:
             yield Utterance(LISTENING_CUE, kind="cue")
-        yield await task
+        result.append(await task)
 
-    async def _tool(self, name: str, arguments: dict) -> AsyncIterator[Any]:
+    async def _tool(self, name: str, arguments: dict, result: list) -> AsyncIterator[Utterance]:
         if self._run_tool is None:
-            yield {"ok": False, "message": "Sorry, I can't do that right now."}
+            result.append({"ok": False, "message": "Sorry, I can't do that right now."})
             return
-        async for item in self._with_cue(self._run_tool(name, arguments)):
-            yield item
+        async for cue in self._with_cue(self._run_tool(name, arguments), result):
+            yield cue
 
     # -- appointments -----------------------------------------------------------------------
 
@@ -282,12 +280,10 @@ class DialogEngine:
         arguments = {"date": booking.when_text, "name": booking.name}
         if booking.phone:
             arguments["phone"] = booking.phone
-        result: dict = {}
-        async for item in self._tool("book_appointment", arguments):
-            if isinstance(item, Utterance):
-                yield item
-            else:
-                result = item
+        results: list = []
+        async for cue in self._tool("book_appointment", arguments, results):
+            yield cue
+        result = results[0]
         if result.get("ok"):
             self.state.booking = None
             yield Utterance(result.get("message", "You're all booked.") + " " + ANYTHING_ELSE)
@@ -307,12 +303,10 @@ class DialogEngine:
         digits = extract_phone_digits(text)
         if digits:
             arguments["phone"] = digits
-        result: dict = {}
-        async for item in self._tool("check_appointment", arguments):
-            if isinstance(item, Utterance):
-                yield item
-            else:
-                result = item
+        results: list = []
+        async for cue in self._tool("check_appointment", arguments, results):
+            yield cue
+        result = results[0]
         yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
 
     async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:
@@ -329,12 +323,10 @@ class DialogEngine:
         digits = extract_phone_digits(text) if text else None
         if digits:
             arguments["callback"] = digits
-        result: dict = {}
-        async for item in self._tool("escalate_to_human", arguments):
-            if isinstance(item, Utterance):
-                yield item
-            else:
-                result = item
+        results: list = []
+        async for cue in self._tool("escalate_to_human", arguments, results):
+            yield cue
+        result = results[0]
         message = result.get("message") or ("I want to make sure you get the best help. "
                                             "A specialist will call you back shortly.")
         if result.get("transferred"):

@@ -35,10 +35,6 @@ class PlaybackTracker(FrameProcessor):
         self.all_heard = asyncio.Event()
         self.all_heard.set()
 
-    @property
-    def pending_marks(self) -> int:
-        return len(self._pending)
-
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         if isinstance(frame, PlaybackMarkEchoFrame):

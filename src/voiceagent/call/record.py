@@ -19,7 +19,6 @@ class TurnTiming:
     brain_first_text: float | None = None
     tts_first_audio: float | None = None
     first_audio_sent: float | None = None
-    heard_until: float | None = None
 
     @property
     def response_latency(self) -> float | None:

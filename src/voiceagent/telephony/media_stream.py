@@ -20,7 +20,6 @@ from voiceagent.observability.redact import redact_text
 
 # Twilio sends 20 ms (160-byte) frames; anything far larger is not a media stream.
 MAX_MESSAGE_CHARS = 64 * 1024
-KNOWN_EVENTS = {"connected", "start", "media", "dtmf", "mark", "stop"}
 
 
 class StreamProtocolError(Exception):

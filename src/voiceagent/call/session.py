@@ -9,7 +9,6 @@ from dataclasses import asdict
 from loguru import logger
 from pipecat.frames.frames import EndFrame, LLMRunFrame, TTSSpeakFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
-from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
@@ -29,18 +28,6 @@ async def _receive_text(websocket) -> str | bytes | None:
     if message["type"] == "websocket.disconnect":
         return None
     return message.get("text") if message.get("text") is not None else message.get("bytes")
-
-
-def _serializer_params(runtime: AgentRuntime) -> dict:
-    """Auto hang-up through Twilio's REST API only when Twilio credentials are configured."""
-    settings = runtime.settings
-    if settings.twilio_account_sid and settings.twilio_auth_token:
-        return {
-            "auth_token": settings.twilio_auth_token.get_secret_value(),
-            "base_url": settings.twilio_api_base_url,
-            "params": TwilioFrameSerializer.InputParams(auto_hang_up=True),
-        }
-    return {"params": TwilioFrameSerializer.InputParams(auto_hang_up=False)}
 
 
 def _save(runtime: AgentRuntime, record: CallRecord) -> None:
@@ -84,7 +71,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
         if task is not None:
             await task.cancel()
 
-    serializer = MediaStreamSerializer(start, on_stop=on_stop, **_serializer_params(runtime))
+    serializer = MediaStreamSerializer.for_call(start, runtime.settings, on_stop=on_stop)
     transport = FastAPIWebsocketTransport(
         websocket=websocket,
         params=FastAPIWebsocketParams(

@@ -112,6 +112,14 @@ class MediaStreamSerializer(TwilioFrameSerializer):
         self.ignored_messages = 0
         self.stopped = False
 
+    @classmethod
+    def for_call(cls, start: StreamStart, settings, *, on_stop=None) -> MediaStreamSerializer:
+        """Hang up through Twilio's REST API at the end only when Twilio credentials are configured."""
+        if settings.twilio_account_sid and settings.twilio_auth_token:
+            return cls(start, on_stop=on_stop, auth_token=settings.twilio_auth_token.get_secret_value(),
+                       base_url=settings.twilio_api_base_url, params=cls.InputParams(auto_hang_up=True))
+        return cls(start, on_stop=on_stop, params=cls.InputParams(auto_hang_up=False))
+
     async def serialize(self, frame: Frame) -> str | bytes | None:
         if isinstance(frame, PlaybackMarkFrame):
             return json.dumps({"event": "mark", "streamSid": self._stream_sid, "mark": {"name": frame.mark}})

@@ -52,8 +52,11 @@ class Settings(BaseSettings):
     anthropic_model: str = "claude-sonnet-4-5"
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
-    openai_llm_model: str | None = None  # set to use an OpenAI-compatible LLM server
     openai_embedding_model: str = "text-embedding-3-small"
+    # An OpenAI-compatible chat-completions server (vLLM, llama.cpp's server, Ollama) as the LLM
+    openai_llm_model: str | None = None
+    openai_llm_base_url: str | None = None  # default: openai_base_url
+    openai_llm_api_key: SecretStr | None = None  # default: openai_api_key ("not-needed" for local servers)
     elevenlabs_api_key: SecretStr | None = None
     elevenlabs_base_url: str | None = None
     elevenlabs_model: str = "eleven_turbo_v2_5"
@@ -80,6 +83,10 @@ class Settings(BaseSettings):
     whisper_threads: int = 2
     whisper_beam_size: int = 1
 
+    # LLM resilience (the plan: give up after 10 s; the SDK retries 429/529/5xx with backoff)
+    llm_timeout_secs: float = 10.0
+    llm_max_retries: int = 2
+
     @property
     def database_location(self) -> str:
         """SQLAlchemy URL of the database; an SQLite file in the data directory by default."""
@@ -98,7 +105,7 @@ class Settings(BaseSettings):
             "tts": ("elevenlabs", self.elevenlabs_api_key),
             "embeddings": ("openai", self.openai_api_key),
         }[part]
-        if part == "llm" and not self.anthropic_api_key and self.openai_llm_model and self.openai_base_url:
+        if part == "llm" and not self.anthropic_api_key and self.openai_llm_model:
             return "openai"
         return keyed[0] if keyed[1] else "embedded"
 

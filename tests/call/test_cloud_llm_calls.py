@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from tests.call.helpers import place_call, runtime_with, squash
 from tests.conftest import make_settings
 from voiceagent.emulators.anthropic_messages import AnthropicEmulator, serve
-from voiceagent.storage import Database, SupportTicket
+from voiceagent.simulate.caller import CallerTurn
+from voiceagent.simulate.run import local_server, simulate_call
+from voiceagent.storage import Appointment, Database, SupportTicket
 
 
 @pytest.fixture
@@ -73,3 +76,46 @@ async def test_a_failing_llm_falls_back_and_escalates(cloud_runtime, caller_voic
     assert "havingtroubleprocessing" in spoken, report.agent_texts
     with cloud_runtime.database.session() as session:
         assert session.scalars(select(SupportTicket)).one().reason.startswith("the assistant could not")
+
+
+@pytest.fixture
+def quick_timeout_runtime(runtime, tmp_path, emulator):
+    settings = make_settings(tmp_path, anthropic_api_key="test-key", anthropic_base_url=emulator.url,
+                             llm_timeout_secs=2.0)
+    database = Database(f"sqlite:///{tmp_path / 'timeout.db'}")
+    database.create_all()
+    return runtime_with(runtime, settings, database=database)
+
+
+async def test_an_llm_that_hangs_times_out_then_the_call_goes_on(quick_timeout_runtime, caller_voice, emulator):
+    emulator.faults.hang_next = 1
+    report = await call(quick_timeout_runtime, caller_voice, ["How much is the Business plan?", "How much is the Pro plan?"])
+    spoken = squash(" ".join(report.agent_texts[1:]))
+    assert "havingtroubleprocessing" in spoken, report.agent_texts  # after the deadline, not after an hour
+    assert "99" in spoken, report.agent_texts  # the next turn is answered normally
+    assert report.result.turns[0].latency is not None and report.result.turns[0].latency < 6
+    with quick_timeout_runtime.database.session() as session:
+        assert session.scalars(select(SupportTicket)).one().reason.startswith("the assistant could not")
+
+
+@pytest.mark.parametrize("fault", ["disconnect_next", "malformed_next"])
+async def test_a_broken_stream_falls_back_and_the_call_goes_on(cloud_runtime, caller_voice, emulator, fault):
+    setattr(emulator.faults, fault, 1)  # dropped mid-answer, or an event whose data is not JSON
+    report = await call(cloud_runtime, caller_voice, ["How much is the Business plan?", "How much is the Pro plan?"])
+    spoken = squash(" ".join(report.agent_texts[1:]))
+    assert "havingtroubleprocessing" in spoken, report.agent_texts
+    assert "99" in spoken, report.agent_texts
+
+
+async def test_a_tool_call_from_an_interrupted_reply_is_not_run(cloud_runtime, caller_voice, emulator):
+    emulator.tool_delay_ms = 4000  # the model takes its time deciding to book...
+    pause = np.zeros(int(1.8 * 8000), dtype=np.int16)
+    booking = caller_voice.say("Please book an appointment for tomorrow at 10 am. My name is Jane Smith.")
+    change_of_mind = np.concatenate([pause, caller_voice.say("Actually, wait. How much is the Pro plan?")])
+    turns = [CallerTurn(audio=booking, text="book"), CallerTurn(audio=change_of_mind, text="wait", wait_for_agent=False)]
+    async with local_server(cloud_runtime, cloud_runtime.settings) as url:
+        report = await simulate_call(url, turns, cloud_runtime.speech_models)
+    assert "99" in squash(" ".join(report.agent_texts[1:])), report.agent_texts  # ...the caller spoke again
+    assert any("book" in json.dumps(r["messages"]).lower() for r in emulator.requests)  # the booking was asked
+    with cloud_runtime.database.session() as session:
+        assert session.scalars(select(Appointment)).all() == []  # but its tool call never ran

@@ -14,18 +14,21 @@ from aiohttp import web
 
 @dataclass
 class Faults:
-    """Switches tests flip: fail the next N requests with a status, hang, or drop the stream mid-way."""
+    """Switches tests flip: fail the next N requests with a status, hang, drop the stream mid-way, or send
+    an event whose data is not JSON."""
 
     fail_next: int = 0
     status: int = 529
     hang_next: int = 0
     disconnect_next: int = 0
+    malformed_next: int = 0
 
 
 @dataclass
 class AnthropicEmulator:
     first_token_ms: float = 400.0
     jitter: float = 0.2
+    tool_delay_ms: float = 0.0  # extra wait before a tool_use block streams (a slow tool-deciding model)
     api_key: str = "test-key"
     faults: Faults = field(default_factory=Faults)
     requests: list[dict] = field(default_factory=list)
@@ -56,7 +59,10 @@ class AnthropicEmulator:
         if not body.get("stream"):
             await asyncio.sleep(self._delay())
             return web.json_response(_message(body, blocks, usage))
-        return await self._stream(request, body, blocks, usage)
+        try:
+            return await self._stream(request, body, blocks, usage)
+        except ConnectionResetError:  # the client went away (an interrupted reply): nothing to finish
+            return web.Response(status=499)
 
     def _delay(self) -> float:
         return self.first_token_ms / 1000 * (1 + random.uniform(-self.jitter, self.jitter))
@@ -79,6 +85,9 @@ class AnthropicEmulator:
         disconnect = self.faults.disconnect_next > 0
         if disconnect:
             self.faults.disconnect_next -= 1
+        malformed = self.faults.malformed_next > 0
+        if malformed:
+            self.faults.malformed_next -= 1
 
         async def send(event: str, data: dict):
             await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
@@ -87,6 +96,8 @@ class AnthropicEmulator:
         await send("message_start", {"type": "message_start", "message": message})
         await asyncio.sleep(self._delay())
         await send("ping", {"type": "ping"})
+        if malformed:
+            await response.write(b'event: content_block_start\ndata: {"type": "content_block_start", "index": 0\n\n')
         for index, block in enumerate(blocks):
             if block["type"] == "text":
                 await send("content_block_start", {"type": "content_block_start", "index": index,
@@ -99,6 +110,7 @@ class AnthropicEmulator:
                         request.transport.close()  # mid-stream drop, as a broken connection looks
                         return response
             else:
+                await asyncio.sleep(self.tool_delay_ms / 1000)
                 await send("content_block_start", {"type": "content_block_start", "index": index, "content_block": {
                     "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})
                 raw = json.dumps(block["input"])
@@ -146,7 +158,10 @@ def decide(body: dict) -> list[dict]:
             except (json.JSONDecodeError, AttributeError):
                 said = raw
             return [{"type": "text", "text": f"{said} Is there anything else I can help with?"}]
-    text = _text_of(content).lower()
+    # The caller's latest words decide (consecutive caller turns arrive merged into one message).
+    parts = [content] if isinstance(content, str) else [
+        part.get("text", "") for part in content or [] if isinstance(part, dict) and part.get("type") == "text"]
+    text = (parts[-1] if parts else "").split("Caller: ")[-1].lower()
     tool = {"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:20]}
     if re.search(r"\b(human|person|agent|representative|specialist)\b", text):
         return [{"type": "text", "text": "Let me get someone for you."},

@@ -23,9 +23,14 @@ class DeepgramEmulator:
     final_delay_ms: float = 300.0  # the vendor's published median from end of speech to the final result
     idle_timeout_secs: float = 10.0
     api_key: str = "test-key"
-    drop_after_audio_secs: float = 0.0  # fault: close the socket once this much audio arrived (0 = never)
+    # Faults tests switch on
+    drop_after_audio_secs: float = 0.0  # close the socket once this much audio arrived (0 = never)
+    drop_after_speech_secs: float = 0.0  # close the socket this far into the next utterance (0 = never)
+    unrecognized_next: int = 0  # the next N utterances come back with an empty transcript
+    malformed_next: int = 0  # the next N results are preceded by a text frame that is not JSON
     connections: int = 0
     texts_received: list[dict] = field(default_factory=list)
+    finals: list[str] = field(default_factory=list)  # final transcripts sent, in order
 
     async def handler(self, connection: ServerConnection) -> None:
         if connection.request.headers.get("Authorization") != f"Token {self.api_key}":
@@ -55,6 +60,7 @@ class _Session:
         self.silence = 0.0
         self.interim_sent = False
         self.total_audio = 0.0
+        self.speech_secs = 0.0  # loud audio in the current utterance
 
     async def run(self) -> None:
         try:
@@ -66,8 +72,7 @@ class _Session:
                     return
                 if isinstance(message, bytes):
                     await self._audio(message)
-                    if self.emulator.drop_after_audio_secs and self.total_audio >= self.emulator.drop_after_audio_secs:
-                        self.emulator.drop_after_audio_secs = 0.0
+                    if self._should_drop():
                         await self.connection.close(1011, "internal error")
                         return
                     continue
@@ -84,6 +89,16 @@ class _Session:
         except (ConnectionClosed, json.JSONDecodeError):
             return
 
+    def _should_drop(self) -> bool:
+        emulator = self.emulator
+        if emulator.drop_after_audio_secs and self.total_audio >= emulator.drop_after_audio_secs:
+            emulator.drop_after_audio_secs = 0.0
+            return True
+        if emulator.drop_after_speech_secs and self.speech_secs >= emulator.drop_after_speech_secs:
+            emulator.drop_after_speech_secs = 0.0
+            return True
+        return False
+
     async def _audio(self, data: bytes) -> None:
         pcm = np.frombuffer(audioop.ulaw2lin(data, 2) if self.mulaw else data[: len(data) // 2 * 2], dtype=np.int16)
         seconds = len(pcm) / self.rate
@@ -94,6 +109,7 @@ class _Session:
             if not self.speaking and self.vad_events:
                 await self._send({"type": "SpeechStarted", "channel": [0, 1], "timestamp": self.offset + len(self.audio) / self.rate})
             self.speaking, self.silence = True, 0.0
+            self.speech_secs += seconds
         elif self.speaking:
             self.silence += seconds
             if self.silence >= self.endpointing:
@@ -106,20 +122,32 @@ class _Session:
             self.audio = self.audio[-self.rate:]
         if self.speaking and not self.interim_sent and len(self.audio) > 1.5 * self.rate:
             self.interim_sent = True
-            text = await asyncio.to_thread(self.emulator.transcribe, self.audio.copy(), self.rate)
+            text = await self._transcribe()
             if text:
                 await self._results(text, is_final=False, speech_final=False)
 
     async def _final(self, from_finalize: bool) -> None:
         text = ""
-        if self.speaking or from_finalize:
-            text = await asyncio.to_thread(self.emulator.transcribe, self.audio.copy(), self.rate) if len(self.audio) else ""
+        if self.speaking and self.emulator.unrecognized_next > 0:
+            self.emulator.unrecognized_next -= 1  # this utterance is not recognised
+        elif (self.speaking or from_finalize) and len(self.audio):
+            text = await self._transcribe()
+        if text:
+            self.emulator.finals.append(text)
         await self._results(text, is_final=True, speech_final=not from_finalize, from_finalize=from_finalize)
         self.offset += len(self.audio) / self.rate
         self.audio = np.zeros(0, dtype=np.int16)
-        self.speaking, self.silence, self.interim_sent = False, 0.0, False
+        self.speaking, self.silence, self.interim_sent, self.speech_secs = False, 0.0, False, 0.0
+
+    async def _transcribe(self) -> str:
+        if self.emulator.unrecognized_next > 0:
+            return ""  # interim results of an utterance that will not be recognised are empty too
+        return await asyncio.to_thread(self.emulator.transcribe, self.audio.copy(), self.rate)
 
     async def _results(self, text: str, *, is_final: bool, speech_final: bool, from_finalize: bool = False) -> None:
+        if self.emulator.malformed_next > 0:
+            self.emulator.malformed_next -= 1
+            await self.connection.send('{"type": "Results", "channel": {"alternatives": [')  # truncated JSON
         words = [{"word": w.strip(".,?!").lower(), "start": self.offset, "end": self.offset, "confidence": 0.9,
                   "punctuated_word": w} for w in text.split()]
         message = {

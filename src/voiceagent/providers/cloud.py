@@ -1,16 +1,18 @@
-"""The plan's cloud LLM: Claude through Pipecat's Anthropic service, with our tools and a failure fallback."""
+"""The plan's cloud providers through Pipecat's services: Deepgram, Claude (or any OpenAI-compatible LLM), ElevenLabs."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from anthropic import AsyncAnthropic
 from loguru import logger
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
-from pipecat.frames.frames import ErrorFrame, Frame, TTSSpeakFrame
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.frames.frames import Frame
 from pipecat.services.anthropic.llm import AnthropicLLMService
+from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.llm_service import FunctionCallParams, LLMService
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
@@ -18,9 +20,6 @@ from pipecat.services.tts_service import TTSService
 from voiceagent.config import Settings
 from voiceagent.tools import TOOLS
 
-LLM_TIMEOUT_SECS = 10.0  # the plan: give up on the LLM after 10 s
-LLM_RETRIES = 2  # the SDK retries 429/529/5xx with exponential backoff
-LLM_FALLBACK = "I'm having trouble processing that. Let me connect you with support."
 
 ToolRunner = Callable[[str, dict], Awaitable[dict]]
 
@@ -38,8 +37,8 @@ def make_anthropic_llm(settings: Settings, call_tool: ToolRunner) -> LLMService:
     client = AsyncAnthropic(
         api_key=settings.anthropic_api_key.get_secret_value(),
         base_url=settings.anthropic_base_url,
-        timeout=LLM_TIMEOUT_SECS,
-        max_retries=LLM_RETRIES,
+        timeout=settings.llm_timeout_secs,
+        max_retries=settings.llm_max_retries,
     )
     llm = AnthropicLLMService(
         api_key=settings.anthropic_api_key.get_secret_value(),
@@ -52,24 +51,110 @@ def make_anthropic_llm(settings: Settings, call_tool: ToolRunner) -> LLMService:
 
 
 def make_openai_compatible_llm(settings: Settings, call_tool: ToolRunner) -> LLMService:
+    """Any OpenAI-compatible chat-completions server (vLLM, llama.cpp's server, Ollama) by base URL."""
+    from openai import AsyncOpenAI
     from pipecat.services.openai.llm import OpenAILLMService
 
-    llm = OpenAILLMService(
-        api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed",
-        base_url=settings.openai_base_url,
-        settings=OpenAILLMService.Settings(model=settings.openai_llm_model),
+    class _OpenAICompatibleLLM(OpenAILLMService):
+        def create_client(self, api_key=None, base_url=None, **kwargs):
+            # The same resilience as the Anthropic path: a whole-request timeout and SDK retries.
+            return AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=settings.llm_timeout_secs,
+                               max_retries=settings.llm_max_retries)
+
+    key = settings.openai_llm_api_key or settings.openai_api_key
+    llm = _OpenAICompatibleLLM(
+        api_key=key.get_secret_value() if key else "not-needed",
+        base_url=settings.openai_llm_base_url or settings.openai_base_url,
+        settings=OpenAILLMService.Settings(model=settings.openai_llm_model, max_tokens=300),
     )
     register_tools(llm, call_tool)
     return llm
 
 
+class ResilientDeepgramSTTService(DeepgramSTTService):
+    """Deepgram that keeps the caller's words when the socket drops.
+
+    Pipecat's service reconnects after a 4-10 s back-off and drops the audio that arrives meanwhile, and the
+    words Deepgram had heard but not finalised die with the old socket. Here, audio not yet covered by a final
+    result is kept (up to `MAX_UNCONFIRMED_SECS`), a new socket is opened at once, and the kept audio is
+    replayed on it before live audio continues.
+    """
+
+    MAX_UNCONFIRMED_SECS = 15.0
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._unconfirmed: deque[tuple[float, bytes]] = deque()  # (end offset on the socket, audio)
+        self._unconfirmed_bytes = 0
+        self._socket = None  # the connection the offsets refer to
+        self._sent_secs = 0.0
+        self._reopening: asyncio.Task | None = None
+        self.reopened = 0
+
+    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
+        connection = self._connection
+        if connection is None:
+            self._keep(float("inf"), audio)
+            self._reopen_soon()
+        else:
+            if connection is not self._socket:  # a new socket: first replay what the old one never finalised
+                self._socket, self._sent_secs = connection, 0.0
+                kept = [chunk for _, chunk in self._unconfirmed]
+                self._unconfirmed.clear()
+                self._unconfirmed_bytes = 0
+                if kept:
+                    logger.info(f"{self}: replaying {sum(map(len, kept)) / 2 / self.sample_rate:.1f} s of audio")
+                for chunk in kept:
+                    await self._send(connection, chunk)
+            await self._send(connection, audio)
+        yield None
+
+    async def _send(self, connection, audio: bytes) -> None:
+        self._sent_secs += len(audio) / 2 / self.sample_rate
+        self._keep(self._sent_secs, audio)
+        try:
+            await connection.send_media(audio)
+        except Exception as error:  # kept above, so it is replayed on the next socket
+            logger.warning(f"{self}: sending audio failed ({type(error).__name__}); reconnecting")
+            self._connection = None
+
+    def _keep(self, end: float, audio: bytes) -> None:
+        self._unconfirmed.append((end, audio))
+        self._unconfirmed_bytes += len(audio)
+        while self._unconfirmed and self._unconfirmed_bytes > self.MAX_UNCONFIRMED_SECS * 2 * self.sample_rate:
+            self._unconfirmed_bytes -= len(self._unconfirmed.popleft()[1])
+
+    def _reopen_soon(self) -> None:
+        if self._reopening is None or self._reopening.done():
+            self._reopening = self.create_task(self._reopen(), f"{self}::reopen")
+
+    async def _reopen(self) -> None:
+        if self._connection is not None:
+            return
+        self.reopened += 1
+        try:
+            await self._do_reconnect()  # cancels the back-off wait and connects now
+        except ConnectionError as error:
+            logger.error(f"{self}: {error}")
+
+    async def _on_message(self, message):
+        await super()._on_message(message)
+        if getattr(message, "type", None) == "Results" and message.is_final and self._connection is self._socket:
+            confirmed = (message.start or 0.0) + (message.duration or 0.0) + 0.001
+            while self._unconfirmed and self._unconfirmed[0][0] <= confirmed:
+                self._unconfirmed_bytes -= len(self._unconfirmed.popleft()[1])
+
+    async def cleanup(self):
+        if self._reopening and not self._reopening.done():
+            await self.cancel_task(self._reopening)
+        await super().cleanup()
+
+
 def make_deepgram_stt(settings: Settings) -> STTService:
     """Deepgram live STT (nova-2), 8 kHz from the phone line, interim results, endpointing, keep-alive."""
-    from pipecat.services.deepgram.stt import DeepgramSTTService
-
     # Pipecat hands the STT 16-bit PCM decoded from Twilio's mu-law; sending it as linear16 at 8 kHz
     # carries exactly the same samples.
-    return DeepgramSTTService(
+    return ResilientDeepgramSTTService(
         api_key=settings.deepgram_api_key.get_secret_value(),
         base_url=settings.deepgram_base_url or "",
         encoding="linear16",
@@ -102,31 +187,3 @@ def register_tools(llm: LLMService, call_tool: ToolRunner) -> None:
             await params.result_callback(result)
 
         llm.register_function(spec.name, handler, cancel_on_interruption=True)
-
-
-class LLMFailureFallback(FrameProcessor):
-    """Before the LLM: when it errors or times out, the caller hears a fallback and a human is called in."""
-
-    def __init__(self, llm: LLMService, escalate: Callable[[str], Awaitable[dict]], **kwargs):
-        super().__init__(**kwargs)
-        self._llm = llm
-        self._escalate = escalate
-        self.failures = 0
-
-        @llm.event_handler("on_completion_timeout")
-        async def _on_timeout(_service):
-            await self._fall_back("the language model timed out")
-
-    async def process_frame(self, frame: Frame, direction: FrameDirection):
-        await super().process_frame(frame, direction)
-        if isinstance(frame, ErrorFrame) and direction == FrameDirection.UPSTREAM and frame.processor is self._llm:
-            await self._fall_back(frame.error)
-        await self.push_frame(frame, direction)
-
-    async def _fall_back(self, reason: str) -> None:
-        self.failures += 1
-        logger.warning(f"LLM failed ({self.failures}): {reason[:120]}")
-        result = await self._escalate("the assistant could not process the request")
-        follow_up = result.get("message", "") if not result.get("transferred") else ""
-        text = LLM_FALLBACK if not follow_up else f"{LLM_FALLBACK} {follow_up.split('. ', 1)[-1]}"
-        await self.push_frame(TTSSpeakFrame(text), FrameDirection.DOWNSTREAM)

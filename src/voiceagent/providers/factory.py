@@ -13,8 +13,8 @@ from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.service import OfflineBrainService
 from voiceagent.brain.speech_text import speakable_transform
 from voiceagent.call.record import CallRecord
+from voiceagent.call.resilience import LLMFailureFallback, LLMProgressProbe, NotHeardGuard
 from voiceagent.providers.cloud import (
-    LLMFailureFallback,
     make_anthropic_llm,
     make_deepgram_stt,
     make_elevenlabs_tts,
@@ -110,5 +110,8 @@ def make_brain(runtime: AgentRuntime, record: CallRecord) -> Brain:
         llm = make_openai_compatible_llm(runtime.settings, call_tool)
     else:
         raise ProviderNotAvailable(f"LLM provider '{provider}' is not available (missing key or model)")
-    fallback = LLMFailureFallback(llm, lambda reason: call_tool("escalate_to_human", {"reason": reason}))
-    return Brain([fallback, llm], is_llm=True)
+    async def escalate(reason: str) -> dict:
+        return await call_tool("escalate_to_human", {"reason": reason})
+
+    fallback = LLMFailureFallback(llm, escalate, timeout_secs=runtime.settings.llm_timeout_secs)
+    return Brain([NotHeardGuard(escalate), fallback, llm, LLMProgressProbe(fallback)], is_llm=True)

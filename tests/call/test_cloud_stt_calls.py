@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests.call.helpers import place_call, runtime_with, squash
 from tests.conftest import make_settings
+from voiceagent.emulators.anthropic_messages import AnthropicEmulator, serve
 from voiceagent.emulators.deepgram_live import DeepgramEmulator, start
+from voiceagent.storage import Database, SupportTicket
 
 
 @pytest.fixture
@@ -40,3 +43,44 @@ async def test_a_dropped_deepgram_socket_reconnects_and_the_call_goes_on(stt_run
     report = await call(stt_runtime, caller_voice, ["How much does the Pro plan cost?"])
     assert emulator.connections >= 2
     assert "99" in squash(" ".join(report.agent_texts[1:])), report.agent_texts
+
+
+async def test_words_spoken_while_the_socket_drops_are_kept(stt_runtime, caller_voice, emulator):
+    emulator.drop_after_speech_secs = 1.0  # the socket dies a second into the caller's sentence
+    report = await call(stt_runtime, caller_voice, ["How much does the Pro plan cost per month, please?"])
+    assert emulator.connections >= 2
+    heard = squash(" ".join(emulator.finals))
+    assert "howmuch" in heard and "proplan" in heard, emulator.finals  # the words before the drop, replayed
+    assert "99" in squash(" ".join(report.agent_texts[1:])), report.agent_texts
+
+
+async def test_a_malformed_deepgram_message_does_not_break_the_call(stt_runtime, caller_voice, emulator):
+    emulator.malformed_next = 1
+    report = await call(stt_runtime, caller_voice, ["How much does the Pro plan cost?", "How much is the Business plan?"])
+    spoken = squash(" ".join(report.agent_texts[1:]))
+    assert "299" in spoken, report.agent_texts  # at the latest, the second question is heard and answered
+
+
+@pytest.fixture
+async def llm_emulator():
+    emulator = AnthropicEmulator(first_token_ms=300)
+    runner, emulator.url = await serve(emulator)
+    yield emulator
+    await runner.cleanup()
+
+
+async def test_speech_deepgram_cannot_recognise_is_asked_again_then_escalated(runtime, tmp_path, caller_voice,
+                                                                             emulator, llm_emulator):
+    settings = make_settings(tmp_path, deepgram_api_key="test-key", deepgram_base_url=emulator.url,
+                             anthropic_api_key="test-key", anthropic_base_url=llm_emulator.url)
+    database = Database(f"sqlite:///{tmp_path / 'stt.db'}")
+    database.create_all()
+    emulator.unrecognized_next = 3
+    lines = ["How much is the Pro plan?", "What are your business hours?", "Can I book an appointment?"]
+    report = await call(runtime_with(runtime, settings, database=database), caller_voice, lines)
+    spoken = squash(" ".join(report.agent_texts[1:]))
+    assert spoken.count("didntcatchthat") == 2, report.agent_texts
+    assert "openedaticket" in spoken, report.agent_texts  # the third time, a human takes over
+    assert llm_emulator.requests == []  # the model never saw the turns nobody could transcribe
+    with database.session() as session:
+        assert session.scalars(select(SupportTicket)).one().reason.startswith("the caller could not be understood")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import audioop
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
@@ -61,8 +62,16 @@ class _Session:
         self.interim_sent = False
         self.total_audio = 0.0
         self.speech_secs = 0.0  # loud audio in the current utterance
+        self._jobs: asyncio.Queue[dict] = asyncio.Queue()  # results to work out and send, in order
 
     async def run(self) -> None:
+        writer = asyncio.create_task(self._write_results())
+        try:
+            await self._read()
+        finally:
+            writer.cancel()
+
+    async def _read(self) -> None:
         try:
             while True:
                 try:
@@ -71,7 +80,7 @@ class _Session:
                     await self.connection.close(1011, "NET-0001: no audio received within the timeout")
                     return
                 if isinstance(message, bytes):
-                    await self._audio(message)
+                    self._audio(message)
                     if self._should_drop():
                         await self.connection.close(1011, "internal error")
                         return
@@ -79,9 +88,10 @@ class _Session:
                 control = json.loads(message)
                 self.emulator.texts_received.append(control)
                 if control.get("type") == "Finalize":
-                    await self._final(from_finalize=True)
+                    self._final(from_finalize=True)
                 elif control.get("type") == "CloseStream":
-                    await self._final(from_finalize=False)
+                    self._final(from_finalize=False)
+                    await self._jobs.join()
                     await self.connection.send(json.dumps({"type": "Metadata", "request_id": self.request_id,
                                                            "duration": self.total_audio, "channels": 1}))
                     await self.connection.close()
@@ -99,7 +109,8 @@ class _Session:
             return True
         return False
 
-    async def _audio(self, data: bytes) -> None:
+    def _audio(self, data: bytes) -> None:
+        """Audio is taken in as fast as it comes; results are worked out and sent by the writer, in order."""
         pcm = np.frombuffer(audioop.ulaw2lin(data, 2) if self.mulaw else data[: len(data) // 2 * 2], dtype=np.int16)
         seconds = len(pcm) / self.rate
         self.total_audio += seconds
@@ -107,51 +118,76 @@ class _Session:
         loud = float(np.sqrt(np.mean(pcm.astype(np.float32) ** 2))) > SPEECH_RMS if len(pcm) else False
         if loud:
             if not self.speaking and self.vad_events:
-                await self._send({"type": "SpeechStarted", "channel": [0, 1], "timestamp": self.offset + len(self.audio) / self.rate})
+                self._queue("event", message={"type": "SpeechStarted", "channel": [0, 1],
+                                              "timestamp": self.offset + len(self.audio) / self.rate})
             self.speaking, self.silence = True, 0.0
             self.speech_secs += seconds
         elif self.speaking:
             self.silence += seconds
             if self.silence >= self.endpointing:
-                await asyncio.sleep(self.emulator.final_delay_ms / 1000)
-                await self._final(from_finalize=False)
-                if self.utterance_end:
-                    await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": self.offset})
+                self._final(from_finalize=False, delay=self.emulator.final_delay_ms / 1000)
         elif len(self.audio) > self.rate:  # keep a second of lead-in while nobody speaks
             self.offset += (len(self.audio) - self.rate) / self.rate
             self.audio = self.audio[-self.rate:]
         if self.speaking and not self.interim_sent and len(self.audio) > 1.5 * self.rate:
             self.interim_sent = True
-            text = await self._transcribe()
-            if text:
-                await self._results(text, is_final=False, speech_final=False)
+            self._queue("interim", audio=self.audio.copy(), recognised=self.emulator.unrecognized_next == 0)
 
-    async def _final(self, from_finalize: bool) -> None:
-        text = ""
+    def _final(self, from_finalize: bool, delay: float = 0.0) -> None:
+        recognised = (self.speaking or from_finalize) and len(self.audio) > 0
         if self.speaking and self.emulator.unrecognized_next > 0:
             self.emulator.unrecognized_next -= 1  # this utterance is not recognised
-        elif (self.speaking or from_finalize) and len(self.audio):
-            text = await self._transcribe()
-        if text:
-            self.emulator.finals.append(text)
-        await self._results(text, is_final=True, speech_final=not from_finalize, from_finalize=from_finalize)
+            recognised = False
+        self._queue("final", audio=self.audio.copy(), recognised=recognised, from_finalize=from_finalize,
+                    due=time.monotonic() + delay)
         self.offset += len(self.audio) / self.rate
         self.audio = np.zeros(0, dtype=np.int16)
         self.speaking, self.silence, self.interim_sent, self.speech_secs = False, 0.0, False, 0.0
 
-    async def _transcribe(self) -> str:
-        if self.emulator.unrecognized_next > 0:
-            return ""  # interim results of an utterance that will not be recognised are empty too
-        return await asyncio.to_thread(self.emulator.transcribe, self.audio.copy(), self.rate)
+    def _queue(self, kind: str, **job) -> None:
+        self._jobs.put_nowait({"kind": kind, "offset": self.offset, **job})
 
-    async def _results(self, text: str, *, is_final: bool, speech_final: bool, from_finalize: bool = False) -> None:
+    async def _write_results(self) -> None:
+        while True:
+            job = await self._jobs.get()
+            try:
+                await self._write(job)
+            except ConnectionClosed:
+                pass
+            finally:
+                self._jobs.task_done()
+
+    async def _write(self, job: dict) -> None:
+        if job["kind"] == "event":
+            await self._send(job["message"])
+            return
+        await asyncio.sleep(max(0.0, job.get("due", 0.0) - time.monotonic()))
+        text = ""
+        if job["recognised"]:
+            audio = job["audio"]
+            text = await asyncio.to_thread(self.emulator.transcribe, audio, self.rate)
+        duration = len(job["audio"]) / self.rate
+        if job["kind"] == "interim":
+            if text:
+                await self._results(text, job["offset"], duration, is_final=False, speech_final=False)
+            return
+        if text:
+            self.emulator.finals.append(text)
+        from_finalize = job["from_finalize"]
+        await self._results(text, job["offset"], duration, is_final=True, speech_final=not from_finalize,
+                            from_finalize=from_finalize)
+        if not from_finalize and self.utterance_end:
+            await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": job["offset"] + duration})
+
+    async def _results(self, text: str, start: float, duration: float, *, is_final: bool, speech_final: bool,
+                       from_finalize: bool = False) -> None:
         if self.emulator.malformed_next > 0:
             self.emulator.malformed_next -= 1
             await self.connection.send('{"type": "Results", "channel": {"alternatives": [')  # truncated JSON
-        words = [{"word": w.strip(".,?!").lower(), "start": self.offset, "end": self.offset, "confidence": 0.9,
+        words = [{"word": w.strip(".,?!").lower(), "start": start, "end": start + duration, "confidence": 0.9,
                   "punctuated_word": w} for w in text.split()]
         message = {
-            "type": "Results", "channel_index": [0, 1], "duration": len(self.audio) / self.rate, "start": self.offset,
+            "type": "Results", "channel_index": [0, 1], "duration": duration, "start": start,
             "is_final": is_final, "speech_final": speech_final,
             "channel": {"alternatives": [{"transcript": text, "confidence": 0.9 if text else 0.0, "words": words}]},
             "metadata": {"request_id": self.request_id, "model_uuid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "nova-2")),

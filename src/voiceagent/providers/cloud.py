@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
+import numpy as np
 from anthropic import AsyncAnthropic
 from loguru import logger
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
@@ -22,6 +23,8 @@ from voiceagent.tools import TOOLS
 
 
 ToolRunner = Callable[[str, dict], Awaitable[dict]]
+DEEPGRAM_FINAL_P99_SECS = 0.35  # Pipecat's measured p99 from Deepgram's Finalize to the final transcript
+SPEECH_RMS = 200.0  # 16-bit RMS above which a chunk of phone audio holds speech
 
 
 def tools_schema() -> ToolsSchema:
@@ -71,6 +74,20 @@ def make_openai_compatible_llm(settings: Settings, call_tool: ToolRunner) -> LLM
     return llm
 
 
+def _from_speech_onset(chunks: list[bytes], sample_rate: int, lead_in_secs: float = 0.5) -> list[bytes]:
+    """The chunks from just before the first one with speech in it: replaying the silence before is waste."""
+    def loud(chunk: bytes) -> bool:
+        samples = np.frombuffer(chunk[: len(chunk) // 2 * 2], dtype=np.int16).astype(np.float32)
+        return bool(len(samples)) and float(np.sqrt(np.mean(samples**2))) > SPEECH_RMS
+
+    first = next((i for i, chunk in enumerate(chunks) if loud(chunk)), len(chunks))
+    lead_in, start = 0, first
+    while start > 0 and lead_in < lead_in_secs * 2 * sample_rate:
+        start -= 1
+        lead_in += len(chunks[start])
+    return chunks[start:]
+
+
 class ResilientDeepgramSTTService(DeepgramSTTService):
     """Deepgram that keeps the caller's words when the socket drops.
 
@@ -99,7 +116,7 @@ class ResilientDeepgramSTTService(DeepgramSTTService):
         else:
             if connection is not self._socket:  # a new socket: first replay what the old one never finalised
                 self._socket, self._sent_secs = connection, 0.0
-                kept = [chunk for _, chunk in self._unconfirmed]
+                kept = _from_speech_onset([chunk for _, chunk in self._unconfirmed], self.sample_rate)
                 self._unconfirmed.clear()
                 self._unconfirmed_bytes = 0
                 if kept:
@@ -154,7 +171,13 @@ def make_deepgram_stt(settings: Settings) -> STTService:
     """Deepgram live STT (nova-2), 8 kHz from the phone line, interim results, endpointing, keep-alive."""
     # Pipecat hands the STT 16-bit PCM decoded from Twilio's mu-law; sending it as linear16 at 8 kHz
     # carries exactly the same samples.
+    # Pipecat releases a finished turn once Deepgram's p99 time-to-final-transcript has passed since speech
+    # ended (0.35 s, measured with VAD stop_secs 0.2). With our longer VAD stop that budget is spent before VAD
+    # even reports the stop, and a final that lands a moment later (say the word after a comma) starts a
+    # turn of its own that talks over the real answer. The budget is counted from the end of speech, so it
+    # must include the VAD stop; a finalized transcript still releases the turn as soon as it arrives.
     return ResilientDeepgramSTTService(
+        ttfs_p99_latency=settings.vad_stop_secs + DEEPGRAM_FINAL_P99_SECS,
         api_key=settings.deepgram_api_key.get_secret_value(),
         base_url=settings.deepgram_base_url or "",
         encoding="linear16",

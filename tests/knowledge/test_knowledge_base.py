@@ -96,3 +96,33 @@ def test_results_are_cached_for_five_minutes(tmp_path, embedder):
     now[0] = 301.0
     kb.search("how much is pro")
     assert counting.embedded == 1
+
+
+@pytest.fixture
+async def embeddings_emulator():
+    from voiceagent.emulators.openai_embeddings import OpenAIEmbeddingsEmulator
+    from voiceagent.emulators.run import serve_app
+
+    emulator = OpenAIEmbeddingsEmulator()
+    runner, url = await serve_app(emulator.app())
+    emulator.url = url + "/v1"
+    yield emulator
+    await runner.cleanup()
+
+
+async def test_openai_embeddings_through_the_sdk_survive_rate_limits_and_outages(tmp_path, embeddings_emulator):
+    import asyncio
+
+    from voiceagent.providers.embeddings import OpenAIEmbedder
+
+    embedder = OpenAIEmbedder("test-key", base_url=embeddings_emulator.url)
+    kb = KnowledgeBase(tmp_path / "kb", embedder)
+    embeddings_emulator.fail_next = 1  # a 429 during ingestion is retried by the SDK
+    report = await asyncio.to_thread(kb.ingest, load_faq())
+    assert report.added == len(load_faq()) and kb.count > 0
+    assert embeddings_emulator.requests[0]["model"] == "text-embedding-3-small"
+    embeddings_emulator.fail_next, embeddings_emulator.fail_status = 1, 429
+    assert "$299" in (await asyncio.to_thread(kb.best_answer, "How much is the Business plan?")).entry.answer
+    embeddings_emulator.fail_next, embeddings_emulator.fail_status = 10, 500  # down for longer than the retries
+    assert await asyncio.to_thread(kb.search, "Do you offer refunds?") == []  # no answer, no exception
+    assert kb.search_failures == 1

@@ -24,7 +24,13 @@ class ElevenLabsEmulator:
     api_key: str = "test-key"
     refuse_connections: bool = False  # fault: every connection is closed at once (a provider outage)
     disconnect_after_audio: int = 0  # fault: drop the socket after this many audio messages (0 = never)
+    reject_status: int = 0  # fault: refuse the WebSocket handshake with this HTTP status (429: quota or rate limit)
     messages: list[dict] = field(default_factory=list)
+
+    def process_request(self, connection: ServerConnection, request):
+        if self.reject_status:
+            return connection.respond(self.reject_status, '{"detail": {"status": "too_many_concurrent_requests"}}')
+        return None
 
     async def handler(self, connection: ServerConnection) -> None:
         request = urlparse(connection.request.path)
@@ -88,6 +94,6 @@ class ElevenLabsEmulator:
 
 async def start(emulator: ElevenLabsEmulator, host: str = "127.0.0.1"):
     """Serve on a free loopback port; returns (server, base URL as Pipecat's `url` parameter wants it)."""
-    server = await serve(emulator.handler, host, 0)
+    server = await serve(emulator.handler, host, 0, process_request=emulator.process_request)
     port = server.sockets[0].getsockname()[1]
     return server, f"ws://{host}:{port}"

@@ -26,6 +26,8 @@ def hashed_vector(text: str, dimensions: int) -> list[float]:
 class OpenAIEmbeddingsEmulator:
     api_key: str = "test-key"
     requests: list[dict] = field(default_factory=list)
+    fail_next: int = 0  # fault: answer the next N requests with `fail_status` (429: rate limited)
+    fail_status: int = 429
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -36,6 +38,12 @@ class OpenAIEmbeddingsEmulator:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return web.json_response({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
                                                 "code": "invalid_api_key"}}, status=401)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            kind = "rate_limit_exceeded" if self.fail_status == 429 else "server_error"
+            return web.json_response({"error": {"message": f"emulated {self.fail_status}", "type": kind,
+                                                "param": None, "code": kind}}, status=self.fail_status,
+                                     headers={"retry-after-ms": "50"} if self.fail_status == 429 else None)
         body = await request.json()
         self.requests.append(body)
         inputs = body.get("input")

@@ -34,7 +34,7 @@ class EmulatorSet:
         }
 
 
-async def _serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
+async def serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -57,7 +57,7 @@ async def start_emulators(speech_models, *, stt_final_ms: float = 300, llm_first
     elevenlabs_server, emulators.urls["elevenlabs"] = await elevenlabs_stream.start(emulators.elevenlabs)
     runners = []
     for name in ("anthropic", "openai", "twilio"):
-        runner, emulators.urls[name] = await _serve_app(getattr(emulators, name).app())
+        runner, emulators.urls[name] = await serve_app(getattr(emulators, name).app())
         runners.append(runner)
     try:
         yield emulators

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 import chromadb
+from loguru import logger
 from chromadb.config import Settings as ChromaSettings
 
 from voiceagent.knowledge.faq import FaqEntry, KnowledgeError
@@ -60,6 +61,7 @@ class KnowledgeBase:
                  clock: Callable[[], float] = time.monotonic):
         self.embedder = embedder
         self.min_score = min_score
+        self.search_failures = 0
         self._clock = clock
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
@@ -150,8 +152,14 @@ class KnowledgeBase:
             cached = self._results.get(key)
             if cached and now - cached[0] < RESULT_TTL_SECS:
                 return cached[1]
+        try:
+            vector = self._query_vector(cleaned)
+        except Exception as error:  # a remote embedder that is down or rate-limited: answer without the FAQ
+            self.search_failures += 1
+            logger.warning(f"Knowledge search unavailable ({type(error).__name__}); answering without the FAQ")
+            return []
         # The store is small (two vectors per FAQ entry), so every vector is scored and pairs are averaged.
-        result = self._collection.query(query_embeddings=[self._query_vector(cleaned)], n_results=max(1, self.count),
+        result = self._collection.query(query_embeddings=[vector], n_results=max(1, self.count),
                                         include=["metadatas", "documents", "distances"])
         scores: dict[str, list[float]] = {}
         entries: dict[str, FaqEntry] = {}

@@ -193,7 +193,15 @@ def make_elevenlabs_tts(settings: Settings, text_transforms) -> TTSService:
     """ElevenLabs multi-stream-input over WebSocket, turbo v2.5, voice "Rachel", 8 kHz for the phone line."""
     from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 
-    return ElevenLabsTTSService(
+    class _ElevenLabsTTS(ElevenLabsTTSService):
+        async def _reconnect_websocket(self, attempt_number: int) -> bool:
+            # Pipecat reconnects silently, but a socket lost mid-reply has cost the caller the rest of the
+            # reply: report it, so the call's voice can fail over instead of losing the next reply too.
+            if attempt_number == 1 and self.get_active_audio_context_id() is not None:
+                await self.push_error("ElevenLabs dropped the connection mid-reply")
+            return await super()._reconnect_websocket(attempt_number)
+
+    return _ElevenLabsTTS(
         api_key=settings.elevenlabs_api_key.get_secret_value(),
         url=settings.elevenlabs_base_url or "wss://api.elevenlabs.io",
         sample_rate=8000,

@@ -26,6 +26,18 @@ from voiceagent.tools import BusinessHours, ToolContext, run_tool
 from voiceagent.tools.appointments import describe_requested_time
 
 
+class FailoverOnFirstError(ServiceSwitcherStrategyFailover):
+    """A voice that errors has already cost the caller a sentence: move to the next voice at once, even on
+    errors Pipecat counts as passing (a 429 at the handshake, a socket dropped mid-reply). The failed voice
+    is not retried for the rest of the call."""
+
+    async def handle_error(self, error):
+        failed = error.processor or self.active_service
+        if failed is self.active_service and failed.is_usable:
+            await failed.set_usable(False)
+        return await super().handle_error(error)
+
+
 class ProviderNotAvailable(RuntimeError):
     """The configured provider cannot be built (unknown name or missing configuration)."""
 
@@ -54,7 +66,7 @@ def make_tts(runtime: AgentRuntime) -> FrameProcessor:
         # If ElevenLabs becomes unusable mid-call, the embedded voice takes over and the call goes on.
         return ServiceSwitcher(
             services=[cloud, EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms)],
-            strategy_type=ServiceSwitcherStrategyFailover,
+            strategy_type=FailoverOnFirstError,
         )
     raise ProviderNotAvailable(f"TTS provider '{provider}' is not available")
 

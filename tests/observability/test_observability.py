@@ -10,6 +10,7 @@ from pipecat.frames.frames import (
     MetricsFrame,
     TranscriptionFrame,
     TTSAudioRawFrame,
+    TTSStartedFrame,
     UserStoppedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
@@ -17,6 +18,7 @@ from pipecat.metrics.metrics import LLMTokenUsage, LLMUsageMetricsData, TTSUsage
 from pipecat.observers.base_observer import FramePushed
 from pipecat.processors.frame_processor import FrameDirection
 
+from voiceagent.call.frames import PlaybackMarkEchoFrame, RetrievalDoneFrame
 from voiceagent.call.record import CallRecord
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
@@ -35,9 +37,13 @@ async def test_a_turn_has_every_stage_in_order():
         VADUserStoppedSpeakingFrame(),
         TranscriptionFrame("hello", "", "now"),
         UserStoppedSpeakingFrame(),
+        RetrievalDoneFrame(hits=2),
         LLMTextFrame("Hi"),
+        TTSStartedFrame(),
         TTSAudioRawFrame(b"\0\0", 8000, 1),
         BotStartedSpeakingFrame(),
+        PlaybackMarkEchoFrame(mark="utt-1"),
+        PlaybackMarkEchoFrame(mark="utt-2"),
     ]
     for frame in frames:
         await observer.on_push_frame(pushed(frame))
@@ -45,10 +51,10 @@ async def test_a_turn_has_every_stage_in_order():
         await asyncio.sleep(0.01)
     assert len(record.turns) == 1
     turn = record.turns[0]
-    stamps = [turn.caller_speech_end, turn.stt_final, turn.end_of_turn, turn.brain_first_text,
-              turn.tts_first_audio, turn.first_audio_sent]
+    stamps = [turn.caller_speech_end, turn.stt_final, turn.end_of_turn, turn.retrieval_done, turn.brain_first_text,
+              turn.tts_text_sent, turn.tts_first_audio, turn.first_audio_sent, turn.heard_end]
     assert all(s is not None for s in stamps)
-    assert stamps == sorted(stamps)
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)  # heard_end moved on to the last echo
     assert 0.5 <= turn.response_latency < 1.0  # speech ended vad_stop_secs before VAD said so
     body = metrics.render().decode()
     assert "voiceagent_response_latency_seconds_count 1.0" in body

@@ -1,4 +1,4 @@
-"""Frames the call pipeline adds to Pipecat's: playback marks and their echoes."""
+"""Frames the call pipeline adds to Pipecat's: playback marks and their echoes, retrieval done."""
 
 from __future__ import annotations
 
@@ -24,3 +24,10 @@ class PlaybackMarkEchoFrame(SystemFrame):
     """The phone side has finished playing everything up to the mark (or has cleared it)."""
 
     mark: str
+
+
+@dataclass
+class RetrievalDoneFrame(SystemFrame):
+    """The knowledge hits for the caller's latest words are in the context (stamps the turn's retrieval stage)."""
+
+    hits: int = 0

@@ -16,9 +16,12 @@ class TurnTiming:
     caller_speech_end: float | None = None
     end_of_turn: float | None = None
     stt_final: float | None = None
-    brain_first_text: float | None = None
+    retrieval_done: float | None = None  # LLM brain: FAQ hits in the context (the offline engine retrieves inside)
+    brain_first_text: float | None = None  # the LLM's first token (or the offline engine's first sentence)
+    tts_text_sent: float | None = None  # first text handed to TTS
     tts_first_audio: float | None = None
-    first_audio_sent: float | None = None
+    first_audio_sent: float | None = None  # first audio frame written to Twilio
+    heard_end: float | None = None  # the caller finished hearing the reply (the last mark Twilio echoed)
 
     @property
     def response_latency(self) -> float | None:

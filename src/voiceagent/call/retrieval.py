@@ -8,6 +8,7 @@ from pipecat.frames.frames import Frame, InterimTranscriptionFrame, LLMContextFr
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from voiceagent.brain.prompt import faq_context
+from voiceagent.call.frames import RetrievalDoneFrame
 from voiceagent.knowledge import KnowledgeBase
 
 FAQ_MARKER = "Relevant FAQ"
@@ -52,16 +53,17 @@ class RetrievalContext(FrameProcessor):
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         if isinstance(frame, LLMContextFrame):
-            await self._attach(frame)
+            hits = await self._attach(frame)
+            await self.push_frame(RetrievalDoneFrame(hits=hits), FrameDirection.DOWNSTREAM)
         await self.push_frame(frame, direction)
 
-    async def _attach(self, frame: LLMContextFrame) -> None:
+    async def _attach(self, frame: LLMContextFrame) -> int:
         # Earlier turns keep only the caller's words; only the latest turn carries FAQ hits.
         messages = [_without_faq(m) for m in frame.context.get_messages()]
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
         if last_user is None or not isinstance(last_user.get("content"), str):
             frame.context.set_messages(messages)
-            return
+            return 0
         text = last_user["content"].strip()
         task = self._prefetch.pending.pop(text, None)
         hits = await task if task else await asyncio.to_thread(self._knowledge.search, text, 2)
@@ -70,3 +72,4 @@ class RetrievalContext(FrameProcessor):
         # Anthropic needs alternating roles, so the FAQ rides in the caller's own message.
         messages[index] = {**last_user, "content": f"{faq_context(hits)}{CALLER_SEPARATOR}{text}"}
         frame.context.set_messages(messages)
+        return len(hits)

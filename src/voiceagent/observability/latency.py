@@ -9,14 +9,20 @@ from pipecat.frames.frames import (
     LLMTextFrame,
     TranscriptionFrame,
     TTSAudioRawFrame,
+    TTSStartedFrame,
     UserStoppedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameDirection
 
+from voiceagent.call.frames import PlaybackMarkEchoFrame, RetrievalDoneFrame
 from voiceagent.call.record import CallRecord, TurnTiming
 from voiceagent.observability.metrics import CallMetrics
+
+
+STAGES = ("stt_final", "end_of_turn", "retrieval_done", "brain_first_text", "tts_text_sent", "tts_first_audio",
+          "first_audio_sent")  # in the order a turn goes through them; each is timed from the end of speech
 
 
 class TurnLatencyObserver(BaseObserver):
@@ -28,11 +34,15 @@ class TurnLatencyObserver(BaseObserver):
         self._metrics = metrics
         self._vad_stop_secs = vad_stop_secs
         self._turn: TurnTiming | None = None
+        self._answered: TurnTiming | None = None  # the last turn whose reply is playing: marks say when it ends
         self._seen: set[int] = set()
 
     async def on_push_frame(self, data: FramePushed):
         frame = data.frame
         now = time.monotonic()
+        if isinstance(frame, PlaybackMarkEchoFrame) and self._answered is not None:
+            self._answered.heard_end = now
+            return
         if isinstance(frame, VADUserStoppedSpeakingFrame):
             # The same frame is pushed through several processors (and broadcast both ways).
             if data.direction != FrameDirection.DOWNSTREAM or frame.id in self._seen:
@@ -40,6 +50,7 @@ class TurnLatencyObserver(BaseObserver):
             self._seen = {frame.id}
             # VAD reports the stop only after `stop_secs` of silence: speech ended that long ago.
             self._turn = TurnTiming(caller_speech_end=now - self._vad_stop_secs)
+            self._answered = None
             return
         turn = self._turn
         if turn is None:
@@ -48,8 +59,12 @@ class TurnLatencyObserver(BaseObserver):
             turn.stt_final = now
         elif isinstance(frame, UserStoppedSpeakingFrame) and turn.end_of_turn is None:
             turn.end_of_turn = now
+        elif isinstance(frame, RetrievalDoneFrame) and turn.retrieval_done is None:
+            turn.retrieval_done = now
         elif isinstance(frame, LLMTextFrame) and turn.brain_first_text is None:
             turn.brain_first_text = now
+        elif isinstance(frame, TTSStartedFrame) and turn.tts_text_sent is None:
+            turn.tts_text_sent = now
         elif isinstance(frame, TTSAudioRawFrame) and turn.tts_first_audio is None:
             turn.tts_first_audio = now
         elif isinstance(frame, BotStartedSpeakingFrame) and turn.first_audio_sent is None:
@@ -58,13 +73,13 @@ class TurnLatencyObserver(BaseObserver):
 
     def _finish(self, turn: TurnTiming) -> None:
         self._record.turns.append(turn)
-        self._turn = None
+        self._turn, self._answered = None, turn
         if not self._metrics or turn.caller_speech_end is None:
             return
         latency = turn.response_latency
         if latency is not None:
             self._metrics.response_latency.observe(latency)
-        for stage in ("stt_final", "end_of_turn", "brain_first_text", "tts_first_audio", "first_audio_sent"):
+        for stage in STAGES:
             stamp = getattr(turn, stage)
             if stamp is not None:
                 self._metrics.stage_latency.labels(stage=stage).observe(max(0.0, stamp - turn.caller_speech_end))

@@ -183,7 +183,8 @@ def plot_figures(path: Path, runs: list[BenchFigures]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    stages = ["stt_final", "end_of_turn", "brain_first_text", "tts_first_audio", "first_audio_sent"]
+    from voiceagent.observability.latency import STAGES as stages
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     for run in runs:
         if run.latencies:

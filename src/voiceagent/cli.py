@@ -103,48 +103,86 @@ def bench(
     calls: int = typer.Option(6, help="Simulated calls in the measured run"),
     concurrency: int = typer.Option(3, help="Calls at the same time"),
     say: list[str] = typer.Option(None, "--say", "-s", help="Caller lines of the scenario (default: a FAQ call)"),
+    stack: str = typer.Option("embedded", help="embedded, or cloud (every vendor emulated in a separate process)"),
+    url: str = typer.Option(None, help="Media WebSocket of a running server instead of starting one "
+                            "(server CPU, memory and stages are then not measured)"),
     compare_stock: bool = typer.Option(False, help="Also run Pipecat's stock configuration and print the ratio"),
     output: Path = typer.Option(Path("bench-results"), help="Folder for bench.json and bench.png"),
 ):
-    """Measure response latency (caller side), stages, server memory/CPU with simulated calls."""
+    """Measure response latency (caller side), stages, pacing, server memory/CPU with simulated calls."""
     import asyncio
 
     from rich.progress import Progress
-    from rich.table import Table
 
     from voiceagent.providers.embedded import SpeechModels
-    from voiceagent.simulate.bench import DEFAULT_SCENARIO, bench_server, plot_figures, write_figures
+    from voiceagent.simulate.bench import (
+        DEFAULT_SCENARIO,
+        EmulatorProcess,
+        bench_server,
+        bench_url,
+        plot_figures,
+        write_figures,
+    )
     from voiceagent.simulate.run import parse_turns
     from voiceagent.simulate.voices import CallerVoice
 
+    if stack not in ("embedded", "cloud"):
+        raise typer.BadParameter("use embedded or cloud", param_hint="--stack")
     _configure_logging("WARNING")
-    profiles = ["tuned", "stock"] if compare_stock else ["tuned"]
+    profiles = ["tuned", "stock"] if compare_stock and not url else ["tuned"]
 
     async def main():
         models = await asyncio.to_thread(SpeechModels.load)
         turns = parse_turns(say or DEFAULT_SCENARIO, [], CallerVoice(models.piper_voice))
         runs = []
         with Progress(console=console) as progress:
-            for profile in profiles:
-                task = progress.add_task(f"{profile}: {calls} calls, {concurrency} at a time", total=calls)
-                runs.append(await bench_server(turns, calls=calls, concurrency=concurrency, profile=profile,
-                                               progress=lambda task=task: progress.advance(task)))
+            if url:
+                task = progress.add_task(f"{url}: {calls} calls, {concurrency} at a time", total=calls)
+                token = Settings().twilio_auth_token
+                return [await bench_url(turns, url, calls=calls, concurrency=concurrency,
+                                        progress=lambda: progress.advance(task),
+                                        auth_token=token.get_secret_value() if token else None)]
+            env = {}
+            emulators = EmulatorProcess() if stack == "cloud" else None
+            if emulators:
+                env = await emulators.start()
+            try:
+                for profile in profiles:
+                    task = progress.add_task(f"{stack}/{profile}: {calls} calls, {concurrency} at a time", total=calls)
+                    run = await bench_server(turns, calls=calls, concurrency=concurrency, profile=profile, env=env,
+                                             progress=lambda task=task: progress.advance(task))
+                    run.stack = stack
+                    runs.append(run)
+            finally:
+                if emulators:
+                    emulators.stop()
         return runs
 
     runs = asyncio.run(main())
     write_figures(output / "bench.json", runs)
     plot_figures(output / "bench.png", runs)
+    _print_bench(runs, concurrency)
+    console.print(f"figures: {output / 'bench.json'}, plot: {output / 'bench.png'}")
+
+
+def _print_bench(runs, concurrency: int) -> None:
+    from rich.table import Table
+
     table = Table(title="voiceagent bench (latency = end of caller speech -> first agent audio, at the caller)")
     table.add_column("figure")
     for run in runs:
-        table.add_column(run.profile, justify="right")
+        table.add_column(f"{run.stack}/{run.profile}", justify="right")
+
     def row(name, render):
         table.add_row(name, *[render(run) for run in runs])
+
     row("turns (unanswered)", lambda r: f"{r.turns} ({r.unanswered_turns})")
-    for key in ("median", "p95", "max"):
+    for key in ("median", "p95", "p99", "max"):
         row(f"latency {key}", lambda r, key=key: f"{r.latency.get(key, float('nan')):.3f} s")
-    for stage, mean in (runs[0].stage_means or {}).items():
+    for stage in (runs[0].stage_means or {}):
         row(f"  stage {stage} (mean)", lambda r, stage=stage: f"{r.stage_means.get(stage, float('nan')):.3f} s")
+    row("late outbound frames (of all)", lambda r: f"{r.late_frames} ({r.agent_frames})")
+    row("worst mid-reply gap", lambda r: f"{r.worst_underrun_ms:.0f} ms")
     row("server RSS after start-up", lambda r: f"{r.server_rss_start_mb:.0f} MB")
     row("server RSS during one call", lambda r: f"{r.server_rss_after_warmup_mb:.0f} MB")
     row(f"server RSS peak, {concurrency} calls", lambda r: f"{r.server_rss_peak_mb:.0f} MB")
@@ -153,12 +191,16 @@ def bench(
     console.print(table)
     if len(runs) == 2 and runs[1].latency and runs[0].latency:
         console.print(f"tuned/stock median latency ratio: {runs[0].latency['median'] / runs[1].latency['median']:.2f}")
-    console.print(f"figures: {output / 'bench.json'}, plot: {output / 'bench.png'}")
 
 
 @app.command()
-def emulate():
-    """Run local emulators of Deepgram, Anthropic, ElevenLabs, OpenAI embeddings and Twilio REST."""
+def emulate(
+    env_file: Path = typer.Option(None, help="Also write the environment that points a server here to this file"),
+    stt_final_ms: float = typer.Option(300, help="Deepgram: end of speech -> final transcript (median)"),
+    llm_first_token_ms: float = typer.Option(400, help="Anthropic: request -> first token (median)"),
+    tts_first_audio_ms: float = typer.Option(250, help="ElevenLabs: text -> first audio (median)"),
+):
+    """Run local emulators of Deepgram, Anthropic, ElevenLabs, OpenAI (embeddings, chat) and Twilio REST."""
     import asyncio
 
     from voiceagent.emulators.run import start_emulators
@@ -168,9 +210,13 @@ def emulate():
 
     async def main():
         models = await asyncio.to_thread(SpeechModels.load)
-        async with start_emulators(models) as emulators:
+        async with start_emulators(models, stt_final_ms=stt_final_ms, llm_first_token_ms=llm_first_token_ms,
+                                   tts_first_audio_ms=tts_first_audio_ms) as emulators:
+            env = emulators.env()
+            if env_file:
+                env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
             console.print("Emulators running. Point the server at them with:")
-            for key, value in emulators.env().items():
+            for key, value in env.items():
                 console.print(f"  export {key}={value}")
             await asyncio.Event().wait()
 

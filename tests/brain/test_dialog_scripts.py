@@ -104,3 +104,36 @@ async def test_a_slow_lookup_is_preceded_by_a_listening_cue(make_engine, monkeyp
     utterances = [u async for u in engine.respond("How much is the business plan?")]
     assert utterances[0].text == LISTENING_CUE and utterances[0].kind == "cue"
     assert "$299" in utterances[1].text
+
+
+async def test_a_trailing_fragment_completes_the_question_whose_answer_was_not_heard(make_engine):
+    engine = make_engine()
+    [u async for u in engine.respond("How much does the Pro plan cost per month")]  # reply cut off by the caller
+    answers = [u.text async for u in engine.respond("please", unanswered="How much does the Pro plan cost per month")
+               if u.kind == "answer"]
+    assert "$99" in " ".join(answers)
+
+
+async def test_a_new_request_after_an_unheard_reply_stands_on_its_own(make_engine):
+    engine = make_engine()
+    answers = [u.text async for u in engine.respond("Actually, what are your business hours?",
+                                                    unanswered="How much does the Pro plan cost") if u.kind == "answer"]
+    assert "$99" not in " ".join(answers) and "9" in " ".join(answers)
+
+
+def test_unanswered_caller_words_are_the_caller_messages_before_the_newest():
+    from pipecat.processors.aggregators.llm_context import LLMContext
+
+    from voiceagent.brain.service import last_caller_text, unanswered_caller_text
+
+    context = LLMContext(messages=[
+        {"role": "user", "content": "What are your hours?"},
+        {"role": "assistant", "content": "We're open nine to six."},
+        {"role": "user", "content": "How much does the Pro plan cost per month"},
+        {"role": "user", "content": "please"},
+    ])
+    assert last_caller_text(context) == "please"
+    assert unanswered_caller_text(context) == "How much does the Pro plan cost per month"
+    context.add_message({"role": "assistant", "content": "It's $99 a month."})
+    context.add_message({"role": "user", "content": "thanks"})
+    assert unanswered_caller_text(context) == ""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.conftest import make_settings
 from voiceagent.simulate.caller import CallerTurn
@@ -39,14 +40,19 @@ async def test_metrics_after_one_call(runtime, caller_voice, tmp_path):
     assert "voiceagent_response_latency_seconds_count 1.0" in body
 
 
-def test_the_bench_runs_end_to_end(tmp_path):
+@pytest.mark.parametrize("stack", ["embedded", "cloud"])
+def test_the_bench_runs_end_to_end(tmp_path, stack):
     done = subprocess.run(
-        [sys.executable, "-m", "voiceagent.cli", "bench", "--calls", "1", "--concurrency", "1",
-         "--say", "Thanks, goodbye.", "--output", str(tmp_path)],
+        [sys.executable, "-m", "voiceagent.cli", "bench", "--calls", "1", "--concurrency", "1", "--stack", stack,
+         "--say", "How much is the Pro plan?", "--output", str(tmp_path)],
         capture_output=True, text=True, timeout=600, env={**os.environ, "DATA_DIR": str(tmp_path / "data")},
     )
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads((tmp_path / "bench.json").read_text())
+    assert figures[0]["stack"] == stack
     assert figures[0]["turns"] == 1 and figures[0]["latency"]["median"] > 0
-    assert figures[0]["server_rss_start_mb"] > 0
+    assert figures[0]["server_rss_start_mb"] > 0 and figures[0]["agent_frames"] > 0
+    assert "first_audio_sent" in figures[0]["stage_means"]
+    if stack == "cloud":  # the LLM path adds the retrieval stage
+        assert "retrieval_done" in figures[0]["stage_means"]
     assert (tmp_path / "bench.png").stat().st_size > 10_000

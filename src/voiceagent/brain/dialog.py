@@ -103,9 +103,15 @@ class DialogEngine:
             return
         yield Utterance("You can just tell me what you need, or press 0 to reach a person.")
 
-    async def respond(self, caller_text: str) -> AsyncIterator[Utterance]:
-        """Yield the agent's reply to one caller turn, piece by piece."""
+    async def respond(self, caller_text: str, unanswered: str = "") -> AsyncIterator[Utterance]:
+        """Yield the agent's reply to one caller turn, piece by piece.
+
+        `unanswered` is what the caller said just before, whose reply they never heard (they went on
+        talking). A short fragment such as "please" or "per month" then completes that sentence.
+        """
         text = normalize(caller_text)
+        if unanswered and self._completes(text):
+            text = normalize(f"{unanswered} {caller_text}")
         if not re.search(r"[a-z0-9]", text):
             async for utterance in self._not_understood():
                 yield utterance
@@ -138,6 +144,12 @@ class DialogEngine:
             if utterance.text.endswith(ANYTHING_ELSE):
                 self.state.pending_question = ANYTHING_ELSE
             yield utterance
+
+    def _completes(self, text: str) -> bool:
+        """A few words with no request of their own, outside a booking: the tail of an earlier sentence."""
+        if self.state.booking is not None or not 1 <= len(text.split()) <= 4:
+            return False
+        return detect_intent(text).name in ("faq", "thanks")
 
     # -- small talk -------------------------------------------------------------------------
 

@@ -25,20 +25,38 @@ from voiceagent.observability.redact import redact_text
 EMPTY_TURN_MARKER = "[caller turn with no recognizable speech]"
 
 
+def _text_of(message: dict) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return content or ""
+
+
 def last_caller_text(context: LLMContext) -> str | None:
     """The newest caller message ('' for an empty turn), or None when the caller has not spoken."""
     for message in reversed(context.get_messages()):
         role = message.get("role")
-        content = message.get("content")
-        if isinstance(content, list):
-            content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
         if role == "user":
-            return content or ""
-        if role in ("developer", "system") and content == EMPTY_TURN_MARKER:
+            return _text_of(message)
+        if role in ("developer", "system") and _text_of(message) == EMPTY_TURN_MARKER:
             return ""
         if role == "assistant":
             return None
     return None
+
+
+def unanswered_caller_text(context: LLMContext) -> str:
+    """Caller words before the newest message that got no reply the caller heard (they kept talking).
+
+    Unheard agent speech is removed from the context before the brain, so these are the caller
+    messages directly before the newest one.
+    """
+    earlier: list[str] = []
+    for message in reversed(context.get_messages()[:-1]):
+        if message.get("role") != "user":
+            break
+        earlier.insert(0, _text_of(message))
+    return " ".join(text for text in earlier if text).strip()
 
 
 class OfflineBrainService(LLMService):
@@ -81,7 +99,7 @@ class OfflineBrainService(LLMService):
             return
         self._record.caller_said(caller_text)
         logger.debug(f"Caller said: {redact_text(caller_text)!r}")
-        await self._speak_all(self._engine.respond(caller_text))
+        await self._speak_all(self._engine.respond(caller_text, unanswered_caller_text(context)))
 
     async def _speak_all(self, utterances) -> None:
         """One LLM-style response: start, a text frame per utterance (the greeting when None), end."""

@@ -62,7 +62,7 @@ def turn_taking_params(runtime: AgentRuntime) -> LLMUserAggregatorParams:
         VADParams(
             confidence=settings.vad_confidence,
             start_secs=settings.vad_start_secs,
-            stop_secs=settings.vad_stop_secs,
+            stop_secs=settings.turn_stop_secs,
         )
     )
     smart_turn = runtime.turn_models.smart_turn(SmartTurnParams(stop_secs=settings.smart_turn_max_wait_secs))
@@ -87,7 +87,9 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
         context = LLMContext(messages=[{"role": "system", "content": system_prompt(runtime.settings.business_name)}],
                              tools=tools_schema())
         prefetch = RetrievalPrefetch(runtime.knowledge)
-        before_user, before_brain = [prefetch], [RetrievalContext(runtime.knowledge, prefetch)]
+        # Retrieval starts on interim transcripts, except in the stock profile the bench compares against.
+        before_user = [prefetch] if runtime.settings.pipeline_profile == "tuned" else []
+        before_brain = [RetrievalContext(runtime.knowledge, prefetch)]
     else:
         context, before_user, before_brain = LLMContext(), [], []
     aggregators = LLMContextAggregatorPair(context, user_params=turn_taking_params(runtime))

@@ -94,7 +94,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
             ),
             enable_rtvi=False,
             observers=[
-                TurnLatencyObserver(record, metrics, runtime.settings.vad_stop_secs),
+                TurnLatencyObserver(record, metrics, runtime.settings.turn_stop_secs),
                 UsageObserver(record.usage, metrics),
             ],
         )

@@ -125,7 +125,8 @@ class _Session:
         elif self.speaking:
             self.silence += seconds
             if self.silence >= self.endpointing:
-                self._final(from_finalize=False, delay=self.emulator.final_delay_ms / 1000)
+                # The final is due `final_delay_ms` after the speech ended (the endpointing wait included).
+                self._final(from_finalize=False, delay=self.emulator.final_delay_ms / 1000 - self.silence)
         elif len(self.audio) > self.rate:  # keep a second of lead-in while nobody speaks
             self.offset += (len(self.audio) - self.rate) / self.rate
             self.audio = self.audio[-self.rate:]

@@ -6,6 +6,8 @@ import asyncio
 import audioop
 import base64
 import json
+import re
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
@@ -66,16 +68,22 @@ class ElevenLabsEmulator:
                     pending = " ".join(contexts[context]).strip()
                     contexts[context] = []
                     if pending:
-                        await asyncio.sleep(self.first_audio_ms / 1000)
-                        for payload in await asyncio.to_thread(self._speak, pending, output_format):
-                            await connection.send(json.dumps({
-                                "audio": payload, "contextId": context, "isFinal": None,
-                                "alignment": {"chars": list(pending), "charStartTimesMs": [40 * i for i in range(len(pending))],
-                                              "charDurationsMs": [40] * len(pending)}}))
-                            sent_audio += 1
-                            if self.disconnect_after_audio and sent_audio >= self.disconnect_after_audio:
-                                await connection.close(1011, "internal error")
-                                return
+                        # First audio is due `first_audio_ms` after the text arrived (synthesis time included);
+                        # the rest streams sentence by sentence as it is synthesised.
+                        due = time.monotonic() + self.first_audio_ms / 1000
+                        for sentence in re.split(r"(?<=[.!?])\s+", pending):
+                            payloads = await asyncio.to_thread(self._speak, sentence, output_format)
+                            await asyncio.sleep(max(0.0, due - time.monotonic()))
+                            for payload in payloads:
+                                await connection.send(json.dumps({
+                                    "audio": payload, "contextId": context, "isFinal": None,
+                                    "alignment": {"chars": list(sentence),
+                                                  "charStartTimesMs": [40 * i for i in range(len(sentence))],
+                                                  "charDurationsMs": [40] * len(sentence)}}))
+                                sent_audio += 1
+                                if self.disconnect_after_audio and sent_audio >= self.disconnect_after_audio:
+                                    await connection.close(1011, "internal error")
+                                    return
         except (ConnectionClosed, json.JSONDecodeError):
             return
 

@@ -27,6 +27,11 @@ DEEPGRAM_FINAL_P99_SECS = 0.35  # Pipecat's measured p99 from Deepgram's Finaliz
 SPEECH_RMS = 200.0  # 16-bit RMS above which a chunk of phone audio holds speech
 
 
+def _phone_rate(settings: Settings) -> int | None:
+    """8 kHz end to end (the phone line's rate); None leaves Pipecat's defaults for the bench's stock profile."""
+    return None if settings.pipeline_profile == "stock" else 8000
+
+
 def tools_schema() -> ToolsSchema:
     """The same tool registry the offline engine uses, as Pipecat function schemas."""
     return ToolsSchema(standard_tools=[
@@ -177,11 +182,11 @@ def make_deepgram_stt(settings: Settings) -> STTService:
     # turn of its own that talks over the real answer. The budget is counted from the end of speech, so it
     # must include the VAD stop; a finalized transcript still releases the turn as soon as it arrives.
     return ResilientDeepgramSTTService(
-        ttfs_p99_latency=settings.vad_stop_secs + DEEPGRAM_FINAL_P99_SECS,
+        ttfs_p99_latency=settings.turn_stop_secs + DEEPGRAM_FINAL_P99_SECS,
         api_key=settings.deepgram_api_key.get_secret_value(),
         base_url=settings.deepgram_base_url or "",
         encoding="linear16",
-        sample_rate=8000,
+        sample_rate=_phone_rate(settings),
         settings=DeepgramSTTService.Settings(
             model=settings.deepgram_model, interim_results=True, endpointing=300, utterance_end_ms=1000,
             smart_format=True, punctuate=True,
@@ -204,7 +209,7 @@ def make_elevenlabs_tts(settings: Settings, text_transforms) -> TTSService:
     return _ElevenLabsTTS(
         api_key=settings.elevenlabs_api_key.get_secret_value(),
         url=settings.elevenlabs_base_url or "wss://api.elevenlabs.io",
-        sample_rate=8000,
+        sample_rate=_phone_rate(settings),
         settings=ElevenLabsTTSService.Settings(voice=settings.elevenlabs_voice_id, model=settings.elevenlabs_model),
         text_transforms=text_transforms,
     )

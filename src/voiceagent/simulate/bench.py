@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from voiceagent.simulate.caller import CallerTurn, TwilioCaller
-from voiceagent.simulate.run import free_port, summarize
+from voiceagent.simulate.run import free_port, signed_headers, summarize
 
 DEFAULT_SCENARIO = [
     "Hi, I have a question about your plans.",
@@ -42,7 +42,11 @@ class BenchFigures:
     server_cpu_seconds_per_call: float = 0.0
     wall_seconds: float = 0.0
     profile: str = "tuned"
+    stack: str = "embedded"
     stage_means: dict = field(default_factory=dict)
+    agent_frames: int = 0
+    late_frames: int = 0  # outbound frames that arrived after playback ran dry mid-reply
+    worst_underrun_ms: float = 0.0
 
 
 def _rss_mb(pid: int) -> float:
@@ -101,8 +105,40 @@ class ServerProcess:
         return self.process.pid
 
 
+class EmulatorProcess:
+    """`voiceagent emulate` in its own process, so the vendors' work does not count as the server's."""
+
+    def __init__(self):
+        self.process: subprocess.Popen | None = None
+
+    async def start(self, timeout: float = 120.0) -> dict[str, str]:
+        """Start the emulators; returns the environment that points a server at them."""
+        import tempfile
+
+        env_file = Path(tempfile.mkdtemp()) / "emulators.env"
+        self.process = subprocess.Popen([sys.executable, "-m", "voiceagent.cli", "emulate", "--env-file", str(env_file)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while not env_file.exists() or not env_file.read_text().strip():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"emulators exited: {self.process.stderr.read().decode()[-2000:]}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("emulators did not start in time")
+            await asyncio.sleep(0.1)
+        return dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
 async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: int, url: str | None = None,
-                    pid: int | None = None, progress=None) -> BenchFigures:
+                    pid: int | None = None, progress=None, auth_token: str | None = None) -> BenchFigures:
     """Run `calls` calls, `concurrency` at a time; measures latency at the caller side."""
     figures = BenchFigures(calls=calls, concurrency=concurrency)
     semaphore = asyncio.Semaphore(concurrency)
@@ -116,7 +152,8 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
 
     async def one_call(index: int):
         async with semaphore:
-            caller = TwilioCaller(url, caller_number=f"+1555010{index % 10}{index // 10 % 10}")
+            caller = TwilioCaller(url, caller_number=f"+1555010{index % 10}{index // 10 % 10}",
+                                  headers=signed_headers(url, auth_token))
             result = await caller.run(turn_audio)
             if progress:
                 progress()
@@ -132,11 +169,23 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
         figures.turns += len(result.turns)
         figures.unanswered_turns += sum(1 for t in result.turns if t.latency is None)
         figures.latencies.extend(round(x, 3) for x in result.latencies)
+        figures.agent_frames += result.agent_frames
+        figures.late_frames += result.late_frames
+        figures.worst_underrun_ms = max([figures.worst_underrun_ms, *(1000 * gap for gap in result.underruns)])
     figures.latency = summarize(figures.latencies)
     if pid:
         figures.server_rss_peak_mb = peak
         figures.server_cpu_seconds_per_call = (_cpu_seconds(pid) - cpu_before) / max(1, calls)
     return figures
+
+
+async def bench_url(turns: list[CallerTurn], url: str, *, calls: int, concurrency: int, progress=None,
+                    auth_token: str | None = None) -> BenchFigures:
+    """Measure a server that is already running (only what the caller side can see)."""
+    measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=url, progress=progress,
+                               auth_token=auth_token)
+    measured.profile, measured.stack = "given", url
+    return measured
 
 
 def write_figures(path: Path, figures: list[BenchFigures]) -> None:
@@ -164,9 +213,10 @@ async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int,
     """Start a server process, warm it with one call, then measure `calls` calls."""
     async with ServerProcess({**(env or {}), "PIPELINE_PROFILE": profile}) as server:
         start_rss = _rss_mb(server.pid)
-        warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid)
+        token = server.env.get("TWILIO_AUTH_TOKEN")  # the server then checks signatures, as in production
+        warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)
         measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url, pid=server.pid,
-                                   progress=progress)
+                                   progress=progress, auth_token=token)
         measured.stage_means = await scrape_stage_means(server.port)
     measured.profile = profile
     measured.server_rss_start_mb = start_rss
@@ -188,7 +238,8 @@ def plot_figures(path: Path, runs: list[BenchFigures]) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     for run in runs:
         if run.latencies:
-            left.hist(run.latencies, bins=20, alpha=0.6, label=f"{run.profile}: median {run.latency['median']:.2f} s")
+            left.hist(run.latencies, bins=20, alpha=0.6,
+                      label=f"{run.stack}/{run.profile}: median {run.latency['median']:.2f} s")
     left.set_xlabel("response latency (s): end of caller speech -> first agent audio")
     left.set_ylabel("turns")
     left.legend()
@@ -200,7 +251,7 @@ def plot_figures(path: Path, runs: list[BenchFigures]) -> None:
                 continue
             right.barh(row, max(0.0, end - start), left=start, color=f"C{index}", label=stage if row == 0 else None)
             start = end
-    right.set_yticks(range(len(runs)), [run.profile for run in runs])
+    right.set_yticks(range(len(runs)), [f"{run.stack}/{run.profile}" for run in runs])
     right.set_xlabel("seconds after the caller stopped speaking (mean)")
     right.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

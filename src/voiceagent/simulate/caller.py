@@ -16,6 +16,8 @@ from websockets.exceptions import ConnectionClosed
 from voiceagent.simulate.audio import FRAME_BYTES, FRAME_SECS, SAMPLE_RATE, mulaw_decode, mulaw_encode
 
 SILENCE_FRAME = mulaw_encode(np.zeros(FRAME_BYTES, dtype=np.int16))
+LATE_FRAME_SECS = 0.04  # a frame this late after the audio before it ran out is an audible gap
+REPLY_GAP_SECS = 0.8  # a longer silence starts a new reply
 
 
 @dataclass
@@ -67,6 +69,9 @@ class CallResult:
     close_reason: str = ""
     caller_track: list[tuple[float, np.ndarray]] = field(default_factory=list)
     agent_track: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    agent_frames: int = 0  # outbound media messages received
+    late_frames: int = 0  # arrived after the audio before them had finished playing, mid-reply (an audible gap)
+    underruns: list[float] = field(default_factory=list)  # seconds of each such gap
 
     @property
     def latencies(self) -> list[float]:
@@ -189,6 +194,11 @@ class TwilioCaller:
 
     def _on_agent_media(self, now: float, payload: bytes) -> None:
         pcm = mulaw_decode(payload)
+        self.result.agent_frames += 1
+        gap = now - self._play_end
+        if self._play_end and LATE_FRAME_SECS < gap < REPLY_GAP_SECS:
+            self.result.late_frames += 1  # the line went quiet mid-reply, waiting for this frame
+            self.result.underruns.append(gap)
         starts = max(now, self._play_end)
         self._play_end = starts + len(pcm) / SAMPLE_RATE
         self._last_agent_media = now
@@ -197,7 +207,7 @@ class TwilioCaller:
         if turn and turn.first_agent_audio is None and now > turn.speech_end and int(np.abs(pcm).max(initial=0)) >= 200:
             turn.first_agent_audio = now
         silent = int(np.abs(pcm).max(initial=0)) < 200
-        if not silent and (self._speech is None or starts - self._speech_end_time() > 0.8):
+        if not silent and (self._speech is None or starts - self._speech_end_time() > REPLY_GAP_SECS):
             self._speech = AgentSpeech(started=starts)
             self.result.agent.append(self._speech)
         if self._speech is not None:

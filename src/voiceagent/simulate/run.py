@@ -122,5 +122,9 @@ def summarize(latencies: list[float]) -> dict[str, float]:
     if not latencies:
         return {}
     ordered = sorted(latencies)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"turns": len(ordered), "median": statistics.median(ordered), "p95": p95, "max": ordered[-1]}
+
+    def percentile(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+    return {"turns": len(ordered), "median": statistics.median(ordered), "p95": percentile(0.95),
+            "p99": percentile(0.99), "max": ordered[-1]}

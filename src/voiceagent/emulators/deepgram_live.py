@@ -162,11 +162,10 @@ class _Session:
         if job["kind"] == "event":
             await self._send(job["message"])
             return
-        await asyncio.sleep(max(0.0, job.get("due", 0.0) - time.monotonic()))
         text = ""
-        if job["recognised"]:
-            audio = job["audio"]
-            text = await asyncio.to_thread(self.emulator.transcribe, audio, self.rate)
+        if job["recognised"]:  # worked out at once, sent when due: the profile's delay includes recognition
+            text = await asyncio.to_thread(self.emulator.transcribe, job["audio"], self.rate)
+        await asyncio.sleep(max(0.0, job.get("due", 0.0) - time.monotonic()))
         duration = len(job["audio"]) / self.rate
         if job["kind"] == "interim":
             if text:

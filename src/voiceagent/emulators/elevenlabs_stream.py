@@ -42,7 +42,10 @@ class ElevenLabsEmulator:
         if self.refuse_connections:
             await connection.close(1011, "service unavailable")
             return
-        output_format = parse_qs(request.query).get("output_format", ["pcm_16000"])[0]
+        query = parse_qs(request.query)
+        output_format = query.get("output_format", ["pcm_16000"])[0]
+        # auto_mode: each text message is complete and rendered at once; otherwise text is buffered to a sentence.
+        auto_mode = query.get("auto_mode", ["false"])[0] == "true"
         contexts: dict[str, list[str]] = {}
         sent_audio = 0
         try:
@@ -64,14 +67,15 @@ class ElevenLabsEmulator:
                 text = message.get("text", "")
                 if text.strip():
                     contexts[context].append(text)
-                if message.get("flush") or (text.strip() and text.rstrip().endswith((".", "!", "?"))):
+                if message.get("flush") or (text.strip() and (auto_mode or text.rstrip().endswith((".", "!", "?")))):
                     pending = " ".join(contexts[context]).strip()
                     contexts[context] = []
                     if pending:
                         # First audio is due `first_audio_ms` after the text arrived (synthesis time included);
-                        # the rest streams sentence by sentence as it is synthesised.
+                        # the rest streams clause by clause as it is synthesised, as the vendor streams audio
+                        # before a whole sentence is rendered.
                         due = time.monotonic() + self.first_audio_ms / 1000
-                        for sentence in re.split(r"(?<=[.!?])\s+", pending):
+                        for sentence in re.split(r"(?<=[.!?,;:])\s+", pending):
                             payloads = await asyncio.to_thread(self._speak, sentence, output_format)
                             await asyncio.sleep(max(0.0, due - time.monotonic()))
                             for payload in payloads:

@@ -20,7 +20,8 @@ from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams
 from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame, TTSAudioRawFrame
 from pipecat.services.settings import STTSettings, TTSSettings
-from pipecat.services.stt_service import SegmentedSTTService
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.stt_service import SegmentedSTTService, STTService
 from pipecat.services.tts_service import TTSService
 from pipecat.utils.time import time_now_iso8601
 
@@ -182,6 +183,7 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
 
     def _reset_early(self) -> None:
         self._early: asyncio.Task | None = None
+        self._early_busy = getattr(self, "_early_busy", False)  # a thread still decoding a guess, stale or not
         self._quiet_secs = 0.0
         self._peak_rms = 0.0
 
@@ -192,11 +194,20 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
     def can_generate_metrics(self) -> bool:
         return True
 
+    def _transcribe_early(self, audio: bytes) -> str:
+        try:
+            return self._transcribe_pcm(audio)
+        finally:
+            self._early_busy = False
+
     def _transcribe_pcm(self, audio: bytes) -> str:
         pcm = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
         if self.sample_rate != WHISPER_RATE:
             pcm = soxr.resample(pcm, self.sample_rate, WHISPER_RATE, quality="HQ")
-        return self._models.transcribe(pcm, self._beam_size)
+        started = time.perf_counter()
+        text = self._models.transcribe(pcm, self._beam_size)
+        logger.debug(f"{self}: {len(pcm) / WHISPER_RATE:.2f}s of audio transcribed in {time.perf_counter() - started:.2f}s")
+        return text
 
     async def process_audio_frame(self, frame, direction):
         await super().process_audio_frame(frame, direction)
@@ -212,9 +223,13 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
             if self._early is not None:
                 self._early.cancel()  # the caller went on: that guess is stale
                 self._early = None
-        if self._early is None and self._quiet_secs >= self._early_secs:
+        # Guess only while Whisper is idle: a cancelled guess keeps its thread busy until Whisper returns, and
+        # guesses queued behind the model's lock would delay the transcripts that count (in every call).
+        idle = not self._early_busy and self._segment_queue.empty() and not self._models.whisper_lock.locked()
+        if self._early is None and idle and self._quiet_secs >= self._early_secs:
             snapshot = bytes(self._audio_buffer)
-            self._early = asyncio.get_running_loop().create_task(asyncio.to_thread(self._transcribe_pcm, snapshot))
+            self._early_busy = True
+            self._early = asyncio.get_running_loop().create_task(asyncio.to_thread(self._transcribe_early, snapshot))
 
     async def _handle_user_started_speaking(self, frame):
         if self._early is not None:
@@ -231,6 +246,18 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
         self._user_speaking = False
         self._audio_buffer.clear()
         await self._segment_queue.put(_EarlyTranscript(early))
+
+    async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
+        """A segment's transcript is final for the turn only if no later segment is spoken or queued.
+
+        With a pause longer than the VAD stop inside a sentence, the sentence arrives as several segments;
+        were each transcript "finalized", the turn could end on the first one while the rest is transcribed.
+        """
+        if isinstance(frame, TranscriptionFrame) and (self._user_speaking or not self._segment_queue.empty()):
+            frame.finalized = False
+            await STTService.push_frame(self, frame, direction)
+            return
+        await super().push_frame(frame, direction)
 
     async def run_stt(self, audio) -> AsyncGenerator[Frame, None]:
         await self.start_processing_metrics()

@@ -12,6 +12,7 @@ from pipecat.services.stt_service import STTService
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.service import OfflineBrainService
 from voiceagent.brain.speech_text import speakable_transform
+from voiceagent.call.clauses import speak_first_clause_early
 from voiceagent.call.record import CallRecord
 from voiceagent.call.resilience import LLMFailureFallback, LLMProgressProbe, NotHeardGuard
 from voiceagent.providers.cloud import (
@@ -24,6 +25,8 @@ from voiceagent.providers.embedded import EmbeddedPiperTTSService, EmbeddedWhisp
 from voiceagent.runtime import AgentRuntime
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
 from voiceagent.tools.appointments import describe_requested_time
+
+WHISPER_TRANSCRIPT_WAIT_SECS = 4.0
 
 
 class FailoverOnFirstError(ServiceSwitcherStrategyFailover):
@@ -46,8 +49,12 @@ def make_stt(runtime: AgentRuntime) -> STTService:
     provider = runtime.settings.resolved_provider("stt")
     if provider == "embedded" and runtime.speech_models:
         early = 0.0 if runtime.settings.pipeline_profile == "stock" else 0.25
+        # The turn waits for the last segment's transcript and is released the moment it comes; this is only the
+        # safety net, counted from the end of speech. Whisper tiny takes 0.4-1 s per utterance on 2 free cores
+        # and several times that on busy ones; a late right answer beats a quick answer to half a sentence.
         return EmbeddedWhisperSTTService(
-            runtime.speech_models, beam_size=runtime.settings.whisper_beam_size, early_secs=early
+            runtime.speech_models, beam_size=runtime.settings.whisper_beam_size, early_secs=early,
+            ttfs_p99_latency=runtime.settings.turn_stop_secs + WHISPER_TRANSCRIPT_WAIT_SECS,
         )
     if provider == "deepgram" and runtime.settings.deepgram_api_key:
         return make_deepgram_stt(runtime.settings)
@@ -57,15 +64,17 @@ def make_stt(runtime: AgentRuntime) -> STTService:
 def make_tts(runtime: AgentRuntime) -> FrameProcessor:
     provider = runtime.settings.resolved_provider("tts")
     transforms = [("*", speakable_transform)]
+    # Tuned profile: a reply's first clause is spoken without waiting for the end of its sentence.
+    tuned = speak_first_clause_early if runtime.settings.pipeline_profile == "tuned" else (lambda tts: tts)
     if provider == "embedded" and runtime.speech_models:
-        return EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms)
+        return tuned(EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms))
     if provider == "elevenlabs" and runtime.settings.elevenlabs_api_key:
-        cloud = make_elevenlabs_tts(runtime.settings, transforms)
+        cloud = tuned(make_elevenlabs_tts(runtime.settings, transforms))
         if runtime.speech_models is None:
             return cloud
         # If ElevenLabs becomes unusable mid-call, the embedded voice takes over and the call goes on.
         return ServiceSwitcher(
-            services=[cloud, EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms)],
+            services=[cloud, tuned(EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms))],
             strategy_type=FailoverOnFirstError,
         )
     raise ProviderNotAvailable(f"TTS provider '{provider}' is not available")

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,6 +64,11 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _tail(log, size: int = 2000) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-size:]
+
+
 class ServerProcess:
     """`voiceagent serve` in its own process, so its memory and CPU are measured alone."""
 
@@ -70,17 +76,19 @@ class ServerProcess:
         self.port = free_port()
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None
+        # Logs go to a file: a pipe nobody reads fills up and then blocks the process writing to it.
+        self._log = tempfile.TemporaryFile()
 
     async def __aenter__(self) -> ServerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "voiceagent.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "WARNING"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=self.env, stdout=subprocess.DEVNULL, stderr=self._log,
         )
         async with httpx.AsyncClient() as client:
             for _ in range(600):
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+                    raise RuntimeError(f"server exited: {_tail(self._log)}")
                 try:
                     if (await client.get(f"http://127.0.0.1:{self.port}/health")).status_code == 200:
                         return self
@@ -113,15 +121,14 @@ class EmulatorProcess:
 
     async def start(self, timeout: float = 120.0) -> dict[str, str]:
         """Start the emulators; returns the environment that points a server at them."""
-        import tempfile
-
         env_file = Path(tempfile.mkdtemp()) / "emulators.env"
+        self._log = tempfile.TemporaryFile()
         self.process = subprocess.Popen([sys.executable, "-m", "voiceagent.cli", "emulate", "--env-file", str(env_file)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=subprocess.DEVNULL, stderr=self._log)
         deadline = time.monotonic() + timeout
         while not env_file.exists() or not env_file.read_text().strip():
             if self.process.poll() is not None:
-                raise RuntimeError(f"emulators exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"emulators exited: {_tail(self._log)}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("emulators did not start in time")

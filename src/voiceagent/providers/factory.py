@@ -64,17 +64,18 @@ def make_stt(runtime: AgentRuntime) -> STTService:
 def make_tts(runtime: AgentRuntime) -> FrameProcessor:
     provider = runtime.settings.resolved_provider("tts")
     transforms = [("*", speakable_transform)]
-    # Tuned profile: a reply's first clause is spoken without waiting for the end of its sentence.
-    tuned = speak_first_clause_early if runtime.settings.pipeline_profile == "tuned" else (lambda tts: tts)
     if provider == "embedded" and runtime.speech_models:
-        return tuned(EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms))
+        # Piper renders a sentence clause by clause on its own (the first piece is short), so it gets sentences.
+        return EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms)
     if provider == "elevenlabs" and runtime.settings.elevenlabs_api_key:
-        cloud = tuned(make_elevenlabs_tts(runtime.settings, transforms))
+        cloud = make_elevenlabs_tts(runtime.settings, transforms)
+        if runtime.settings.pipeline_profile == "tuned":
+            cloud = speak_first_clause_early(cloud)  # the first clause goes out before its sentence is complete
         if runtime.speech_models is None:
             return cloud
         # If ElevenLabs becomes unusable mid-call, the embedded voice takes over and the call goes on.
         return ServiceSwitcher(
-            services=[cloud, tuned(EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms))],
+            services=[cloud, EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms)],
             strategy_type=FailoverOnFirstError,
         )
     raise ProviderNotAvailable(f"TTS provider '{provider}' is not available")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from voiceagent.emulators.anthropic_messages import decide
+from voiceagent.emulators.openai_embeddings import openai_error
 
 
 @dataclass
@@ -58,16 +59,16 @@ class OpenAIChatEmulator:
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _error(401, "invalid_request_error", "Incorrect API key provided", "invalid_api_key")
+            return openai_error(401, "invalid_request_error", "Incorrect API key provided", "invalid_api_key")
         try:
             body = await request.json()
         except json.JSONDecodeError:
-            return _error(400, "invalid_request_error", "We could not parse the JSON body of your request.")
+            return openai_error(400, "invalid_request_error", "We could not parse the JSON body of your request.")
         self.requests.append(body)
         if self.faults.fail_next > 0:
             self.faults.fail_next -= 1
             kind = "rate_limit_exceeded" if self.faults.status == 429 else "server_error"
-            return _error(self.faults.status, kind, f"emulated {self.faults.status}")
+            return openai_error(self.faults.status, kind, f"emulated {self.faults.status}")
         if self.faults.hang_next > 0:
             self.faults.hang_next -= 1
             await asyncio.sleep(3600)
@@ -124,11 +125,6 @@ class OpenAIChatEmulator:
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
-
-
-def _error(status: int, kind: str, message: str, code: str | None = None) -> web.Response:
-    return web.json_response({"error": {"message": message, "type": kind, "param": None, "code": code or kind}},
-                             status=status)
 
 
 def _completion(completion_id: str, body: dict, blocks: list[dict], usage: dict) -> dict:

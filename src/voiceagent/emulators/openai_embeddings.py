@@ -22,6 +22,13 @@ def hashed_vector(text: str, dimensions: int) -> list[float]:
     return [x / norm for x in vector]
 
 
+def openai_error(status: int, kind: str, message: str, code: str | None = None,
+                 headers: dict | None = None) -> web.Response:
+    """An error response in OpenAI's shape, as its SDK parses it."""
+    return web.json_response({"error": {"message": message, "type": kind, "param": None, "code": code or kind}},
+                             status=status, headers=headers)
+
+
 @dataclass
 class OpenAIEmbeddingsEmulator:
     api_key: str = "test-key"
@@ -36,14 +43,12 @@ class OpenAIEmbeddingsEmulator:
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return web.json_response({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
-                                                "code": "invalid_api_key"}}, status=401)
+            return openai_error(401, "invalid_request_error", "Incorrect API key provided", "invalid_api_key")
         if self.fail_next > 0:
             self.fail_next -= 1
             kind = "rate_limit_exceeded" if self.fail_status == 429 else "server_error"
-            return web.json_response({"error": {"message": f"emulated {self.fail_status}", "type": kind,
-                                                "param": None, "code": kind}}, status=self.fail_status,
-                                     headers={"retry-after-ms": "50"} if self.fail_status == 429 else None)
+            return openai_error(self.fail_status, kind, f"emulated {self.fail_status}",
+                                headers={"retry-after-ms": "50"} if self.fail_status == 429 else None)
         body = await request.json()
         self.requests.append(body)
         inputs = body.get("input")

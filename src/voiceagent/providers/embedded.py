@@ -179,11 +179,11 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
         self._models = models
         self._beam_size = beam_size
         self._early_secs = early_secs
+        self._early_busy = False  # a thread is still decoding a guess, stale or not
         self._reset_early()
 
     def _reset_early(self) -> None:
         self._early: asyncio.Task | None = None
-        self._early_busy = getattr(self, "_early_busy", False)  # a thread still decoding a guess, stale or not
         self._quiet_secs = 0.0
         self._peak_rms = 0.0
 

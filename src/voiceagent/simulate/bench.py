@@ -64,6 +64,15 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def _tail(log, size: int = 2000) -> str:
     log.seek(0)
     return log.read().decode(errors="replace")[-size:]
@@ -98,11 +107,7 @@ class ServerProcess:
         raise RuntimeError("server did not become healthy within 60 s")
 
     async def __aexit__(self, *exc):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        _stop(self.process)
 
     @property
     def url(self) -> str:
@@ -136,12 +141,8 @@ class EmulatorProcess:
         return dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process:
+            _stop(self.process)
 
 
 async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: int, url: str | None = None,

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     vad_stop_secs: float | None = None  # default: see `turn_stop_secs`
     vad_confidence: float = 0.7
     smart_turn_max_wait_secs: float = 1.2
+    # An LLM brain starts answering the words heard so far when the caller falls silent, before the STT's final
+    # result; the answer is kept only if the final words match (see call/speculation.py).
+    speculative_generation: bool = True
     hangup_after_goodbye_secs: float = 2.0
     max_call_secs: float = 1800.0
 

@@ -22,6 +22,7 @@ from voiceagent.brain.service import EMPTY_TURN_MARKER
 from voiceagent.call.retrieval import RetrievalContext, RetrievalPrefetch
 from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
 from voiceagent.call.record import CallRecord
+from voiceagent.call.speculation import SpeculativeTurnStopStrategy
 from voiceagent.providers.cloud import tools_schema
 from voiceagent.providers.factory import make_brain, make_stt, make_tts
 from voiceagent.runtime import AgentRuntime
@@ -48,8 +49,10 @@ class CallPipeline:
     llm_brain: bool = False
 
 
-def turn_taking_params(runtime: AgentRuntime) -> LLMUserAggregatorParams:
-    """VAD + smart-turn tuned so that short pauses inside a sentence do not end the caller's turn."""
+def turn_taking_params(runtime: AgentRuntime, speculate: bool = False) -> LLMUserAggregatorParams:
+    """VAD + smart-turn tuned so that short pauses inside a sentence do not end the caller's turn.
+
+    With `speculate` (an LLM brain), the turn model's "complete" also starts a speculative answer."""
     settings = runtime.settings
     if settings.pipeline_profile == "stock":
         return LLMUserAggregatorParams(
@@ -66,11 +69,11 @@ def turn_taking_params(runtime: AgentRuntime) -> LLMUserAggregatorParams:
         )
     )
     smart_turn = runtime.turn_models.smart_turn(SmartTurnParams(stop_secs=settings.smart_turn_max_wait_secs))
+    stop = (SpeculativeTurnStopStrategy(turn_analyzer=smart_turn) if speculate
+            else TurnAnalyzerUserTurnStopStrategy(turn_analyzer=smart_turn))
     return LLMUserAggregatorParams(
         vad_analyzer=vad,
-        user_turn_strategies=UserTurnStrategies(
-            stop=[TurnAnalyzerUserTurnStopStrategy(turn_analyzer=smart_turn)]
-        ),
+        user_turn_strategies=UserTurnStrategies(stop=[stop]),
         empty_user_turn=EmptyUserTurnConfig(
             interrupted_prompt=EMPTY_TURN_MARKER,
             idle_prompt=EMPTY_TURN_MARKER,
@@ -92,7 +95,14 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
         before_brain = [RetrievalContext(runtime.knowledge, prefetch)]
     else:
         context, before_user, before_brain = LLMContext(), [], []
-    aggregators = LLMContextAggregatorPair(context, user_params=turn_taking_params(runtime))
+    speculate = brain.is_llm and runtime.settings.speculative_generation
+    aggregators = LLMContextAggregatorPair(context, user_params=turn_taking_params(runtime, speculate))
+    if brain.is_llm:
+        @aggregators.user().event_handler("on_user_turn_stopped")
+        async def _caller_said(_aggregator, _strategy, message):
+            if message.content:  # the committed words (the offline brain records its own)
+                record.caller_said(message.content)
+
     tracker = PlaybackTracker(record)
     hangup = HangupAfterClosing(record, tracker, runtime.settings.hangup_after_goodbye_secs, end_call)
     pipeline = Pipeline(

@@ -79,15 +79,18 @@ class HeardContextFilter(FrameProcessor):
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         if isinstance(frame, LLMContextFrame):
-            unheard = self._record.take_unheard()
+            # A speculative context is a copy sharing the real one's messages: it gets trimmed copies, and the
+            # unheard sentences stay pending for the real context (a kept speculation sends none this turn).
+            unheard = self._record.peek_unheard() if frame.speculation else self._record.take_unheard()
             if unheard:
-                messages = frame.context.get_messages()
-                for message in messages:
+                messages = []
+                for message in frame.context.get_messages():
                     if message.get("role") == "assistant" and isinstance(message.get("content"), str):
                         content = message["content"]
                         for text in unheard:
                             content = content.replace(text, "")
-                        message["content"] = " ".join(content.split())
+                        message = {**message, "content": " ".join(content.split())}
+                    messages.append(message)
                 frame.context.set_messages([m for m in messages if m.get("role") != "assistant" or m.get("content")])
         await self.push_frame(frame, direction)
 

@@ -76,6 +76,9 @@ class CallRecord:
             entry["heard"] = False
         self._unheard.append(text)
 
+    def peek_unheard(self) -> list[str]:
+        return list(self._unheard)
+
     def take_unheard(self) -> list[str]:
         unheard, self._unheard = self._unheard, []
         return unheard

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from loguru import logger
 from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
     ErrorFrame,
     Frame,
     FunctionCallsStartedFrame,
@@ -66,8 +67,9 @@ class LLMFailureFallback(FrameProcessor):
         await super().process_frame(frame, direction)
         if isinstance(frame, LLMContextFrame) and direction == FrameDirection.DOWNSTREAM:
             self._start_deadline()
-        elif isinstance(frame, InterruptionFrame):
-            self._stop_deadline()  # the caller barged in: that request is abandoned on purpose
+        elif isinstance(frame, (InterruptionFrame, EagerEndOfTurnCancelFrame)):
+            # The caller barged in, or a speculative answer was withdrawn: that request is abandoned on purpose.
+            self._stop_deadline()
             self._produced = self._handled = True
         elif isinstance(frame, ErrorFrame) and direction == FrameDirection.UPSTREAM and frame.processor is self._llm:
             await self._fall_back(frame.error)

@@ -16,6 +16,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 SPEECH_RMS = 300.0
+EARLY_SILENCE_SECS = 0.15  # a pause this long starts recognising the utterance so far (the vendor streams)
 
 
 @dataclass
@@ -62,6 +63,8 @@ class _Session:
         self.interim_sent = False
         self.total_audio = 0.0
         self.speech_secs = 0.0  # loud audio in the current utterance
+        self.speech_end = 0  # samples of `self.audio` up to the end of the latest loud chunk
+        self.early: tuple[int, asyncio.Future] | None = None  # (speech_end, recognition of audio up to it)
         self._jobs: asyncio.Queue[dict] = asyncio.Queue()  # results to work out and send, in order
 
     async def run(self) -> None:
@@ -122,8 +125,12 @@ class _Session:
                                               "timestamp": self.offset + len(self.audio) / self.rate})
             self.speaking, self.silence = True, 0.0
             self.speech_secs += seconds
+            self.speech_end = len(self.audio)
         elif self.speaking:
             self.silence += seconds
+            if self.silence >= EARLY_SILENCE_SECS and (self.early is None or self.early[1].done()
+                                                        and self.early[0] != self.speech_end):
+                self._recognise_early()  # one recognition in flight at a time: pauses between words are many
             if self.silence >= self.endpointing:
                 # The final is due `final_delay_ms` after the speech ended (the endpointing wait included).
                 self._final(from_finalize=False, delay=self.emulator.final_delay_ms / 1000 - self.silence)
@@ -134,16 +141,38 @@ class _Session:
             self.interim_sent = True
             self._queue("interim", audio=self.audio.copy(), recognised=self.emulator.unrecognized_next == 0)
 
+    def _recognise_early(self) -> None:
+        """At the first pause, recognise the utterance so far and send it as an interim result when ready;
+        the final reuses it if no more speech came, so recognition time is not added after the endpoint."""
+        if self.emulator.unrecognized_next > 0:
+            return
+        audio = self.audio[: self.speech_end].copy()
+        recognition = asyncio.ensure_future(asyncio.to_thread(self.emulator.transcribe, audio, self.rate))
+        self.early = (self.speech_end, recognition)
+        asyncio.ensure_future(self._send_early(recognition, self.offset, self.speech_end, len(audio) / self.rate))
+
+    async def _send_early(self, recognition: asyncio.Future, offset: float, speech_end: int, duration: float) -> None:
+        """Sent outside the writer's queue (a final never waits for it), and only while still news: no more
+        speech and no final since."""
+        try:
+            text = await recognition
+            if text and offset == self.offset and speech_end == self.speech_end:
+                await self._results(text, offset, duration, is_final=False, speech_final=False)
+        except ConnectionClosed:
+            pass
+
     def _final(self, from_finalize: bool, delay: float = 0.0) -> None:
         recognised = (self.speaking or from_finalize) and len(self.audio) > 0
         if self.speaking and self.emulator.unrecognized_next > 0:
             self.emulator.unrecognized_next -= 1  # this utterance is not recognised
             recognised = False
+        early = self.early[1] if self.early and self.early[0] == self.speech_end and self.speech_end else None
         self._queue("final", audio=self.audio.copy(), recognised=recognised, from_finalize=from_finalize,
-                    due=time.monotonic() + delay)
+                    due=time.monotonic() + delay, early=early)
         self.offset += len(self.audio) / self.rate
         self.audio = np.zeros(0, dtype=np.int16)
         self.speaking, self.silence, self.interim_sent, self.speech_secs = False, 0.0, False, 0.0
+        self.speech_end, self.early = 0, None
 
     def _queue(self, kind: str, **job) -> None:
         self._jobs.put_nowait({"kind": kind, "offset": self.offset, **job})
@@ -164,7 +193,8 @@ class _Session:
             return
         text = ""
         if job["recognised"]:  # worked out at once, sent when due: the profile's delay includes recognition
-            text = await asyncio.to_thread(self.emulator.transcribe, job["audio"], self.rate)
+            early = job.get("early")
+            text = await early if early else await asyncio.to_thread(self.emulator.transcribe, job["audio"], self.rate)
         await asyncio.sleep(max(0.0, job.get("due", 0.0) - time.monotonic()))
         duration = len(job["audio"]) / self.rate
         if job["kind"] == "interim":

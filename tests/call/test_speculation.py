@@ -1,0 +1,99 @@
+"""Speculative generation through Pipecat's user aggregator: a guess is answered early, kept only if it holds."""
+
+from __future__ import annotations
+
+import time
+
+from pipecat.audio.turn.base_turn_analyzer import BaseTurnAnalyzer, BaseTurnParams, EndOfTurnState
+from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
+    InterimTranscriptionFrame,
+    LLMContextFrame,
+    TranscriptionFrame,
+    UserStoppedSpeakingFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair, LLMUserAggregatorParams
+from pipecat.tests.utils import SleepFrame, run_test
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+
+from voiceagent.call.speculation import SpeculativeTurnStopStrategy
+
+STOP_SECS = 0.2
+
+
+class SaysComplete(BaseTurnAnalyzer):
+    """A turn model that calls every pause the end of the sentence."""
+
+    @property
+    def speech_triggered(self) -> bool:
+        return False
+
+    @property
+    def params(self) -> BaseTurnParams:
+        return BaseTurnParams()
+
+    def append_audio(self, buffer: bytes, is_speech: bool) -> EndOfTurnState:
+        return EndOfTurnState.INCOMPLETE
+
+    async def analyze_end_of_turn(self):
+        return EndOfTurnState.COMPLETE, None
+
+    def clear(self):
+        pass
+
+
+def caller_falls_silent() -> VADUserStoppedSpeakingFrame:
+    frame = VADUserStoppedSpeakingFrame(stop_secs=STOP_SECS)
+    frame.timestamp = time.time()
+    return frame
+
+
+async def run_turn(frames):
+    strategy = SpeculativeTurnStopStrategy(turn_analyzer=SaysComplete())
+    context = LLMContext(messages=[{"role": "system", "content": "Be brief."}])
+    user = LLMContextAggregatorPair(context, user_params=LLMUserAggregatorParams(
+        user_turn_strategies=UserTurnStrategies(stop=[strategy]), user_turn_stop_timeout=10.0)).user()
+    down, _ = await run_test(user, frames_to_send=[VADUserStartedSpeakingFrame(start_secs=0.2), *frames])
+    contexts = [f for f in down if isinstance(f, LLMContextFrame)]
+    return strategy, context, contexts, down
+
+
+async def test_a_guess_that_holds_is_answered_once_and_the_context_keeps_the_final_words():
+    strategy, context, contexts, down = await run_turn([
+        InterimTranscriptionFrame("how much is the pro plan", "caller", "t"),
+        caller_falls_silent(), SleepFrame(0.1),
+        TranscriptionFrame("How much is the Pro plan?", "caller", "t"), SleepFrame(0.3),
+    ])
+    assert [(c.speculation, c.context.get_messages()[-1]["content"]) for c in contexts] == [
+        (True, "how much is the pro plan")]  # the early guess, and no second inference
+    assert (strategy.started, strategy.kept, strategy.discarded) == (1, 1, 0)
+    assert context.get_messages()[-1] == {"role": "user", "content": "How much is the Pro plan?"}
+    assert any(isinstance(f, UserStoppedSpeakingFrame) for f in down)  # what releases the held answer
+    assert not any(isinstance(f, EagerEndOfTurnCancelFrame) for f in down)
+
+
+async def test_a_guess_the_final_words_contradict_is_withdrawn_and_answered_again():
+    strategy, context, contexts, down = await run_turn([
+        InterimTranscriptionFrame("how much is the pro", "caller", "t"),
+        caller_falls_silent(), SleepFrame(0.1),
+        TranscriptionFrame("How much is the Pro plan per year?", "caller", "t"), SleepFrame(0.3),
+    ])
+    assert [c.speculation for c in contexts] == [True, False]
+    assert contexts[1].context.get_messages()[-1]["content"] == "How much is the Pro plan per year?"
+    assert (strategy.kept, strategy.discarded) == (0, 1)
+    assert any(isinstance(f, EagerEndOfTurnCancelFrame) for f in down)
+
+
+async def test_a_guess_is_withdrawn_when_the_caller_goes_on_speaking():
+    strategy, context, contexts, down = await run_turn([
+        InterimTranscriptionFrame("I'd like to book", "caller", "t"),
+        caller_falls_silent(), SleepFrame(0.1),
+        VADUserStartedSpeakingFrame(start_secs=0.2), SleepFrame(0.1),
+    ])
+    assert [c.speculation for c in contexts] == [True]
+    assert (strategy.kept, strategy.discarded) == (0, 1)
+    assert any(isinstance(f, EagerEndOfTurnCancelFrame) for f in down)
+    assert context.get_messages() == [{"role": "system", "content": "Be brief."}]  # nothing written for a guess

@@ -45,9 +45,10 @@ class SaysComplete(BaseTurnAnalyzer):
         pass
 
 
-def caller_falls_silent() -> VADUserStoppedSpeakingFrame:
+def caller_falls_silent(later_secs: float = 0.0) -> VADUserStoppedSpeakingFrame:
+    """VAD's stop; `later_secs` moves the moment the caller went quiet that far past the frames before it."""
     frame = VADUserStoppedSpeakingFrame(stop_secs=STOP_SECS)
-    frame.timestamp = time.time()
+    frame.timestamp = time.time() + later_secs
     return frame
 
 
@@ -97,3 +98,15 @@ async def test_a_guess_is_withdrawn_when_the_caller_goes_on_speaking():
     assert (strategy.kept, strategy.discarded) == (0, 1)
     assert any(isinstance(f, EagerEndOfTurnCancelFrame) for f in down)
     assert context.get_messages() == [{"role": "system", "content": "Be brief."}]  # nothing written for a guess
+
+
+async def test_no_guess_on_words_heard_long_before_the_caller_went_quiet():
+    # The interim came a second before the silence began: it misses the end of the sentence, so no guess.
+    strategy, context, contexts, down = await run_turn([
+        InterimTranscriptionFrame("how much is", "caller", "t"),
+        caller_falls_silent(later_secs=1.0), SleepFrame(0.1),
+        TranscriptionFrame("How much is the Pro plan?", "caller", "t"), SleepFrame(0.3),
+    ])
+    assert strategy.started == 0
+    assert [(c.speculation, c.context.get_messages()[-1]["content"]) for c in contexts] == [
+        (False, "How much is the Pro plan?")]

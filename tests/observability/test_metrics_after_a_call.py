@@ -24,6 +24,7 @@ SERIES = [
     'voiceagent_provider_usage_total{kind="tts_characters"}',
     "voiceagent_call_cost_usd_count",
     "voiceagent_errors_total",
+    'voiceagent_speculative_answers_total{result="kept"}',
 ]
 
 
@@ -53,6 +54,7 @@ def test_the_bench_runs_end_to_end(tmp_path, stack):
     assert figures[0]["turns"] == 1 and figures[0]["latency"]["median"] > 0
     assert figures[0]["server_rss_start_mb"] > 0 and figures[0]["agent_frames"] > 0
     assert "first_audio_sent" in figures[0]["stage_means"]
-    if stack == "cloud":  # the LLM path adds the retrieval stage
+    if stack == "cloud":  # the LLM path adds the retrieval stage and speculative answers
         assert "retrieval_done" in figures[0]["stage_means"]
+        assert set(figures[0]["speculative_answers"]) == {"kept", "discarded"}
     assert (tmp_path / "bench.png").stat().st_size > 10_000

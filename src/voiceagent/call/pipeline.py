@@ -47,6 +47,7 @@ class CallPipeline:
     tracker: PlaybackTracker
     hangup: HangupAfterClosing
     llm_brain: bool = False
+    speculation: SpeculativeTurnStopStrategy | None = None
 
 
 def turn_taking_params(runtime: AgentRuntime, speculate: bool = False) -> LLMUserAggregatorParams:
@@ -96,7 +97,10 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
     else:
         context, before_user, before_brain = LLMContext(), [], []
     speculate = brain.is_llm and runtime.settings.speculative_generation
-    aggregators = LLMContextAggregatorPair(context, user_params=turn_taking_params(runtime, speculate))
+    user_params = turn_taking_params(runtime, speculate)
+    speculation = next((s for s in user_params.user_turn_strategies.stop or []
+                        if isinstance(s, SpeculativeTurnStopStrategy)), None)
+    aggregators = LLMContextAggregatorPair(context, user_params=user_params)
     if brain.is_llm:
         @aggregators.user().event_handler("on_user_turn_stopped")
         async def _caller_said(_aggregator, _strategy, message):
@@ -121,4 +125,5 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             aggregators.assistant(),
         ]
     )
-    return CallPipeline(pipeline=pipeline, context=context, tracker=tracker, hangup=hangup, llm_brain=brain.is_llm)
+    return CallPipeline(pipeline=pipeline, context=context, tracker=tracker, hangup=hangup, llm_brain=brain.is_llm,
+                        speculation=speculation)

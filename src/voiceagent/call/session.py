@@ -82,6 +82,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
             session_timeout=int(runtime.settings.max_call_secs),
         ),
     )
+    call = None
     try:
         call = build_call_pipeline(runtime, transport, record, end_call)
         task = PipelineWorker(
@@ -93,6 +94,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
                 enable_usage_metrics=True,
             ),
             enable_rtvi=False,
+            enable_turn_tracking=False,  # the call record and TurnLatencyObserver keep the turns
             observers=[
                 TurnLatencyObserver(record, metrics, runtime.settings.turn_stop_secs),
                 UsageObserver(record.usage, metrics),
@@ -134,6 +136,9 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
         except Exception:  # the call is over either way; a failed write must not raise into the server
             metrics.errors.labels(component="storage").inc()
             log.exception("Could not save the call record")
+        if call and call.speculation:
+            metrics.speculative_answers.labels(result="kept").inc(call.speculation.kept)
+            metrics.speculative_answers.labels(result="discarded").inc(call.speculation.discarded)
         metrics.active_calls.dec()
         metrics.calls.labels(outcome=record.outcome).inc()
         log.info(f"Call ended: {record.outcome}, {len(record.turns)} turns")

@@ -12,6 +12,7 @@ A speculative generation that wants a tool is withdrawn by Pipecat before the to
 from __future__ import annotations
 
 import asyncio
+import time
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -35,6 +36,8 @@ class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
         self._speculation_timeout = speculation_timeout
         self._finals: list[TextPartForConcatenation] = []  # this turn's final transcripts, as the aggregator joins them
         self._interim = ""  # the latest interim transcript after the last final
+        self._heard_at = 0.0  # wall-clock time the latest transcript arrived
+        self._speech_end_at = 0.0  # wall-clock time the caller went quiet (VAD stop minus its silence window)
         self._speculation: UserTurnSpeculation | None = None
         self._speculation_timer: asyncio.Task | None = None
         self.started = self.kept = self.discarded = 0  # counts, for logs and the bench
@@ -56,9 +59,9 @@ class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
         if isinstance(frame, TranscriptionFrame) and frame.text.strip():
             self._finals.append(TextPartForConcatenation(
                 frame.text, includes_inter_part_spaces=frame.includes_inter_frame_spaces))
-            self._interim = ""
+            self._interim, self._heard_at = "", time.time()
         elif isinstance(frame, InterimTranscriptionFrame) and frame.text.strip():
-            self._interim = frame.text
+            self._interim, self._heard_at = frame.text, time.time()
         elif isinstance(frame, EagerEndOfTurnCancelFrame):
             await self._take_speculation()  # the LLM withdrew it (it wanted a tool): nothing left to settle
         result = await super().process_frame(frame)
@@ -67,12 +70,16 @@ class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
         return result
 
     async def _handle_vad_user_stopped_speaking(self, frame):
+        self._speech_end_at = frame.timestamp - frame.stop_secs
         await super()._handle_vad_user_stopped_speaking(frame)
         await self._maybe_speculate()
 
     async def _maybe_speculate(self) -> None:
-        """Guess now if the caller is silent, the turn model calls the sentence complete and the turn is open."""
+        """Guess now if the caller is silent, the turn model calls the sentence complete, the turn is open, and
+        the latest transcript came after the caller went quiet (one from mid-sentence misses the last words)."""
         if self._vad_user_speaking or not self._vad_stopped or not self._turn_complete:
+            return
+        if self._heard_at < self._speech_end_at:
             return
         text = self._heard_so_far()
         if not text or (self._speculation and self._match.matches(self._speculation.text, text)):

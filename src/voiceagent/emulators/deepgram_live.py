@@ -191,6 +191,8 @@ class _Session:
         if job["kind"] == "event":
             await self._send(job["message"])
             return
+        if job["kind"] == "interim" and self._superseded(job):
+            return  # the utterance ended (or a pause is being recognised) before this partial result was worked out
         text = ""
         if job["recognised"]:  # worked out at once, sent when due: the profile's delay includes recognition
             early = job.get("early")
@@ -198,7 +200,7 @@ class _Session:
         await asyncio.sleep(max(0.0, job.get("due", 0.0) - time.monotonic()))
         duration = len(job["audio"]) / self.rate
         if job["kind"] == "interim":
-            if text:
+            if text and not self._superseded(job):
                 await self._results(text, job["offset"], duration, is_final=False, speech_final=False)
             return
         if text:
@@ -208,6 +210,10 @@ class _Session:
                             from_finalize=from_finalize)
         if not from_finalize and self.utterance_end:
             await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": job["offset"] + duration})
+
+    def _superseded(self, job: dict) -> bool:
+        """A partial result is news only while its utterance goes on (a slow machine must not send it late)."""
+        return job["offset"] != self.offset or self.early is not None
 
     async def _results(self, text: str, start: float, duration: float, *, is_final: bool, speech_final: bool,
                        from_finalize: bool = False) -> None:

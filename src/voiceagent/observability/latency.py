@@ -29,7 +29,7 @@ class TurnLatencyObserver(BaseObserver):
     """Fills the call record's turn timings and the latency histograms."""
 
     def __init__(self, record: CallRecord, metrics: CallMetrics | None, vad_stop_secs: float):
-        super().__init__()
+        super().__init__(observe_every_push=False)  # each frame once, when first pushed: not once per processor
         self._record = record
         self._metrics = metrics
         self._vad_stop_secs = vad_stop_secs

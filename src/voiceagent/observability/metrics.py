@@ -44,6 +44,12 @@ class CallMetrics:
             "voiceagent_call_cost_usd", "Estimated cost of a call from the plan's price table",
             buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0), registry=self.registry,
         )
+        self.speculative_answers = Counter(
+            "voiceagent_speculative_answers", "LLM answers started before the caller's turn ended: kept (the final "
+            "words matched the guess) or discarded", ["result"], registry=self.registry,
+        )
+        for result in ("kept", "discarded"):
+            self.speculative_answers.labels(result=result)
         for kind in ("stt_seconds", "llm_input_tokens", "llm_output_tokens", "llm_cached_tokens", "tts_characters"):
             self.provider_usage.labels(kind=kind)
         for outcome in ("completed", "escalated", "failed", "caller_hung_up"):

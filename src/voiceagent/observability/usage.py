@@ -49,7 +49,7 @@ class UsageObserver(BaseObserver):
     """Adds up the usage metrics Pipecat's services report, once per metrics frame."""
 
     def __init__(self, usage: ProviderUsage, metrics=None):
-        super().__init__()
+        super().__init__(observe_every_push=False)  # each frame once, when first pushed: not once per processor
         self.usage = usage
         self._metrics = metrics
         self._seen: set[int] = set()

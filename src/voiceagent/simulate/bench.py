@@ -45,6 +45,7 @@ class BenchFigures:
     profile: str = "tuned"
     stack: str = "embedded"
     stage_means: dict = field(default_factory=dict)
+    speculative_answers: dict = field(default_factory=dict)  # kept / discarded (LLM brains)
     agent_frames: int = 0
     late_frames: int = 0  # outbound frames that arrived after playback ran dry mid-reply
     worst_underrun_ms: float = 0.0
@@ -201,10 +202,19 @@ def write_figures(path: Path, figures: list[BenchFigures]) -> None:
     path.write_text(json.dumps([asdict(f) for f in figures], indent=2))
 
 
-async def scrape_stage_means(port: int) -> dict[str, float]:
-    """Mean seconds from end of caller speech to each stage, from the server's Prometheus histograms."""
+async def scrape_metrics(port: int) -> str:
     async with httpx.AsyncClient() as client:
-        text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+        return (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+
+
+def speculative_answers(text: str) -> dict[str, int]:
+    """Kept and discarded speculative answers, from the server's Prometheus counter."""
+    return {line.split('result="')[1].split('"')[0]: int(float(line.rsplit(" ", 1)[1]))
+            for line in text.splitlines() if line.startswith("voiceagent_speculative_answers_total{")}
+
+
+def stage_means(text: str) -> dict[str, float]:
+    """Mean seconds from end of caller speech to each stage, from the server's Prometheus histograms."""
     sums, counts = {}, {}
     for line in text.splitlines():
         if line.startswith("voiceagent_stage_latency_seconds_sum"):
@@ -225,7 +235,9 @@ async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int,
         warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)
         measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url, pid=server.pid,
                                    progress=progress, auth_token=token)
-        measured.stage_means = await scrape_stage_means(server.port)
+        text = await scrape_metrics(server.port)
+        measured.stage_means = stage_means(text)
+        measured.speculative_answers = speculative_answers(text)
     measured.profile = profile
     measured.server_rss_start_mb = start_rss
     measured.server_rss_after_warmup_mb = warm.server_rss_peak_mb

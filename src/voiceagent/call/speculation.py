@@ -42,10 +42,6 @@ class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
         self._speculation_timer: asyncio.Task | None = None
         self.started = self.kept = self.discarded = 0  # counts, for logs and the bench
 
-    @property
-    def speculating(self) -> bool:
-        return self._speculation is not None
-
     def _heard_so_far(self) -> str:
         parts = list(self._finals)
         if self._interim:
@@ -62,8 +58,8 @@ class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
             self._interim, self._heard_at = "", time.time()
         elif isinstance(frame, InterimTranscriptionFrame) and frame.text.strip():
             self._interim, self._heard_at = frame.text, time.time()
-        elif isinstance(frame, EagerEndOfTurnCancelFrame):
-            await self._take_speculation()  # the LLM withdrew it (it wanted a tool): nothing left to settle
+        elif isinstance(frame, EagerEndOfTurnCancelFrame) and await self._take_speculation():
+            self.discarded += 1  # the LLM withdrew it (it wanted a tool): the turn's end answers normally
         result = await super().process_frame(frame)
         if isinstance(frame, (TranscriptionFrame, InterimTranscriptionFrame)):
             await self._maybe_speculate()

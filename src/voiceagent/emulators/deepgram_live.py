@@ -65,6 +65,7 @@ class _Session:
         self.speech_secs = 0.0  # loud audio in the current utterance
         self.speech_end = 0  # samples of `self.audio` up to the end of the latest loud chunk
         self.early: tuple[int, asyncio.Future] | None = None  # (speech_end, recognition of audio up to it)
+        self._senders: set[asyncio.Task] = set()  # early interims on their way (referenced until done)
         self._jobs: asyncio.Queue[dict] = asyncio.Queue()  # results to work out and send, in order
 
     async def run(self) -> None:
@@ -149,7 +150,10 @@ class _Session:
         audio = self.audio[: self.speech_end].copy()
         recognition = asyncio.ensure_future(asyncio.to_thread(self.emulator.transcribe, audio, self.rate))
         self.early = (self.speech_end, recognition)
-        asyncio.ensure_future(self._send_early(recognition, self.offset, self.speech_end, len(audio) / self.rate))
+        duration = len(audio) / self.rate
+        sender = asyncio.ensure_future(self._send_early(recognition, self.offset, self.speech_end, duration))
+        self._senders.add(sender)
+        sender.add_done_callback(self._senders.discard)
 
     async def _send_early(self, recognition: asyncio.Future, offset: float, speech_end: int, duration: float) -> None:
         """Sent outside the writer's queue (a final never waits for it), and only while still news: no more

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from sqlalchemy import select
+
 from tests.call.helpers import runtime_with, squash
 from tests.conftest import make_settings
 from voiceagent.emulators.run import start_emulators
@@ -14,7 +16,7 @@ from voiceagent.knowledge import KnowledgeBase, load_faq
 from voiceagent.providers.embeddings import make_embedder
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
-from voiceagent.storage import Database
+from voiceagent.storage import CallRecordRow, Database
 from voiceagent.telephony.rest import TwilioCallControl
 
 
@@ -63,3 +65,7 @@ async def test_a_call_on_the_full_cloud_stack(runtime, caller_voice, tmp_path):
         transfers = [r for r in emulators.twilio.requests if "Twiml" in r]
         assert transfers and "<Dial>+15550001111</Dial>" in transfers[0]["Twiml"]
         assert transfers[0]["call_sid"] == report.result.call_sid
+        with database.session() as session:  # the caller's words are in the call record, not only the agent's
+            record = session.scalars(select(CallRecordRow)).one()
+        caller_lines = squash(" ".join(e["text"] for e in json.loads(record.transcript) if e["role"] == "caller"))
+        assert "businessplan" in caller_lines and "person" in caller_lines, record.transcript

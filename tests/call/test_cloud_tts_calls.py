@@ -3,7 +3,10 @@ and the fallback to the embedded voice when ElevenLabs is down."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from websockets.asyncio.client import connect
 
 from tests.call.helpers import place_call, runtime_with, squash
 from tests.conftest import make_settings
@@ -47,3 +50,23 @@ async def test_when_elevenlabs_fails_the_embedded_voice_takes_over(tts_runtime, 
     report = await call(tts_runtime, caller_voice, ["How much is the Pro plan?", "How much is the Business plan?"])
     spoken = squash(" ".join(report.agent_texts[1:]))
     assert "299" in spoken, report.agent_texts  # the call goes on and the caller keeps hearing answers
+
+
+async def test_each_audio_message_carries_the_characters_it_voices(emulator):
+    """As the vendor does: alignment restarts at zero per message and the sentence's characters come once, in order."""
+    sentence = "Your appointment is on Tuesday, December first, at ten thirty in the morning."
+    async with connect(f"{emulator.url}/v1/text-to-speech/voice/multi-stream-input?output_format=ulaw_8000",
+                       additional_headers={"xi-api-key": "test-key"}) as ws:
+        await ws.send(json.dumps({"text": " ", "context_id": "c1"}))
+        await ws.send(json.dumps({"text": sentence + " ", "context_id": "c1", "flush": True}))
+        await ws.send(json.dumps({"context_id": "c1", "close_context": True}))
+        replies = []
+        while not (replies and replies[-1].get("isFinal")):
+            replies.append(json.loads(await ws.recv()))
+    audio = [r for r in replies if r.get("audio")]
+    aligned = [r["alignment"] for r in audio if r.get("alignment")]
+    assert len(audio) > 3 and len(aligned) == len(audio)
+    assert "".join("".join(a["chars"]) for a in aligned).replace(" ", "") == sentence.replace(" ", "")
+    for a in aligned:
+        assert a["charStartTimesMs"][0] == 0 and a["charStartTimesMs"] == sorted(a["charStartTimesMs"])
+        assert len(a["chars"]) == len(a["charStartTimesMs"]) == len(a["charDurationsMs"])

@@ -78,12 +78,14 @@ class ElevenLabsEmulator:
                         for sentence in re.split(r"(?<=[.!?,;:])\s+", pending):
                             payloads = await asyncio.to_thread(self._speak, sentence, output_format)
                             await asyncio.sleep(max(0.0, due - time.monotonic()))
-                            for payload in payloads:
-                                await connection.send(json.dumps({
-                                    "audio": payload, "contextId": context, "isFinal": None,
-                                    "alignment": {"chars": list(sentence),
-                                                  "charStartTimesMs": [40 * i for i in range(len(sentence))],
-                                                  "charDurationsMs": [40] * len(sentence)}}))
+                            for (payload, duration_ms), chars in zip(payloads, _share_chars(sentence, len(payloads))):
+                                reply = {"audio": payload, "contextId": context, "isFinal": None}
+                                if chars:  # as the vendor does: the characters voiced in this chunk, timed from its start
+                                    step = duration_ms / len(chars)
+                                    reply["alignment"] = {"chars": chars,
+                                                          "charStartTimesMs": [round(step * i) for i in range(len(chars))],
+                                                          "charDurationsMs": [round(step)] * len(chars)}
+                                await connection.send(json.dumps(reply))
                                 sent_audio += 1
                                 if self.disconnect_after_audio and sent_audio >= self.disconnect_after_audio:
                                     await connection.close(1011, "internal error")
@@ -91,7 +93,8 @@ class ElevenLabsEmulator:
         except (ConnectionClosed, json.JSONDecodeError):
             return
 
-    def _speak(self, text: str, output_format: str) -> list[str]:
+    def _speak(self, text: str, output_format: str) -> list[tuple[str, float]]:
+        """The sentence as ~200 ms audio messages: (base64 audio, duration in ms)."""
         chunks = []
         kind, _, rate_text = output_format.partition("_")
         rate = int(rate_text or 16000)
@@ -99,9 +102,18 @@ class ElevenLabsEmulator:
             pcm = np.frombuffer(audio, dtype=np.int16)
             pcm = soxr.resample(pcm, source_rate, rate).astype(np.int16).tobytes()
             data = audioop.lin2ulaw(pcm, 2) if kind == "ulaw" else pcm
-            step = rate // 5 * (1 if kind == "ulaw" else 2)  # ~200 ms per message
-            chunks.extend(base64.b64encode(data[i:i + step]).decode() for i in range(0, len(data), step))
+            width = 1 if kind == "ulaw" else 2
+            step = rate // 5 * width  # ~200 ms per message
+            chunks.extend((base64.b64encode(data[i:i + step]).decode(), 1000 * len(data[i:i + step]) / width / rate)
+                          for i in range(0, len(data), step))
         return chunks
+
+
+def _share_chars(sentence: str, messages: int) -> list[list[str]]:
+    """Split a sentence's characters over its audio messages in order, each message its even share."""
+    if messages <= 0:
+        return []
+    return [list(sentence[len(sentence) * k // messages: len(sentence) * (k + 1) // messages]) for k in range(messages)]
 
 
 async def start(emulator: ElevenLabsEmulator, host: str = "127.0.0.1"):

@@ -17,6 +17,7 @@ from pipecat.frames.frames import (
 from pipecat.metrics.metrics import LLMTokenUsage, LLMUsageMetricsData, TTSUsageMetricsData
 from pipecat.observers.base_observer import FramePushed
 from pipecat.processors.frame_processor import FrameDirection
+from prometheus_client import generate_latest
 
 from voiceagent.call.frames import PlaybackMarkEchoFrame, RetrievalDoneFrame
 from voiceagent.call.record import CallRecord
@@ -24,6 +25,7 @@ from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.observability.redact import redact_phone, redact_text
 from voiceagent.observability.usage import ProviderUsage, UsageObserver
+from voiceagent.simulate.bench import speculative_answers, stage_means
 
 
 def pushed(frame, direction=FrameDirection.DOWNSTREAM):
@@ -93,3 +95,18 @@ def test_redaction():
     assert redact_phone("+15551234567") == "***67"
     assert "1234567" not in redact_text("call me at +1 (555) 123-4567 please")
     assert "Maria" not in redact_text("Hi, my name is Maria Lopez")
+
+
+def test_the_bench_reads_stage_means_and_guesses_from_the_metrics_text_less_the_warm_up():
+    metrics = CallMetrics()
+    metrics.stage_latency.labels(stage="stt_final").observe(3.0)  # the warm-up call
+    metrics.speculative_answers.labels(result="discarded").inc()
+    warmed = generate_latest(metrics.registry).decode()
+    for seconds in (0.2, 0.4):
+        metrics.stage_latency.labels(stage="stt_final").observe(seconds)
+    metrics.stage_latency.labels(stage="llm_first_token").observe(0.9)
+    metrics.speculative_answers.labels(result="kept").inc(2)
+    text = generate_latest(metrics.registry).decode()
+    assert stage_means(text, warmed) == {"stt_final": 0.3, "llm_first_token": 0.9}
+    assert stage_means(text) == {"stt_final": 1.2, "llm_first_token": 0.9}
+    assert speculative_answers(text, warmed) == {"kept": 2, "discarded": 0}

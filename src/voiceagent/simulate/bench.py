@@ -207,23 +207,34 @@ async def scrape_metrics(port: int) -> str:
         return (await client.get(f"http://127.0.0.1:{port}/metrics")).text
 
 
-def speculative_answers(text: str) -> dict[str, int]:
-    """Kept and discarded speculative answers, from the server's Prometheus counter."""
-    return {line.split('result="')[1].split('"')[0]: int(float(line.rsplit(" ", 1)[1]))
-            for line in text.splitlines() if line.startswith("voiceagent_speculative_answers_total{")}
+def _samples(text: str, name: str, label: str) -> dict[str, float]:
+    """One Prometheus sample per value of `label`, from the server's /metrics text."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {sample.labels[label]: sample.value for family in text_string_to_metric_families(text)
+            for sample in family.samples if sample.name == name and label in sample.labels}
 
 
-def stage_means(text: str) -> dict[str, float]:
-    """Mean seconds from end of caller speech to each stage, from the server's Prometheus histograms."""
-    sums, counts = {}, {}
-    for line in text.splitlines():
-        if line.startswith("voiceagent_stage_latency_seconds_sum"):
-            stage = line.split('stage="')[1].split('"')[0]
-            sums[stage] = float(line.rsplit(" ", 1)[1])
-        elif line.startswith("voiceagent_stage_latency_seconds_count"):
-            stage = line.split('stage="')[1].split('"')[0]
-            counts[stage] = float(line.rsplit(" ", 1)[1])
-    return {stage: round(sums[stage] / counts[stage], 3) for stage in sums if counts.get(stage)}
+def speculative_answers(text: str, before: str = "") -> dict[str, int]:
+    """Kept and discarded speculative answers, from the server's Prometheus counter (less what `before` had)."""
+    name, label = "voiceagent_speculative_answers_total", "result"
+    earlier = _samples(before, name, label)
+    return {result: int(value - earlier.get(result, 0.0)) for result, value in _samples(text, name, label).items()}
+
+
+def stage_means(text: str, before: str = "") -> dict[str, float]:
+    """Mean seconds from end of caller speech to each stage, from the server's Prometheus histograms
+    (only the observations made since `before` was scraped)."""
+    sums = _samples(text, "voiceagent_stage_latency_seconds_sum", "stage")
+    counts = _samples(text, "voiceagent_stage_latency_seconds_count", "stage")
+    earlier_sums = _samples(before, "voiceagent_stage_latency_seconds_sum", "stage")
+    earlier_counts = _samples(before, "voiceagent_stage_latency_seconds_count", "stage")
+    means = {}
+    for stage, total in sums.items():
+        count = counts.get(stage, 0.0) - earlier_counts.get(stage, 0.0)
+        if count > 0:
+            means[stage] = round((total - earlier_sums.get(stage, 0.0)) / count, 3)
+    return means
 
 
 async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int, profile: str = "tuned",
@@ -233,11 +244,12 @@ async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int,
         start_rss = _rss_mb(server.pid)
         token = server.env.get("TWILIO_AUTH_TOKEN")  # the server then checks signatures, as in production
         warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)
+        warmed = await scrape_metrics(server.port)  # the warm-up call is left out of the figures
         measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url, pid=server.pid,
                                    progress=progress, auth_token=token)
         text = await scrape_metrics(server.port)
-        measured.stage_means = stage_means(text)
-        measured.speculative_answers = speculative_answers(text)
+        measured.stage_means = stage_means(text, warmed)
+        measured.speculative_answers = speculative_answers(text, warmed)
     measured.profile = profile
     measured.server_rss_start_mb = start_rss
     measured.server_rss_after_warmup_mb = warm.server_rss_peak_mb

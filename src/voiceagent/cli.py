@@ -181,7 +181,7 @@ def _print_bench(runs, concurrency: int) -> None:
         row(f"latency {key}", lambda r, key=key: f"{r.latency.get(key, float('nan')):.3f} s")
     for stage in (runs[0].stage_means or {}):
         row(f"  stage {stage} (mean)", lambda r, stage=stage: f"{r.stage_means.get(stage, float('nan')):.3f} s")
-    if any(run.speculative_answers for run in runs):  # counted over the warm-up call and the measured ones
+    if any(run.speculative_answers for run in runs):  # counted over the measured calls (the warm-up call left out)
         row("speculative answers kept / discarded", lambda r: "{} / {}".format(
             r.speculative_answers.get("kept", "-"), r.speculative_answers.get("discarded", "-")))
     row("late outbound frames (of all)", lambda r: f"{r.late_frames} ({r.agent_frames})")

@@ -19,6 +19,9 @@ from pipecat.processors.aggregators.llm_response_universal import LLMContextAggr
 from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
+from tests.call.helpers import runtime_with
+from tests.conftest import make_settings
+from voiceagent.call.pipeline import turn_taking_params
 from voiceagent.call.speculation import SpeculativeTurnStopStrategy
 
 STOP_SECS = 0.2
@@ -110,3 +113,16 @@ async def test_no_guess_on_words_heard_long_before_the_caller_went_quiet():
     assert strategy.started == 0
     assert [(c.speculation, c.context.get_messages()[-1]["content"]) for c in contexts] == [
         (False, "How much is the Pro plan?")]
+
+
+def test_the_call_pipeline_speculates_only_when_asked_and_never_in_the_stock_profile(runtime, tmp_path):
+    def stop_strategies(speculate, **settings):
+        params, speculation = turn_taking_params(runtime_with(runtime, make_settings(tmp_path, **settings)), speculate)
+        return params.user_turn_strategies.stop, speculation
+
+    stops, speculation = stop_strategies(True)
+    assert isinstance(speculation, SpeculativeTurnStopStrategy) and stops == [speculation]
+    stops, speculation = stop_strategies(False)
+    assert speculation is None and not any(isinstance(s, SpeculativeTurnStopStrategy) for s in stops)
+    stops, speculation = stop_strategies(True, pipeline_profile="stock")
+    assert speculation is None and not any(isinstance(s, SpeculativeTurnStopStrategy) for s in stops)

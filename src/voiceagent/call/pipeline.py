@@ -50,10 +50,12 @@ class CallPipeline:
     speculation: SpeculativeTurnStopStrategy | None = None
 
 
-def turn_taking_params(runtime: AgentRuntime, speculate: bool = False) -> LLMUserAggregatorParams:
+def turn_taking_params(runtime: AgentRuntime, speculate: bool = False
+                       ) -> tuple[LLMUserAggregatorParams, SpeculativeTurnStopStrategy | None]:
     """VAD + smart-turn tuned so that short pauses inside a sentence do not end the caller's turn.
 
-    With `speculate` (an LLM brain), the turn model's "complete" also starts a speculative answer."""
+    With `speculate` (an LLM brain), the turn model's "complete" also starts a speculative answer;
+    the strategy that does so is returned with the parameters."""
     settings = runtime.settings
     if settings.pipeline_profile == "stock":
         return LLMUserAggregatorParams(
@@ -61,7 +63,7 @@ def turn_taking_params(runtime: AgentRuntime, speculate: bool = False) -> LLMUse
             user_turn_strategies=UserTurnStrategies(
                 stop=[TurnAnalyzerUserTurnStopStrategy(turn_analyzer=runtime.turn_models.smart_turn(SmartTurnParams()))]
             ),
-        )
+        ), None
     vad = runtime.turn_models.vad_analyzer(
         VADParams(
             confidence=settings.vad_confidence,
@@ -70,8 +72,8 @@ def turn_taking_params(runtime: AgentRuntime, speculate: bool = False) -> LLMUse
         )
     )
     smart_turn = runtime.turn_models.smart_turn(SmartTurnParams(stop_secs=settings.smart_turn_max_wait_secs))
-    stop = (SpeculativeTurnStopStrategy(turn_analyzer=smart_turn) if speculate
-            else TurnAnalyzerUserTurnStopStrategy(turn_analyzer=smart_turn))
+    speculation = SpeculativeTurnStopStrategy(turn_analyzer=smart_turn) if speculate else None
+    stop = speculation or TurnAnalyzerUserTurnStopStrategy(turn_analyzer=smart_turn)
     return LLMUserAggregatorParams(
         vad_analyzer=vad,
         user_turn_strategies=UserTurnStrategies(stop=[stop]),
@@ -81,7 +83,7 @@ def turn_taking_params(runtime: AgentRuntime, speculate: bool = False) -> LLMUse
             max_consecutive_recoveries=3,
         ),
         user_turn_stop_timeout=3.0,
-    )
+    ), speculation
 
 
 def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record: CallRecord, end_call) -> CallPipeline:
@@ -97,9 +99,7 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
     else:
         context, before_user, before_brain = LLMContext(), [], []
     speculate = brain.is_llm and runtime.settings.speculative_generation
-    user_params = turn_taking_params(runtime, speculate)
-    speculation = next((s for s in user_params.user_turn_strategies.stop or []
-                        if isinstance(s, SpeculativeTurnStopStrategy)), None)
+    user_params, speculation = turn_taking_params(runtime, speculate)
     aggregators = LLMContextAggregatorPair(context, user_params=user_params)
     if brain.is_llm:
         @aggregators.user().event_handler("on_user_turn_stopped")

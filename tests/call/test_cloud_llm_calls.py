@@ -119,3 +119,13 @@ async def test_a_tool_call_from_an_interrupted_reply_is_not_run(cloud_runtime, c
     assert any("book" in json.dumps(r["messages"]).lower() for r in emulator.requests)  # the booking was asked
     with cloud_runtime.database.session() as session:
         assert session.scalars(select(Appointment)).all() == []  # but its tool call never ran
+
+
+async def test_turns_and_calls_reuse_one_warm_connection_to_the_llm(cloud_runtime, caller_voice, emulator):
+    """The connection opened while the greeting plays carries every request, across turns (over httpx's
+    5 s idle limit apart) and across calls, so no answer waits for a TCP + TLS handshake."""
+    first = await call(cloud_runtime, caller_voice, ["How much is the Pro plan?", "And the Business plan?"])
+    second = await call(cloud_runtime, caller_voice, ["How much is the Business plan?"])
+    assert "299" in squash(" ".join(first.agent_texts[1:] + second.agent_texts[1:]))
+    assert len(emulator.requests) >= 3
+    assert len(emulator.peers) == 1, emulator.peers

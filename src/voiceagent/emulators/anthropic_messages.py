@@ -32,10 +32,16 @@ class AnthropicEmulator:
     api_key: str = "test-key"
     faults: Faults = field(default_factory=Faults)
     requests: list[dict] = field(default_factory=list)
+    peers: set = field(default_factory=set)  # the client's (host, port) of every connection a request came on
     _seen_prefixes: set[str] = field(default_factory=set)
 
     def app(self) -> web.Application:
-        app = web.Application()
+        @web.middleware
+        async def note_connection(request: web.Request, handler):
+            self.peers.add(request.transport.get_extra_info("peername") if request.transport else None)
+            return await handler(request)
+
+        app = web.Application(middlewares=[note_connection])
         app.router.add_post("/v1/messages", self._messages)
         return app
 

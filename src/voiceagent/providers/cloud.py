@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
+import httpx2
 import numpy as np
-from anthropic import AsyncAnthropic
+from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
 from loguru import logger
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
-from pipecat.frames.frames import Frame
+from pipecat.frames.frames import Frame, StartFrame
 from pipecat.services.anthropic.llm import AnthropicLLMService
 from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.llm_service import FunctionCallParams, LLMService
@@ -41,15 +43,57 @@ def tools_schema() -> ToolsSchema:
     ])
 
 
+# One HTTP client per event loop and LLM endpoint, shared by every call of the process: its connections stay
+# open between turns and between calls (httpx would drop an idle one after 5 s, and a phone turn is longer),
+# so a request does not pay a new TCP + TLS handshake. Keyed by loop: a client must not cross event loops.
+_LLM_HTTP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, object]] = weakref.WeakKeyDictionary()
+
+
+def _shared_llm_client(key: tuple, http_class: type[httpx2.AsyncClient], build: Callable[[httpx2.AsyncClient], object]
+                       ) -> tuple[object, httpx2.AsyncClient]:
+    """(SDK client, its HTTP client) for this loop and endpoint, built on first use. The HTTP client is the
+    SDK's own default (TCP keep-alive probes, timeouts) with a longer idle limit."""
+    clients = _LLM_HTTP.setdefault(asyncio.get_running_loop(), {})
+    if key not in clients:
+        http = http_class(limits=httpx2.Limits(
+            max_connections=1000, max_keepalive_connections=100, keepalive_expiry=LLM_KEEPALIVE_SECS))
+        clients[key] = (build(http), http)
+    return clients[key]
+
+
+LLM_KEEPALIVE_SECS = 60.0  # idle LLM connections are kept this long (servers keep theirs 60-120 s)
+
+
+async def warm_connection(http: httpx2.AsyncClient, url: str) -> None:
+    """Open (or refresh) a connection to the LLM endpoint while the caller listens to the greeting, so the
+    first answer does not wait for a handshake. Any answer will do; failures are left to the real request."""
+    try:
+        await http.head(url, timeout=3.0)
+    except httpx2.HTTPError:
+        pass
+
+
+class _WarmingAnthropicLLMService(AnthropicLLMService):
+    def __init__(self, *, http: httpx2.AsyncClient, **kwargs):
+        super().__init__(**kwargs)
+        self._http = http
+
+    async def start(self, frame: StartFrame):
+        await super().start(frame)
+        self.create_task(warm_connection(self._http, str(self._client.base_url)), name="llm-warm-connection")
+
+
 def make_anthropic_llm(settings: Settings, call_tool: ToolRunner) -> LLMService:
-    client = AsyncAnthropic(
-        api_key=settings.anthropic_api_key.get_secret_value(),
-        base_url=settings.anthropic_base_url,
-        timeout=settings.llm_timeout_secs,
-        max_retries=settings.llm_max_retries,
+    secret = settings.anthropic_api_key.get_secret_value()
+    client, http = _shared_llm_client(
+        ("anthropic", settings.anthropic_base_url, secret, settings.llm_timeout_secs, settings.llm_max_retries),
+        DefaultAsyncHttpxClient,
+        lambda http: AsyncAnthropic(api_key=secret, base_url=settings.anthropic_base_url, http_client=http,
+                                    timeout=settings.llm_timeout_secs, max_retries=settings.llm_max_retries),
     )
-    llm = AnthropicLLMService(
-        api_key=settings.anthropic_api_key.get_secret_value(),
+    llm = _WarmingAnthropicLLMService(
+        http=http,
+        api_key=secret,
         client=client,
         settings=AnthropicLLMService.Settings(model=settings.anthropic_model, max_tokens=300,
                                               enable_prompt_caching=True),
@@ -61,13 +105,24 @@ def make_anthropic_llm(settings: Settings, call_tool: ToolRunner) -> LLMService:
 def make_openai_compatible_llm(settings: Settings, call_tool: ToolRunner) -> LLMService:
     """Any OpenAI-compatible chat-completions server (vLLM, llama.cpp's server, Ollama) by base URL."""
     from openai import AsyncOpenAI
+    from openai import DefaultAsyncHttpxClient as OpenAIHttpClient
     from pipecat.services.openai.llm import OpenAILLMService
 
     class _OpenAICompatibleLLM(OpenAILLMService):
         def create_client(self, api_key=None, base_url=None, **kwargs):
-            # The same resilience as the Anthropic path: a whole-request timeout and SDK retries.
-            return AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=settings.llm_timeout_secs,
-                               max_retries=settings.llm_max_retries)
+            # The same resilience as the Anthropic path: a whole-request timeout and SDK retries; one client
+            # per process with kept-alive connections, warmed at call start.
+            client, self._http = _shared_llm_client(
+                ("openai", base_url, api_key, settings.llm_timeout_secs, settings.llm_max_retries),
+                OpenAIHttpClient,
+                lambda http: AsyncOpenAI(api_key=api_key, base_url=base_url, http_client=http,
+                                         timeout=settings.llm_timeout_secs, max_retries=settings.llm_max_retries),
+            )
+            return client
+
+        async def start(self, frame: StartFrame):
+            await super().start(frame)
+            self.create_task(warm_connection(self._http, str(self._client.base_url)), name="llm-warm-connection")
 
     key = settings.openai_llm_api_key or settings.openai_api_key
     llm = _OpenAICompatibleLLM(

@@ -6,6 +6,7 @@ import asyncio
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,6 +29,7 @@ from pipecat.utils.time import time_now_iso8601
 from voiceagent.brain.speech_text import clauses
 
 WHISPER_RATE = 16000
+CACHED_CLAUSE_CHARS = 160  # longer text is rarely said twice word for word
 # Whisper invents these on silence or noise; a turn made only of them is "nothing usable".
 _WHISPER_HALLUCINATIONS = {
     "you", "thank you.", "thanks for watching!", "thank you for watching.", ".", "bye.",
@@ -107,6 +109,12 @@ class SpeechModels:
     # phrases backfires: with "book an appointment" in the hint, Whisper dropped those spoken words.
     hotwords: str = "ByteAI, Pro plan, Business plan"
     load_seconds: float = 0.0
+    # Spoken clauses kept for reuse: the greeting, cues, confirmations, closing and the FAQ answers of the
+    # offline engine come back word for word in call after call, and then play without synthesis.
+    speech_cache: OrderedDict = field(default_factory=OrderedDict)
+    speech_cache_bytes: int = 0
+    speech_cache_limit_bytes: int = 16 << 20
+    speech_cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def load(cls, *, whisper_threads: int = 2) -> SpeechModels:
@@ -150,9 +158,24 @@ class SpeechModels:
         return "" if text.lower() in _WHISPER_HALLUCINATIONS else text
 
     def synthesize(self, text: str) -> list[tuple[bytes, int]]:
-        """Speak text; returns (int16 PCM, sample rate) chunks, one per sentence."""
+        """Speak text; returns (int16 PCM, sample rate) chunks, one per sentence. Clauses of up to
+        `CACHED_CLAUSE_CHARS` characters are cached (least recently used out past the byte limit)."""
+        key = text.strip()
+        with self.speech_cache_lock:
+            if key in self.speech_cache:
+                self.speech_cache.move_to_end(key)
+                return self.speech_cache[key]
         with self.piper_lock:
-            return [(chunk.audio_int16_bytes, chunk.sample_rate) for chunk in self.piper_voice.synthesize(text)]
+            chunks = [(chunk.audio_int16_bytes, chunk.sample_rate) for chunk in self.piper_voice.synthesize(text)]
+        if len(key) <= CACHED_CLAUSE_CHARS:
+            with self.speech_cache_lock:
+                if key not in self.speech_cache:
+                    self.speech_cache[key] = chunks
+                    self.speech_cache_bytes += sum(len(audio) for audio, _ in chunks)
+                while self.speech_cache_bytes > self.speech_cache_limit_bytes and self.speech_cache:
+                    _, evicted = self.speech_cache.popitem(last=False)
+                    self.speech_cache_bytes -= sum(len(audio) for audio, _ in evicted)
+        return chunks
 
 
 class _EarlyTranscript:

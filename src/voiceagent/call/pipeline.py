@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.frames.frames import Frame, InputAudioRawFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
 from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
@@ -36,6 +38,17 @@ def pipeline_rates(runtime: AgentRuntime) -> tuple[int, int]:
     if runtime.settings.pipeline_profile == "stock":
         return STOCK_RATES
     return PHONE_SAMPLE_RATE, PHONE_SAMPLE_RATE
+
+
+class CallerAudioDone(FrameProcessor):
+    """After the user aggregator: the caller's audio has been heard by the STT, VAD and turn model, and nothing
+    downstream uses it. Pipecat would pass each 20 ms frame through every later processor (brain, TTS,
+    output...); stopping it here saves that queue-to-queue work, 50 times a second per call."""
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection):
+        await super().process_frame(frame, direction)
+        if not isinstance(frame, InputAudioRawFrame):
+            await self.push_frame(frame, direction)
 
 
 @dataclass
@@ -115,6 +128,7 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             make_stt(runtime),
             *before_user,
             aggregators.user(),
+            *([] if runtime.settings.pipeline_profile == "stock" else [CallerAudioDone()]),
             HeardContextFilter(record),
             *before_brain,
             *brain.processors,

@@ -17,6 +17,7 @@ import httpx
 from voiceagent.simulate.caller import CallerTurn, TwilioCaller
 from voiceagent.simulate.run import free_port, signed_headers, summarize
 
+STAGGER_SECS = 0.5  # between the starts of the first calls of a concurrent run
 DEFAULT_SCENARIO = [
     "Hi, I have a question about your plans.",
     "How much does the Pro plan cost?",
@@ -147,8 +148,10 @@ class EmulatorProcess:
 
 
 async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: int, url: str | None = None,
-                    pid: int | None = None, progress=None, auth_token: str | None = None) -> BenchFigures:
-    """Run `calls` calls, `concurrency` at a time; measures latency at the caller side."""
+                    pid: int | None = None, progress=None, auth_token: str | None = None,
+                    stagger_secs: float = STAGGER_SECS) -> BenchFigures:
+    """Run `calls` calls, `concurrency` at a time; measures latency at the caller side. The first `concurrency`
+    calls start `stagger_secs` apart, as calls arrive on a phone line (not all callers speak in step)."""
     figures = BenchFigures(calls=calls, concurrency=concurrency)
     semaphore = asyncio.Semaphore(concurrency)
     peak = 0.0
@@ -161,6 +164,8 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
 
     async def one_call(index: int):
         async with semaphore:
+            if index < concurrency:
+                await asyncio.sleep(index * stagger_secs)
             caller = TwilioCaller(url, caller_number=f"+1555010{index % 10}{index // 10 % 10}",
                                   headers=signed_headers(url, auth_token))
             result = await caller.run(turn_audio)

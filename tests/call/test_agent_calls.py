@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from difflib import SequenceMatcher
 
 import pytest
 from sqlalchemy import select
@@ -52,10 +53,11 @@ async def test_booking_over_several_turns_then_checking_it(call_runtime, tmp_pat
             "Yes, please.",
         ],
     )
-    heard = squash(" ".join(report.agent_texts))  # what the caller heard, as Whisper transcribes it
-    assert "name" in heard and "confirm" in heard and "appointment" in heard, report.agent_texts
     said = squash(" ".join(recorded_agent_texts(call_runtime)))
     assert "whatday" in said and "yourname" in said and "scheduledyourappointment" in said, said
+    # What the caller heard, as Whisper transcribes it, is what the agent said (a word misheard here and there).
+    heard = squash(" ".join(report.agent_texts))
+    assert "appointment" in heard and SequenceMatcher(None, heard, said).ratio() > 0.8, (report.agent_texts, said)
     with call_runtime.database.session() as session:
         booked = session.scalars(select(Appointment)).all()
     assert len(booked) == 1 and booked[0].name.startswith("John") and booked[0].phone == "+15551234567"

@@ -95,6 +95,21 @@ def test_redaction():
     assert redact_phone("+15551234567") == "***67"
     assert "1234567" not in redact_text("call me at +1 (555) 123-4567 please")
     assert "Maria" not in redact_text("Hi, my name is Maria Lopez")
+    assert redact_text("Hello, I'm your ByteAI assistant.") == "Hello, I'm your ByteAI assistant."
+    assert redact_text("It's John.") == "It's [name]."
+
+
+def test_a_name_given_to_a_tool_is_masked_wherever_the_call_record_has_it():
+    record = CallRecord(caller="+15551234567")
+    record.agent_sent("Can I have your name, please?")
+    record.caller_said("John Smith.")
+    record.agent_sent("Just to confirm: an appointment for John Smith, Tuesday at 10:30 AM.")
+    record.caller_said("Yes, john, that's right.")
+    record.personal_names.add("John Smith")
+    texts = [e["text"] for e in record.redacted_transcript()]
+    assert texts == ["Can I have your name, please?", "[name].",
+                     "Just to confirm: an appointment for [name], Tuesday at 10:30 AM.", "Yes, [name], that's right."]
+    assert record.transcript[1]["text"] == "John Smith."  # the live record (what the brain sees) is untouched
 
 
 def test_the_bench_reads_stage_means_and_guesses_from_the_metrics_text_less_the_warm_up():

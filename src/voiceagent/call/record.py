@@ -47,6 +47,7 @@ class CallRecord:
     escalated: bool = False
     usage: ProviderUsage = field(default_factory=ProviderUsage)
     cost_usd: float = 0.0
+    personal_names: set[str] = field(default_factory=set)  # names given to tools: never stored in the transcript
     _unheard: list[str] = field(default_factory=list)
 
     @property
@@ -92,4 +93,4 @@ class CallRecord:
         ]
 
     def redacted_transcript(self) -> list[dict]:
-        return [{**e, "text": redact_text(e["text"])} for e in self.transcript]
+        return [{**e, "text": redact_text(e["text"], self.personal_names)} for e in self.transcript]

@@ -114,6 +114,8 @@ def make_brain(runtime: AgentRuntime, record: CallRecord) -> Brain:
     context = make_tool_context(runtime, record)
 
     async def call_tool(name: str, arguments: dict) -> dict:
+        if isinstance(arguments, dict) and isinstance(arguments.get("name"), str):
+            record.personal_names.add(arguments["name"])  # masked wherever it appears in the stored transcript
         result = await run_tool(context, name, arguments)
         record.tool_calls.append({"name": name, "ok": bool(result.get("ok")), "error": result.get("error")})
         return result

@@ -38,9 +38,15 @@ _BOOK = (r"\bbook\b", r"\bbooking\b", r"\bschedul", r"\bset up (an|a) (appointme
 _CHECK = (r"\b(check|confirm|verify|look up|find|what time is|when is)\b.*\b(appointment|booking|reservation)",
           r"\b(do|did) i have (an|a|any) (appointment|booking)", r"\bmy (appointment|booking)\b",
           r"\bis my (appointment|booking)", r"\bwhen('s| is) my\b")
-_ESCALATE = (r"\b(human|real person|a person|someone|somebody|agent|representative|operator|specialist|"
-             r"manager|supervisor|live support|customer service rep)\b.*", r"\btalk to\b", r"\bspeak (to|with)\b",
-             r"\btransfer me\b", r"\bconnect me\b", r"\bcall me back\b", r"\bcallback\b")
+_PEOPLE = (r"(human|real person|a person|person|someone|somebody|agent|representative|rep|operator|specialist|"
+           r"manager|supervisor|live support|customer service)")
+# A request for a person, not a mention of one ("Which languages does the agent speak?" is a question about
+# the product): talking to / getting / being put through to someone, a call back, or the bare word alone.
+_ESCALATE = (rf"\b(talk|speak|chat)\s+(to|with)\b.*\b{_PEOPLE}\b",
+             rf"\b(get|want|need|give me|can i (get|have)|i'?d like|put me through to|let me (talk|speak))\b"
+             rf"(\s+\w+){{0,3}}?\s+(a |an |the |your |some )?(real |live |actual )?{_PEOPLE}\b",
+             rf"\b(transfer|connect|put) me\b", r"\bcall me back\b", r"\bcallback\b",
+             rf"^((a|an|the) )?(real |live )?{_PEOPLE}( please)?$")
 _FRUSTRATED = (r"\b(ridiculous|useless|terrible|awful|frustrat\w*|angry|annoy\w*|not helpful|unhelpful|"
                r"stupid|waste of (my )?time|fed up|sick of|this is (crazy|insane)|damn|hell|worst)\b",
                r"\byou('re| are) not (listening|understanding|helping)", r"\bnot what i (asked|said)\b")
@@ -61,8 +67,7 @@ _NO = (r"^(no|nope|nah|not really|wrong|incorrect|that'?s (wrong|not right)|nega
 def detect_intent(text: str) -> Intent:
     """The caller's main intent in one normalized turn."""
     frustrated = _has(text, *_FRUSTRATED)
-    if _has(text, *_ESCALATE) and _has(text, r"\b(human|person|someone|somebody|agent|representative|operator|"
-                                              r"specialist|manager|supervisor|transfer|connect me|call me back|callback)\b"):
+    if _has(text, *_ESCALATE):
         return Intent("escalate", frustrated)
     if _has(text, *_CHECK) and not _has(text, r"\b(book|schedule|make|set up|new)\b"):
         return Intent("check", frustrated)

@@ -25,6 +25,11 @@ from voiceagent.brain.understanding import detect_intent, extract_name, extract_
         ("Representative.", "escalate"),
         ("Agent, please.", "escalate"),
         ("Please have someone call me back.", "escalate"),
+        ("Can I talk to sales?", "escalate"),
+        ("I'd like to set up a time to talk to someone about the Business plan.", "book"),
+        ("I want to book a call with a specialist.", "book"),
+        ("Do you have anything available on Friday morning?", "book"),
+        ("Are there any open slots next week?", "book"),
         ("Which languages does the agent speak?", "faq"),  # a question about the product, not a request
         ("Can your AI agent talk to customers on WhatsApp?", "faq"),
         ("How does the assistant connect to my CRM?", "faq"),

@@ -31,10 +31,18 @@ class Intent:
     frustrated: bool = False
 
 
+_DAYPART = (r"(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|"
+            r"evening|next week|this week|weekend)")
 _BOOK = (r"\bbook\b", r"\bbooking\b", r"\bschedul", r"\bset up (an|a) (appointment|call|meeting|demo)",
+         r"\bset up (a|some) time\b", r"\bfind (a|some) time\b",
+         rf"\b(anything|something|any (slots?|times?|openings?|appointments?)|a (slot|time|opening)) "
+         rf"(available|open|free)\b.*\b{_DAYPART}\b",
+         rf"\b(available|free|open) (slots?|times?|appointments?)\b.*\b{_DAYPART}\b",
          r"\bmake (an|a) (appointment|reservation)", r"\b(an|a|the) appointment\b.*\b(for|on|at)\b",
          r"\bi('d| would) like (an|a) (appointment|meeting|demo|call)", r"\bneed (an|a) appointment",
          r"\bwant (an|a) appointment", r"\breserve\b", r"\bappointment\b")
+_MEETING = (r"\bbook\b", r"\bschedul", r"\bset up (an|a) (appointment|call|meeting|demo)", r"\bset up (a|some) time\b",
+            r"\bfind (a|some) time\b", r"\bmake (an|a) appointment")  # asking for a meeting, with someone or not
 _CHECK = (r"\b(check|confirm|verify|look up|find|what time is|when is)\b.*\b(appointment|booking|reservation)",
           r"\b(do|did) i have (an|a|any) (appointment|booking)", r"\bmy (appointment|booking)\b",
           r"\bis my (appointment|booking)", r"\bwhen('s| is) my\b")
@@ -42,7 +50,7 @@ _PEOPLE = (r"(human|real person|a person|person|someone|somebody|agent|represent
            r"manager|supervisor|live support|customer service)")
 # A request for a person, not a mention of one ("Which languages does the agent speak?" is a question about
 # the product): talking to / getting / being put through to someone, a call back, or the bare word alone.
-_ESCALATE = (rf"\b(talk|speak|chat)\s+(to|with)\b.*\b{_PEOPLE}\b",
+_ESCALATE = (rf"\b(talk|speak|chat)\s+(to|with)\b.*\b({_PEOPLE}|sales|billing|support|tech support)\b",
              rf"\b(get|want|need|give me|can i (get|have)|i'?d like|put me through to|let me (talk|speak))\b"
              rf"(\s+\w+){{0,3}}?\s+(a |an |the |your |some )?(real |live |actual )?{_PEOPLE}\b",
              rf"\b(transfer|connect|put) me\b", r"\bcall me back\b", r"\bcallback\b",
@@ -67,7 +75,8 @@ _NO = (r"^(no|nope|nah|not really|wrong|incorrect|that'?s (wrong|not right)|nega
 def detect_intent(text: str) -> Intent:
     """The caller's main intent in one normalized turn."""
     frustrated = _has(text, *_FRUSTRATED)
-    if _has(text, *_ESCALATE):
+    # "set up a time to talk to someone about the Business plan" asks for a meeting: booking wins.
+    if _has(text, *_ESCALATE) and not _has(text, *_MEETING):
         return Intent("escalate", frustrated)
     if _has(text, *_CHECK) and not _has(text, r"\b(book|schedule|make|set up|new)\b"):
         return Intent("check", frustrated)

@@ -137,3 +137,25 @@ def test_unanswered_caller_words_are_the_caller_messages_before_the_newest():
     context.add_message({"role": "assistant", "content": "It's $99 a month."})
     context.add_message({"role": "user", "content": "thanks"})
     assert unanswered_caller_text(context) == ""
+
+
+async def test_callers_correct_the_time_and_offer_days_in_their_own_words(make_engine):
+    engine = make_engine()
+    await say(engine, "I want to schedule an appointment")
+    await say(engine, "How about Wednesday?")
+    await say(engine, "Two in the afternoon")
+    assert "Sarah Connor, Wednesday, February 25th at 2 PM" in await say(engine, "Sarah Connor")
+    corrected = await say(engine, "No, make it three instead")  # a bare hour offered as a correction
+    assert "Wednesday, February 25th at 3 PM" in corrected and "Shall I book" in corrected
+    assert "at 3 PM" in await say(engine, "Yes that's right")
+
+    other = make_engine(caller="+15559876543", call_sid="CA3")
+    assert "What time" in await say(other, "I need to see someone on the 30th")  # a meeting, not a hand-off
+    await say(other, "10 am")
+    await say(other, "It's Ahmed Khan")
+    assert "March 30th at 11 AM" in await say(other, "Actually can we do 11 instead?")
+
+    demo = make_engine(caller="+15550001234", call_sid="CA4")
+    assert "Which day" in await say(demo, "Um so yeah I was hoping to get a demo at some point next week")
+    await say(demo, "Tuesday would work, like around lunch")
+    assert "Tuesday, February 24th at noon" in await say(demo, "Kim")

@@ -30,6 +30,10 @@ from voiceagent.brain.understanding import detect_intent, extract_name, extract_
         ("I want to book a call with a specialist.", "book"),
         ("Do you have anything available on Friday morning?", "book"),
         ("Are there any open slots next week?", "book"),
+        ("I need to see someone on the 30th.", "book"),
+        ("Can someone call me back tomorrow?", "escalate"),
+        ("Tuesday would work, like around lunch.", "book"),
+        ("Are you open on Saturday?", "faq"),
         ("Which languages does the agent speak?", "faq"),  # a question about the product, not a request
         ("Can your AI agent talk to customers on WhatsApp?", "faq"),
         ("How does the assistant connect to my CRM?", "faq"),

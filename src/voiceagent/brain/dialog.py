@@ -266,7 +266,11 @@ class DialogEngine:
             return
         if not has_time(booking.when_text):
             booking.awaiting = "when"
-            yield self._ask("What time works for you on that day?")
+            week = re.compile(r"\b(next|this) week\b")
+            if week.search(booking.when_text) and not has_date(week.sub("", booking.when_text)):  # no day yet
+                yield self._ask("Sure. Which day that week, and what time?")
+            else:
+                yield self._ask("What time works for you on that day?")
             return
         described = await self._describe_when(booking.when_text) if self._describe_when else {"ok": True, "spoken": booking.when_text}
         if not described.get("ok"):

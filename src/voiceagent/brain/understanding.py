@@ -75,8 +75,10 @@ _NO = (r"^(no|nope|nah|not really|wrong|incorrect|that'?s (wrong|not right)|nega
 def detect_intent(text: str) -> Intent:
     """The caller's main intent in one normalized turn."""
     frustrated = _has(text, *_FRUSTRATED)
-    # "set up a time to talk to someone about the Business plan" asks for a meeting: booking wins.
-    if _has(text, *_ESCALATE) and not _has(text, *_MEETING):
+    # "set up a time to talk to someone about the Business plan", "I need to see someone on the 30th" ask for
+    # a meeting: booking wins (a call back stays a hand-off).
+    meeting = _has(text, *_MEETING) or (has_date(text) and not _has(text, r"\bcall me back\b|\bcallback\b"))
+    if _has(text, *_ESCALATE) and not meeting:
         return Intent("escalate", frustrated)
     if _has(text, *_CHECK) and not _has(text, r"\b(book|schedule|make|set up|new)\b"):
         return Intent("check", frustrated)
@@ -94,6 +96,8 @@ def detect_intent(text: str) -> Intent:
         return Intent("thanks", frustrated)
     if _has(text, *_GREETING):
         return Intent("greeting", frustrated)
+    if has_date(text) and not _has(text, r"^(what|when|where|which|who|why|how|are|is|do|does|can|could|will)\b"):
+        return Intent("book", frustrated)  # "Tuesday would work, around lunch": a day offered is a booking
     return Intent("faq", frustrated)
 
 
@@ -174,7 +178,19 @@ def has_date(text: str) -> bool:
     return re.search(_DATE_WORDS, text) is not None
 
 
+_HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+
+
+def _with_time_cues(text: str) -> str:
+    """A bare hour is a time when the caller offers it: "make it three", "can we do 11 instead" -> "at three"."""
+    text = re.sub(rf"\b(make it|can we do|could we do|how about|what about|let'?s do|let'?s say|maybe)\s+{_HOUR}\b",
+                  r"at \2", text)
+    text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
+    return re.sub(rf"(?<!at )\b{_HOUR}\s+instead\b", r"at \1 instead", text)
+
+
 def has_time(text: str) -> bool:
+    text = _with_time_cues(text)
     return re.search(_TIME_WORDS, text) is not None and re.search(
         r"\d|noon|midday|morning|afternoon|evening|o'?clock|thirty|half|quarter|\b(at|around|by|am|pm)\b", text) is not None
 
@@ -188,4 +204,4 @@ def date_part(text: str) -> str:
 def when_phrase(text: str) -> str:
     """The part of the turn that talks about when (dates, times), for the date parser."""
     text = re.sub(r"\b(\d{1,2})(\d{2})\b(?!\d)", r"\1:\2", text)  # ASR writes "ten thirty" as 1030
-    return text
+    return _with_time_cues(text)

@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     speculative_generation: bool = False
     hangup_after_goodbye_secs: float = 2.0
     max_call_secs: float = 1800.0
+    shutdown_grace_secs: float = 10.0  # on shutdown, calls get this long to end and save their records
 
     # Embedded models
     whisper_threads: int = 2

@@ -62,6 +62,11 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
                 state.load_error = f"{type(error).__name__}: {error}"
                 logger.exception("Start-up failed: the agent cannot take calls")
         yield
+        # A call whose line has just closed is still writing its record: let it finish (bounded), then cancel.
+        if state.calls:
+            logger.info(f"Shutting down: waiting up to {settings.shutdown_grace_secs:.0f} s for "
+                        f"{len(state.calls)} call(s) to finish")
+            await asyncio.wait(list(state.calls), timeout=settings.shutdown_grace_secs)
         for task in list(state.calls):
             task.cancel()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import xml.etree.ElementTree as ET
 
 from fastapi.testclient import TestClient
@@ -91,3 +92,20 @@ def test_health_is_503_until_models_are_loaded(tmp_path, monkeypatch):
     assert health.status_code == 503
     assert health.json()["status"] == "failed"
     assert "model file missing" in health.json()["error"]
+
+
+async def test_shutdown_lets_a_call_that_is_ending_finish_and_cancels_one_that_outlives_the_grace(tmp_path, runtime):
+    app = create_app(make_settings(tmp_path, shutdown_grace_secs=1.0), runtime=runtime)
+    saved = []
+
+    async def ending_call():  # its line has closed; it is writing its record
+        await asyncio.sleep(0.3)
+        saved.append("record")
+
+    async with app.router.lifespan_context(app):
+        ending = asyncio.create_task(ending_call())
+        stuck = asyncio.create_task(asyncio.sleep(30))
+        app.state.agent.calls.update({ending, stuck})
+    await asyncio.sleep(0)
+    assert saved == ["record"] and not ending.cancelled()
+    assert stuck.cancelled() or stuck.cancelling()

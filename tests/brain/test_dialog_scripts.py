@@ -159,3 +159,17 @@ async def test_callers_correct_the_time_and_offer_days_in_their_own_words(make_e
     assert "Which day" in await say(demo, "Um so yeah I was hoping to get a demo at some point next week")
     await say(demo, "Tuesday would work, like around lunch")
     assert "Tuesday, February 24th at noon" in await say(demo, "Kim")
+
+
+async def test_a_caller_who_missed_the_reply_hears_it_again_and_the_question_stays_open(make_engine):
+    engine = make_engine()
+    engine.greeting()
+    assert "How can I help" in await say(engine, "Sorry, what?")
+    answer = await say(engine, "How much is the Pro plan?")
+    assert await say(engine, "Sorry, can you repeat that?") == f"Sure. {answer}"
+    await say(engine, "I'd like to book an appointment tomorrow at 2pm")
+    confirm = await say(engine, "Jane Doe")
+    assert "Shall I book it?" in confirm
+    assert await say(engine, "What was that?") == f"Sure. {confirm}"
+    assert "I've scheduled your appointment" in await say(engine, "Yes")
+    assert "go ahead" in await say(engine, "I have a question")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voiceagent.brain.understanding import detect_intent, extract_name, extract_phone_digits, has_date, has_time, normalize, when_phrase
+from voiceagent.brain.understanding import asks_to_repeat, detect_intent, extract_name, extract_phone_digits, has_date, has_time, normalize, when_phrase
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,12 @@ def test_text_is_made_speakable_and_split_into_clauses():
         "Yes, install the app in Slack,", "and it answers in channels."]
     assert clauses("The Business plan is 299 dollars per month with unlimited calls, and support.") == [
         "The Business plan is 299", "dollars per month with unlimited calls, and support."]
+
+
+@pytest.mark.parametrize(("said", "repeat"), [
+    ("Sorry?", True), ("What was that?", True), ("Could you repeat that please?", True),
+    ("I didn't catch that.", True), ("Say that again?", True),
+    ("Can you repeat my appointment time?", False), ("What is the Pro plan?", False), ("Sorry, I'm late.", False),
+])
+def test_asking_to_hear_the_reply_again(said, repeat):
+    assert asks_to_repeat(normalize(said)) is repeat

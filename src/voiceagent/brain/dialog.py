@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from voiceagent.brain.understanding import (
+    asks_to_ask,
+    asks_to_repeat,
     date_part,
     detect_intent,
     extract_name,
@@ -63,6 +65,7 @@ class DialogState:
     escalated: bool = False
     pending_question: str = ""
     history: list[str] = field(default_factory=list)
+    last_reply: str = ""  # what the agent said last, for "sorry, can you repeat that?"
 
 
 def _first_sentences(text: str, count: int = 2) -> str:
@@ -86,7 +89,8 @@ class DialogEngine:
         return self.state.not_understood
 
     def greeting(self) -> str:
-        return GREETING.format(business=self.business_name)
+        self.state.last_reply = GREETING.format(business=self.business_name)
+        return self.state.last_reply
 
     def forget_unheard(self, text: str) -> None:
         """The caller never heard `text`; a question in it is no longer pending."""
@@ -104,6 +108,24 @@ class DialogEngine:
         yield Utterance("You can just tell me what you need, or press 0 to reach a person.")
 
     async def respond(self, caller_text: str, unanswered: str = "") -> AsyncIterator[Utterance]:
+        """Yield the agent's reply to one caller turn, piece by piece; "sorry, what was that?" hears the
+        last reply again (a phone line drops words), whatever was being asked stays asked."""
+        text = normalize(caller_text)
+        if asks_to_repeat(text):
+            yield Utterance(f"Sure. {self.state.last_reply or 'How can I help you today?'}")
+            return
+        if asks_to_ask(text):
+            yield Utterance("Sure, go ahead. What would you like to know?")
+            return
+        spoken = []
+        async for utterance in self._respond(caller_text, unanswered):
+            if utterance.kind == "answer":
+                spoken.append(utterance.text)
+            yield utterance
+        if spoken:
+            self.state.last_reply = " ".join(spoken)
+
+    async def _respond(self, caller_text: str, unanswered: str = "") -> AsyncIterator[Utterance]:
         """Yield the agent's reply to one caller turn, piece by piece.
 
         `unanswered` is what the caller said just before, whose reply they never heard (they went on

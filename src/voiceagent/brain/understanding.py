@@ -72,6 +72,25 @@ _NO = (r"^(no|nope|nah|not really|wrong|incorrect|that'?s (wrong|not right)|nega
        r"actually no|cancel that|never mind|nevermind)\b",)
 
 
+_REPEAT = (r"^((sorry|pardon|pardon me|excuse me) )?(sorry|pardon|pardon me|what|huh|excuse me|come again|say again)$",
+           r"\b(repeat (that|it|yourself|the last part|what you said)|say (that|it) again|come again|"
+           r"what did you (just )?say|what was that|i (did ?n'?t|didn'?t|couldn'?t|could not|did not) "
+           r"(catch|hear|get|understand) (that|you|it|what you said)|one more time)\b",
+           r"^(sorry |sorry, )?(can|could|would) you (please )?repeat( that| it| yourself| please| again)*$")
+_WANTS_TO_ASK = (r"^(i|i've|i have) (got |have )?(a|one|another|some) (quick |small )?questions?( for you)?$",
+                 r"^(can|could|may) i ask (you )?(a|one|another|some) (quick )?questions?$")
+
+
+def asks_to_repeat(text: str) -> bool:
+    """"Sorry, what was that?": a short turn asking to hear the last reply again."""
+    return len(text.split()) <= 8 and _has(text, *_REPEAT)
+
+
+def asks_to_ask(text: str) -> bool:
+    """"I have a question": no question yet."""
+    return _has(text, *_WANTS_TO_ASK)
+
+
 def detect_intent(text: str) -> Intent:
     """The caller's main intent in one normalized turn."""
     frustrated = _has(text, *_FRUSTRATED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voiceagent.brain.understanding import asks_to_repeat, detect_intent, extract_name, extract_phone_digits, has_date, has_time, normalize, when_phrase
+from voiceagent.brain.understanding import asks_to_repeat, detect_intent, topic_only, extract_name, extract_phone_digits, has_date, has_time, normalize, when_phrase
 
 
 @pytest.mark.parametrize(
@@ -106,3 +106,12 @@ def test_text_is_made_speakable_and_split_into_clauses():
 ])
 def test_asking_to_hear_the_reply_again(said, repeat):
     assert asks_to_repeat(normalize(said)) is repeat
+
+
+@pytest.mark.parametrize(("said", "topic"), [
+    ("Hi, I'm calling about my account.", "your account"), ("I have a question about the Pro plan", "the Pro plan"),
+    ("I need help with my API key", "your API key"), ("I'm calling about my appointment", None),
+    ("How do I delete my account?", None), ("I'm calling about my account because I can't log in", None),
+])
+def test_a_topic_without_a_question_is_asked_about_not_guessed(said, topic):
+    assert topic_only(normalize(said)) == topic

@@ -18,6 +18,7 @@ from voiceagent.brain.understanding import (
     has_date,
     has_time,
     normalize,
+    topic_only,
     when_phrase,
 )
 
@@ -116,6 +117,10 @@ class DialogEngine:
             return
         if asks_to_ask(text):
             yield Utterance("Sure, go ahead. What would you like to know?")
+            return
+        topic = topic_only(text) if self.state.booking is None else None
+        if topic:
+            yield Utterance(f"Sure, I can help with that. What would you like to know about {topic}?")
             return
         spoken = []
         async for utterance in self._respond(caller_text, unanswered):

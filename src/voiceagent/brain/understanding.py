@@ -86,9 +86,27 @@ def asks_to_repeat(text: str) -> bool:
     return len(text.split()) <= 8 and _has(text, *_REPEAT)
 
 
+_ABOUT_TOPIC = re.compile(
+    r"^((hi|hello|hey|yes|yeah|so|um|uh)( there)? )*((i'?m|i am) calling|i'?m ringing|i have (a )?(quick )?questions?|"
+    r"i'?ve got (a )?(quick )?questions?|(it'?s|this is) (about|regarding)|i need help|i need some help)"
+    r" (about|regarding|with|on) (?P<whose>my |the |your |our )?(?P<topic>\w+( \w+)?)$")
+
+
 def asks_to_ask(text: str) -> bool:
     """"I have a question": no question yet."""
     return _has(text, *_WANTS_TO_ASK)
+
+
+def topic_only(text: str) -> str | None:
+    """"I'm calling about my account": a topic, not yet a question (answering it would be a guess).
+    Returns it as the agent can say it back ("your account", "the Pro plan")."""
+    match = _ABOUT_TOPIC.match(text)
+    if not match or match.group("topic") in ("appointment", "booking"):
+        return None
+    whose = {"my ": "your ", "our ": "your ", "your ": "our ", "the ": "the "}.get(match.group("whose") or "", "")
+    topic = re.sub(r"\bapi\b", "API", re.sub(r"\b(pro|business|slack|byteai)\b", lambda m: m.group(1).capitalize(),
+                                              match.group("topic")))
+    return whose + topic
 
 
 def detect_intent(text: str) -> Intent:

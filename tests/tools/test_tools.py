@@ -115,6 +115,16 @@ async def test_many_calls_racing_for_one_slot_exactly_one_wins(database):
         assert len(session.scalars(select(Appointment)).all()) == 1
 
 
+async def test_a_refused_time_suggests_the_closest_free_times_of_that_day(database):
+    taken = await run_tool(context(database), "book_appointment", {"date": "tomorrow", "time": "2pm", "name": "Ann"})
+    assert taken["ok"]
+    result = await run_tool(context(database, call_sid="CA9", caller="+15550009999"), "book_appointment",
+                            {"date": "tomorrow", "time": "2pm", "name": "Ben"})
+    assert "1:30 PM or tomorrow, February 20th at 2:30 PM" in result["message"]  # before and after, same day
+    late = await run_tool(context(database), "book_appointment", {"date": "next Friday", "time": "4:45pm", "name": "Cy"})
+    assert late["message"].endswith("Friday, February 27th at 4 PM or Friday, February 27th at 4:30 PM.")
+
+
 async def test_closed_days_suggest_the_next_free_time(database):
     result = await run_tool(context(database), "book_appointment", {"date": "Sunday", "time": "2pm", "name": "Sam"})
     assert not result["ok"]

@@ -30,8 +30,17 @@ def _taken_slots(ctx: ToolContext, after: datetime) -> set[datetime]:
     return {_aware(row) for row in rows}
 
 
-def _alternatives(ctx: ToolContext, after: datetime) -> list[datetime]:
-    return next_free_slots(after, ctx.hours, _taken_slots(ctx, after), count=2)
+def _alternatives(ctx: ToolContext, wanted: datetime, now: datetime) -> list[datetime]:
+    """Two free slots near the wanted time: the closest ones on that day, before or after it, when the day has
+    any left; otherwise the next ones after it."""
+    day = wanted.astimezone(ctx.hours.zone)
+    day_start = max(now, day.replace(hour=0, minute=0, second=0, microsecond=0))
+    taken = _taken_slots(ctx, day_start)
+    same_day = [slot for slot in next_free_slots(day_start, ctx.hours, taken, count=48)
+                if slot.astimezone(ctx.hours.zone).date() == day.date()]
+    if same_day:
+        return sorted(sorted(same_day, key=lambda slot: abs(slot - wanted))[:2])
+    return next_free_slots(max(wanted, now), ctx.hours, taken, count=2)
 
 
 def _insert(ctx: ToolContext, when: datetime, name: str, phone: str) -> tuple[Appointment | None, bool]:
@@ -61,7 +70,7 @@ async def _check_time(ctx: ToolContext, text: str, now: datetime) -> datetime | 
         return {"ok": False, "error": "unclear_time", "need": when.need, "message": when.message}
     problem = check_bookable(when, now, ctx.hours)
     if problem:
-        slots = await asyncio.to_thread(_alternatives, ctx, max(when, now))
+        slots = await asyncio.to_thread(_alternatives, ctx, when, now)
         suggestion = (f" {speak_times(slots, now, ctx.hours)} is free." if len(slots) == 1 else
                       f" The nearest free times are {speak_times(slots, now, ctx.hours)}." if slots else "")
         return {"ok": False, "error": "unavailable_time", "message": problem.message + suggestion,
@@ -76,7 +85,7 @@ async def describe_requested_time(ctx: ToolContext, text: str) -> dict:
     if isinstance(when, dict):
         return when
     if when in await asyncio.to_thread(_taken_slots, ctx, when):
-        slots = await asyncio.to_thread(_alternatives, ctx, when)
+        slots = await asyncio.to_thread(_alternatives, ctx, when, now)
         return {"ok": False, "error": "slot_taken", "alternatives": [s.isoformat() for s in slots],
                 "message": f"Sorry, {speak_datetime(when, now, ctx.hours)} is already taken. The nearest free times "
                            f"are {speak_times(slots, now, ctx.hours)}."}
@@ -99,7 +108,7 @@ async def book_appointment(ctx: ToolContext, date: str, time: str | None = None,
     appointment, existed = await asyncio.to_thread(_insert, ctx, when, name.strip(), number)
     spoken = speak_datetime(when, now, ctx.hours)
     if appointment is None:
-        slots = await asyncio.to_thread(_alternatives, ctx, when)
+        slots = await asyncio.to_thread(_alternatives, ctx, when, now)
         return {"ok": False, "error": "slot_taken", "alternatives": [s.isoformat() for s in slots],
                 "message": f"Sorry, {spoken} is already taken. The nearest free times are "
                            f"{speak_times(slots, now, ctx.hours)}."}

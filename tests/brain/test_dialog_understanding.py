@@ -34,6 +34,7 @@ from voiceagent.brain.understanding import asks_to_repeat, detect_intent, topic_
         ("Can someone call me back tomorrow?", "escalate"),
         ("Tuesday would work, like around lunch.", "book"),
         ("Are you open on Saturday?", "faq"),
+        ("Can I come in at 8 tonight?", "book"),
         ("Which languages does the agent speak?", "faq"),  # a question about the product, not a request
         ("Can your AI agent talk to customers on WhatsApp?", "faq"),
         ("How does the assistant connect to my CRM?", "faq"),

@@ -38,6 +38,7 @@ _BOOK = (r"\bbook\b", r"\bbooking\b", r"\bschedul", r"\bset up (an|a) (appointme
          rf"\b(anything|something|any (slots?|times?|openings?|appointments?)|a (slot|time|opening)) "
          rf"(available|open|free)\b.*\b{_DAYPART}\b",
          rf"\b(available|free|open) (slots?|times?|appointments?)\b.*\b{_DAYPART}\b",
+         r"\b(can|could|may) (i|we) (come|stop|drop) (in|by|over)\b",
          r"\bmake (an|a) (appointment|reservation)", r"\b(an|a|the) appointment\b.*\b(for|on|at)\b",
          r"\bi('d| would) like (an|a) (appointment|meeting|demo|call)", r"\bneed (an|a) appointment",
          r"\bwant (an|a) appointment", r"\breserve\b", r"\bappointment\b")

@@ -35,6 +35,9 @@ from voiceagent.brain.understanding import asks_to_repeat, detect_intent, topic_
         ("Tuesday would work, like around lunch.", "book"),
         ("Are you open on Saturday?", "faq"),
         ("Can I come in at 8 tonight?", "book"),
+        ("Next Monday at 11.", "book"),
+        ("My dashboard stopped working today.", "faq"),
+        ("It crashed this morning at 9.", "faq"),
         ("Which languages does the agent speak?", "faq"),  # a question about the product, not a request
         ("Can your AI agent talk to customers on WhatsApp?", "faq"),
         ("How does the assistant connect to my CRM?", "faq"),

@@ -39,6 +39,7 @@ _BOOK = (r"\bbook\b", r"\bbooking\b", r"\bschedul", r"\bset up (an|a) (appointme
          rf"(available|open|free)\b.*\b{_DAYPART}\b",
          rf"\b(available|free|open) (slots?|times?|appointments?)\b.*\b{_DAYPART}\b",
          r"\b(can|could|may) (i|we) (come|stop|drop) (in|by|over)\b",
+         r"\b(get|have|arrange|set up|like|want|need) (a|an) (demo|consultation|meeting)\b",
          r"\bmake (an|a) (appointment|reservation)", r"\b(an|a|the) appointment\b.*\b(for|on|at)\b",
          r"\bi('d| would) like (an|a) (appointment|meeting|demo|call)", r"\bneed (an|a) appointment",
          r"\bwant (an|a) appointment", r"\breserve\b", r"\bappointment\b")
@@ -110,6 +111,18 @@ def topic_only(text: str) -> str | None:
     return whose + topic
 
 
+def _offers_a_time(text: str) -> bool:
+    """A day offered as a time to meet ("Monday at 11", "Tuesday would work"), not a day in a question or in
+    the story of a problem ("it stopped working this morning at 9")."""
+    if not has_date(text) or _has(text, r"^(what|when|where|which|who|why|how|are|is|do|does|can|could|will)\b",
+                                  r"\b(stopped|broke|broken|crash\w*|fail\w*|error|not working|isn'?t working|"
+                                  r"doesn'?t work|down|since|ago|happened|charged|tried)\b"):
+        return False
+    return (has_time(text) or len(text.split()) <= 3
+            or _has(text, r"\b(works?|would work|good for me|is good|is fine|i'?m free|i am free|i can do|how about|"
+                          r"what about|available|suits? me|see|meet|visit|come in)\b"))
+
+
 def detect_intent(text: str) -> Intent:
     """The caller's main intent in one normalized turn."""
     frustrated = _has(text, *_FRUSTRATED)
@@ -134,7 +147,7 @@ def detect_intent(text: str) -> Intent:
         return Intent("thanks", frustrated)
     if _has(text, *_GREETING):
         return Intent("greeting", frustrated)
-    if has_date(text) and not _has(text, r"^(what|when|where|which|who|why|how|are|is|do|does|can|could|will)\b"):
+    if _offers_a_time(text):
         return Intent("book", frustrated)  # "Tuesday would work, around lunch": a day offered is a booking
     return Intent("faq", frustrated)
 

@@ -26,6 +26,7 @@ GREETING = "Hello! Thanks for calling {business}. I'm your AI assistant. How can
 DID_NOT_CATCH = "I'm sorry, I didn't catch that. Could you repeat?"
 CLOSING = "Perfect! Thanks for calling {business}. Have a great day!"
 ANYTHING_ELSE = "Is there anything else I can help with today?"
+_WEEK = re.compile(r"\b(next|this) week\b")
 LISTENING_CUE = "Let me check that for you..."
 DONT_KNOW = ("I'm not sure about that one. I can help with our plans and pricing, features, setup, "
              "troubleshooting, your account, or booking an appointment. Or I can connect you with a specialist.")
@@ -293,8 +294,7 @@ class DialogEngine:
             return
         if not has_time(booking.when_text):
             booking.awaiting = "when"
-            week = re.compile(r"\b(next|this) week\b")
-            if week.search(booking.when_text) and not has_date(week.sub("", booking.when_text)):  # no day yet
+            if _WEEK.search(booking.when_text) and not has_date(_WEEK.sub("", booking.when_text)):  # no day yet
                 yield self._ask("Sure. Which day that week, and what time?")
             else:
                 yield self._ask("What time works for you on that day?")

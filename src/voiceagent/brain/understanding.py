@@ -31,10 +31,12 @@ class Intent:
     frustrated: bool = False
 
 
-_DAYPART = (r"(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|"
-            r"evening|next week|this week|weekend)")
-_BOOK = (r"\bbook\b", r"\bbooking\b", r"\bschedul", r"\bset up (an|a) (appointment|call|meeting|demo)",
-         r"\bset up (a|some) time\b", r"\bfind (a|some) time\b",
+_WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
+_DAYPART = rf"(today|tomorrow|tonight|{_WEEKDAYS}|morning|afternoon|evening|next week|this week|weekend)"
+# Asking for a meeting, with someone or not: these win over a request for a person.
+_MEETING = (r"\bbook\b", r"\bschedul", r"\bset up (an|a) (appointment|call|meeting|demo)", r"\bset up (a|some) time\b",
+            r"\bfind (a|some) time\b", r"\bmake (an|a) appointment")
+_BOOK = (*_MEETING, r"\bbooking\b",
          rf"\b(anything|something|any (slots?|times?|openings?|appointments?)|a (slot|time|opening)) "
          rf"(available|open|free)\b.*\b{_DAYPART}\b",
          rf"\b(available|free|open) (slots?|times?|appointments?)\b.*\b{_DAYPART}\b",
@@ -43,8 +45,6 @@ _BOOK = (r"\bbook\b", r"\bbooking\b", r"\bschedul", r"\bset up (an|a) (appointme
          r"\bmake (an|a) (appointment|reservation)", r"\b(an|a|the) appointment\b.*\b(for|on|at)\b",
          r"\bi('d| would) like (an|a) (appointment|meeting|demo|call)", r"\bneed (an|a) appointment",
          r"\bwant (an|a) appointment", r"\breserve\b", r"\bappointment\b")
-_MEETING = (r"\bbook\b", r"\bschedul", r"\bset up (an|a) (appointment|call|meeting|demo)", r"\bset up (a|some) time\b",
-            r"\bfind (a|some) time\b", r"\bmake (an|a) appointment")  # asking for a meeting, with someone or not
 _CHECK = (r"\b(check|confirm|verify|look up|find|what time is|when is)\b.*\b(appointment|booking|reservation)",
           r"\b(do|did) i have (an|a|any) (appointment|booking)", r"\bmy (appointment|booking)\b",
           r"\bis my (appointment|booking)", r"\bwhen('s| is) my\b")
@@ -213,7 +213,6 @@ def extract_phone_digits(text: str) -> str | None:
     return best if len(best) >= 10 else None
 
 
-_WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
 _MONTHS = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)")
 _DATE_WORDS = (rf"\b(today|tonight|tomorrow|day after tomorrow|this {_WEEKDAYS}|next {_WEEKDAYS}|{_WEEKDAYS}|"

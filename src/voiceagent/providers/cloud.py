@@ -49,6 +49,9 @@ def tools_schema() -> ToolsSchema:
 _LLM_HTTP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, object]] = weakref.WeakKeyDictionary()
 
 
+LLM_KEEPALIVE_SECS = 60.0  # idle LLM connections are kept this long (servers keep theirs 60-120 s)
+
+
 def _shared_llm_client(key: tuple, http_class: type[httpx2.AsyncClient], build: Callable[[httpx2.AsyncClient], object]
                        ) -> tuple[object, httpx2.AsyncClient]:
     """(SDK client, its HTTP client) for this loop and endpoint, built on first use. The HTTP client is the
@@ -61,9 +64,6 @@ def _shared_llm_client(key: tuple, http_class: type[httpx2.AsyncClient], build: 
     return clients[key]
 
 
-LLM_KEEPALIVE_SECS = 60.0  # idle LLM connections are kept this long (servers keep theirs 60-120 s)
-
-
 async def warm_connection(http: httpx2.AsyncClient, url: str) -> None:
     """Open (or refresh) a connection to the LLM endpoint while the caller listens to the greeting, so the
     first answer does not wait for a handshake. Any answer will do; failures are left to the real request."""
@@ -73,14 +73,21 @@ async def warm_connection(http: httpx2.AsyncClient, url: str) -> None:
         pass
 
 
-class _WarmingAnthropicLLMService(AnthropicLLMService):
-    def __init__(self, *, http: httpx2.AsyncClient, **kwargs):
-        super().__init__(**kwargs)
-        self._http = http
+class _WarmsItsConnection:
+    """For an LLM service on a shared SDK client (`self._client`, its HTTP client `self._http`): warms the
+    connection when the call starts."""
+
+    _http: httpx2.AsyncClient
 
     async def start(self, frame: StartFrame):
         await super().start(frame)
         self.create_task(warm_connection(self._http, str(self._client.base_url)), name="llm-warm-connection")
+
+
+class _WarmingAnthropicLLMService(_WarmsItsConnection, AnthropicLLMService):
+    def __init__(self, *, http: httpx2.AsyncClient, **kwargs):
+        super().__init__(**kwargs)
+        self._http = http
 
 
 def make_anthropic_llm(settings: Settings, call_tool: ToolRunner) -> LLMService:
@@ -108,7 +115,7 @@ def make_openai_compatible_llm(settings: Settings, call_tool: ToolRunner) -> LLM
     from openai import DefaultAsyncHttpxClient as OpenAIHttpClient
     from pipecat.services.openai.llm import OpenAILLMService
 
-    class _OpenAICompatibleLLM(OpenAILLMService):
+    class _OpenAICompatibleLLM(_WarmsItsConnection, OpenAILLMService):
         def create_client(self, api_key=None, base_url=None, **kwargs):
             # The same resilience as the Anthropic path: a whole-request timeout and SDK retries; one client
             # per process with kept-alive connections, warmed at call start.
@@ -119,10 +126,6 @@ def make_openai_compatible_llm(settings: Settings, call_tool: ToolRunner) -> LLM
                                          timeout=settings.llm_timeout_secs, max_retries=settings.llm_max_retries),
             )
             return client
-
-        async def start(self, frame: StartFrame):
-            await super().start(frame)
-            self.create_task(warm_connection(self._http, str(self._client.base_url)), name="llm-warm-connection")
 
     key = settings.openai_llm_api_key or settings.openai_api_key
     llm = _OpenAICompatibleLLM(

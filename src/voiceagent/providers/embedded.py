@@ -171,11 +171,15 @@ class SpeechModels:
             with self.speech_cache_lock:
                 if key not in self.speech_cache:
                     self.speech_cache[key] = chunks
-                    self.speech_cache_bytes += sum(len(audio) for audio, _ in chunks)
+                    self.speech_cache_bytes += _audio_bytes(chunks)
                 while self.speech_cache_bytes > self.speech_cache_limit_bytes and self.speech_cache:
                     _, evicted = self.speech_cache.popitem(last=False)
-                    self.speech_cache_bytes -= sum(len(audio) for audio, _ in evicted)
+                    self.speech_cache_bytes -= _audio_bytes(evicted)
         return chunks
+
+
+def _audio_bytes(chunks: list[tuple[bytes, int]]) -> int:
+    return sum(len(audio) for audio, _ in chunks)
 
 
 class _EarlyTranscript:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from voiceagent.simulate.caller import CallerTurn, TwilioCaller
 from voiceagent.simulate.run import free_port, signed_headers, summarize
@@ -214,8 +215,6 @@ async def scrape_metrics(port: int) -> str:
 
 def _samples(text: str, name: str, label: str) -> dict[str, float]:
     """One Prometheus sample per value of `label`, from the server's /metrics text."""
-    from prometheus_client.parser import text_string_to_metric_families
-
     return {sample.labels[label]: sample.value for family in text_string_to_metric_families(text)
             for sample in family.samples if sample.name == name and label in sample.labels}
 

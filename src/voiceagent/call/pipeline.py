@@ -16,6 +16,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
+from pipecat.turns.user_start import VADUserTurnStartStrategy
 from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
@@ -26,7 +27,7 @@ from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, Pla
 from voiceagent.call.record import CallRecord
 from voiceagent.call.speculation import SpeculativeTurnStopStrategy
 from voiceagent.providers.cloud import tools_schema
-from voiceagent.providers.factory import make_brain, make_stt, make_tts
+from voiceagent.providers.factory import SEGMENTED_STT_WAIT_SECS, make_brain, make_stt, make_tts
 from voiceagent.runtime import AgentRuntime
 
 PHONE_SAMPLE_RATE = 8000
@@ -49,6 +50,20 @@ class CallerAudioDone(FrameProcessor):
         await super().process_frame(frame, direction)
         if not isinstance(frame, InputAudioRawFrame):
             await self.push_frame(frame, direction)
+
+
+class SegmentTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
+    """The turn model's decision, for an STT that transcribes VAD segments and always finalizes the last one.
+
+    Pipecat's strategy waits for transcript text: when the caller's last segment was noise (Whisper heard no
+    words) it never fires, and the turn would end only at the watchdog, seconds later. A finalized transcript
+    is all the words this turn will get, even when it is empty (the brain then asks the caller to repeat)."""
+
+    async def _handle_transcription(self, frame):
+        await super()._handle_transcription(frame)
+        if frame.finalized and not self._text:
+            self._text = " "  # settled, with no words: the aggregator sees an empty turn
+            await self._maybe_trigger_user_turn_stopped()
 
 
 @dataclass
@@ -85,17 +100,25 @@ def turn_taking_params(runtime: AgentRuntime, speculate: bool = False
         )
     )
     smart_turn = runtime.turn_models.smart_turn(SmartTurnParams(stop_secs=settings.smart_turn_max_wait_secs))
+    # The embedded STT transcribes the segments the VAD cut, one after another; on a busy machine the last
+    # ones arrive seconds after the caller stopped. Until then the turn stays open (Pipecat's watchdog would
+    # end it 3 s after the last event, on half a sentence), and a late transcript belongs to that turn:
+    # it may not start a new one (Pipecat's transcription start strategy would, interrupting the answer).
+    # A streaming STT keeps both defaults: it can hear speech the VAD missed.
+    segmented = settings.resolved_provider("stt") == "embedded"
     speculation = SpeculativeTurnStopStrategy(turn_analyzer=smart_turn) if speculate else None
-    stop = speculation or TurnAnalyzerUserTurnStopStrategy(turn_analyzer=smart_turn)
+    plain = SegmentTranscriptTurnStop if segmented else TurnAnalyzerUserTurnStopStrategy
+    stop = speculation or plain(turn_analyzer=smart_turn)
+    start = [VADUserTurnStartStrategy()] if segmented else None
     return LLMUserAggregatorParams(
         vad_analyzer=vad,
-        user_turn_strategies=UserTurnStrategies(stop=[stop]),
+        user_turn_strategies=UserTurnStrategies(start=start, stop=[stop]),
         empty_user_turn=EmptyUserTurnConfig(
             interrupted_prompt=EMPTY_TURN_MARKER,
             idle_prompt=EMPTY_TURN_MARKER,
             max_consecutive_recoveries=3,
         ),
-        user_turn_stop_timeout=3.0,
+        user_turn_stop_timeout=settings.turn_stop_secs + SEGMENTED_STT_WAIT_SECS if segmented else 3.0,
     ), speculation
 
 

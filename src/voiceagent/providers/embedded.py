@@ -185,8 +185,9 @@ def _audio_bytes(chunks: list[tuple[bytes, int]]) -> int:
 class _EarlyTranscript:
     """A transcription started during the caller's trailing silence, before VAD declared the end."""
 
-    def __init__(self, task: asyncio.Task):
+    def __init__(self, task: asyncio.Task, audio: bytes):
         self.task = task
+        self.audio = audio
 
 
 class EmbeddedWhisperSTTService(SegmentedSTTService):
@@ -195,6 +196,10 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
     To save most of the VAD's stop delay, it starts transcribing as soon as the caller has been
     quiet for `early_secs`; if they speak again the early result is dropped, otherwise it is used
     the moment VAD confirms the end of speech.
+
+    When the caller speaks again while earlier segments of the turn still wait for Whisper (a busy machine),
+    those segments become the start of the new one: one decode instead of several (each costs Whisper's
+    fixed 30 s window), the words keep their context, and the pause's audio is not transcribed twice.
     """
 
     def __init__(self, models: SpeechModels, *, beam_size: int = 1, early_secs: float = 0.25, **kwargs):
@@ -207,10 +212,12 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
         self._beam_size = beam_size
         self._early_secs = early_secs
         self._early_busy = False  # a thread is still decoding a guess, stale or not
+        self._bytes_since_stop = 0  # audio received since the VAD last declared the end of speech
         self._reset_early()
 
     def _reset_early(self) -> None:
         self._early: asyncio.Task | None = None
+        self._early_audio = b""
         self._quiet_secs = 0.0
         self._peak_rms = 0.0
 
@@ -238,6 +245,8 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
 
     async def process_audio_frame(self, frame, direction):
         await super().process_audio_frame(frame, direction)
+        if not self._user_speaking:
+            self._bytes_since_stop += len(frame.audio)
         if not self._user_speaking or self._early_secs <= 0:
             return
         samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32)
@@ -254,17 +263,52 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
         # guesses queued behind the model's lock would delay the transcripts that count (in every call).
         idle = not self._early_busy and self._segment_queue.empty() and not self._models.whisper_lock.locked()
         if self._early is None and idle and self._quiet_secs >= self._early_secs:
-            snapshot = bytes(self._audio_buffer)
+            self._early_audio = bytes(self._audio_buffer)
             self._early_busy = True
-            self._early = asyncio.get_running_loop().create_task(asyncio.to_thread(self._transcribe_early, snapshot))
+            self._early = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(self._transcribe_early, self._early_audio))
 
     async def _handle_user_started_speaking(self, frame):
         if self._early is not None:
             self._early.cancel()
         self._reset_early()
+        self._merge_waiting_segments()
         await super()._handle_user_started_speaking(frame)
 
+    def _merge_waiting_segments(self) -> None:
+        """Segments of this turn not yet given to Whisper become the start of the segment now beginning."""
+        items = []
+        while not self._segment_queue.empty():
+            items.append(self._segment_queue.get_nowait())
+
+        def mergeable(item) -> bool:
+            return isinstance(item, bytes) or (isinstance(item, _EarlyTranscript) and not item.task.done())
+
+        # Only the waiting segments after the last one that cannot be merged (a finished guess, the end marker)
+        # join: the queue's order is the order of speech.
+        first = len(items)
+        while first > 0 and mergeable(items[first - 1]):
+            first -= 1
+        for item in items[:first]:
+            self._segment_queue.put_nowait(item)
+        waiting = []
+        trailing = len(self._trailing_silence())
+        for item in items[first:]:
+            if isinstance(item, _EarlyTranscript):
+                item.task.cancel()  # its thread finishes on its own; the audio is decoded with what follows
+                waiting.append(item.audio)
+            else:
+                waiting.append(item[:-trailing] if trailing else item)
+        if not waiting:
+            return
+        # The buffer holds up to a second of audio before this speech; only what came after the last
+        # segment's end is new (the rest is already in that segment).
+        new_audio = self._audio_buffer[-self._bytes_since_stop:] if self._bytes_since_stop else bytearray()
+        self._audio_buffer = bytearray(b"".join(waiting)) + new_audio
+        logger.debug(f"{self}: {len(waiting)} waiting segment(s) joined to the caller's next words")
+
     async def _handle_user_stopped_speaking(self, frame):
+        self._bytes_since_stop = 0
         early = self._early
         self._early = None
         if early is None or early.cancelled():
@@ -272,7 +316,7 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
             return
         self._user_speaking = False
         self._audio_buffer.clear()
-        await self._segment_queue.put(_EarlyTranscript(early))
+        await self._segment_queue.put(_EarlyTranscript(early, self._early_audio))
 
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
         """A segment's transcript is final for the turn only if no later segment is spoken or queued.

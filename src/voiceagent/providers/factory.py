@@ -26,7 +26,7 @@ from voiceagent.runtime import AgentRuntime
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
 from voiceagent.tools.appointments import describe_requested_time
 
-WHISPER_TRANSCRIPT_WAIT_SECS = 4.0
+SEGMENTED_STT_WAIT_SECS = 6.0
 
 
 class FailoverOnFirstError(ServiceSwitcherStrategyFailover):
@@ -54,7 +54,7 @@ def make_stt(runtime: AgentRuntime) -> STTService:
         # and several times that on busy ones; a late right answer beats a quick answer to half a sentence.
         return EmbeddedWhisperSTTService(
             runtime.speech_models, beam_size=runtime.settings.whisper_beam_size, early_secs=early,
-            ttfs_p99_latency=runtime.settings.turn_stop_secs + WHISPER_TRANSCRIPT_WAIT_SECS,
+            ttfs_p99_latency=runtime.settings.turn_stop_secs + SEGMENTED_STT_WAIT_SECS,
         )
     if provider == "deepgram" and runtime.settings.deepgram_api_key:
         return make_deepgram_stt(runtime.settings)

@@ -173,3 +173,36 @@ async def test_a_caller_who_missed_the_reply_hears_it_again_and_the_question_sta
     assert await say(engine, "What was that?") == f"Sure. {confirm}"
     assert "I've scheduled your appointment" in await say(engine, "Yes")
     assert "go ahead" in await say(engine, "I have a question")
+
+
+async def test_callers_answer_what_time_in_their_own_words(make_engine):
+    # "What time works?" answered with a bare hour as speech recognition writes it.
+    engine = make_engine()
+    assert "What time" in await say(engine, "Book me in for next Friday.")
+    assert "your name" in await say(engine, "Um, 2 o'clock?")
+    assert "at 2 PM" in await say(engine, "It's Jordan.")
+    # An availability question with only a part of the day: the agent asks for the hour instead of guessing 9 AM,
+    # and an hour given while it asks for the name still counts.
+    engine = make_engine(call_sid="CA2")
+    assert "What time in the morning" in await say(engine, "Do you have anything tomorrow morning?")
+    assert "your name" in await say(engine, "Hmm, maybe 11?")
+    engine = make_engine(call_sid="CA3")
+    await say(engine, "I'd like to book an appointment on Monday at 9.")
+    assert "Monday, February 23rd at 10 AM" in await say(engine, "10 is fine, it's Dana Lee.")
+
+
+async def test_openers_line_checks_and_questions_about_the_agent(make_engine):
+    engine = make_engine()
+    assert "$299" in await say(engine, "Yeah hi, um, so what's included in the business plan?")
+    assert "I'm here" in await say(engine, "Hello? Is anyone there?")
+    assert "AI assistant" in await say(engine, "Are you a robot?")
+    assert "specialist" not in await say(engine, "Am I talking to a real person?")
+    complaint = await say(make_engine(call_sid="CA2"), "Oh no, that's wrong.")
+    assert "Have a great day" not in complaint and "what you need" in complaint
+
+
+async def test_a_caller_who_changes_their_mind_mid_booking(make_engine):
+    engine = make_engine()
+    assert "What day and time" in await say(engine, "I want to book something.")
+    assert "won't book anything" in await say(engine, "Actually never mind.")
+    assert engine.state.booking is None

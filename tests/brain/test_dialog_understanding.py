@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from voiceagent.brain.understanding import asks_to_repeat, detect_intent, topic_only, extract_name, extract_phone_digits, has_date, has_time, normalize, when_phrase
+from voiceagent.brain.understanding import (
+    asks_to_repeat,
+    asks_who_is_speaking,
+    bare_hour_as_time,
+    checks_presence,
+    detect_intent,
+    extract_name,
+    extract_phone_digits,
+    has_date,
+    has_time,
+    normalize,
+    topic_only,
+    vague_time,
+    when_phrase,
+)
 
 
 @pytest.mark.parametrize(
@@ -50,6 +64,12 @@ from voiceagent.brain.understanding import asks_to_repeat, detect_intent, topic_
         ("Thank you.", "thanks"),
         ("How much does the Pro plan cost?", "faq"),
         ("Do you integrate with Slack?", "faq"),
+        ("Yeah hi, um, so what's included in the business plan?", "faq"),  # an opener, then a question: not a yes
+        ("Okay so how do I reset my password?", "faq"),
+        ("Do you have anything tomorrow morning?", "book"),
+        ("Actually never mind.", "no"),
+        ("Um, actually, yes please.", "yes"),
+        ("I'd like to reschedule my appointment", "cancel_booking"),  # not a check of "my appointment"
     ],
 )
 def test_intents(said, intent):
@@ -105,6 +125,7 @@ def test_text_is_made_speakable_and_split_into_clauses():
 
 @pytest.mark.parametrize(("said", "repeat"), [
     ("Sorry?", True), ("What was that?", True), ("Could you repeat that please?", True),
+    ("Sorry, I didn't hear you. What did you say?", True),
     ("I didn't catch that.", True), ("Say that again?", True),
     ("Can you repeat my appointment time?", False), ("What is the Pro plan?", False), ("Sorry, I'm late.", False),
 ])
@@ -119,3 +140,34 @@ def test_asking_to_hear_the_reply_again(said, repeat):
 ])
 def test_a_topic_without_a_question_is_asked_about_not_guessed(said, topic):
     assert topic_only(normalize(said)) == topic
+
+
+@pytest.mark.parametrize(("said", "presence"), [
+    ("Hello? Is anyone there?", True), ("Can you hear me?", True), ("Hello, hello?", True), ("Are you still there?", True),
+    ("Hello.", False), ("Is there anyone who can help with billing?", False),
+])
+def test_checking_the_line_is_not_a_question(said, presence):
+    assert checks_presence(normalize(said)) is presence
+
+
+@pytest.mark.parametrize(("said", "identity"), [
+    ("Who am I speaking with?", True), ("Are you a robot?", True), ("Am I talking to a real person?", True),
+    ("I want to talk to a real person.", False), ("Who can help me with billing?", False),
+])
+def test_questions_about_the_agent_itself(said, identity):
+    assert asks_who_is_speaking(normalize(said)) is identity
+
+
+def test_hours_as_speech_recognition_writes_them():
+    assert has_time(normalize("um, 2 o'clock?")) and "at 2" in when_phrase(normalize("2 o'clock"))
+    assert has_time(normalize("around 2")) and "at 2:30" in when_phrase(normalize("about 2:30"))
+    assert not has_time(normalize("by the 3rd"))
+    # A bare hour is a time only as the answer to "what time?" (digits only while something else was asked).
+    assert bare_hour_as_time(normalize("um, 2?")) == "at 2"
+    assert bare_hour_as_time(normalize("three maybe")) == "at three maybe"
+    assert bare_hour_as_time(normalize("three maybe"), digits_only=True) == "three maybe"
+    assert bare_hour_as_time(normalize("10 is fine"), digits_only=True) == "at 10 is fine"
+    assert bare_hour_as_time(normalize("whichever one is free")) == "whichever one is free"
+    # "tomorrow morning" names no hour, "two in the afternoon" does.
+    assert vague_time(normalize("tomorrow morning")) == "morning"
+    assert vague_time(normalize("two in the afternoon")) is None and vague_time(normalize("at 10")) is None

@@ -11,6 +11,9 @@ from typing import Any, Protocol
 from voiceagent.brain.understanding import (
     asks_to_ask,
     asks_to_repeat,
+    asks_who_is_speaking,
+    bare_hour_as_time,
+    checks_presence,
     date_part,
     detect_intent,
     extract_name,
@@ -18,6 +21,7 @@ from voiceagent.brain.understanding import (
     has_date,
     has_time,
     normalize,
+    vague_time,
     topic_only,
     when_phrase,
 )
@@ -119,6 +123,13 @@ class DialogEngine:
         if asks_to_ask(text):
             yield Utterance("Sure, go ahead. What would you like to know?")
             return
+        if asks_who_is_speaking(text):
+            yield Utterance(f"I'm {self.business_name}'s AI assistant. I can answer questions, book appointments, or "
+                            "connect you with a person. How can I help?")
+            return
+        if checks_presence(text):
+            yield Utterance(f"Yes, I'm here. {self.state.pending_question or 'How can I help you today?'}")
+            return
         topic = topic_only(text) if self.state.booking is None else None
         if topic:
             yield Utterance(f"Sure, I can help with that. What would you like to know about {topic}?")
@@ -203,6 +214,10 @@ class DialogEngine:
         yield Utterance("Sure. What can I help you with? I can answer questions about ByteAI or book an appointment.")
 
     async def _no_without_question(self, text: str) -> AsyncIterator[Utterance]:
+        if not self.state.pending_question.endswith(ANYTHING_ELSE) and re.search(r"\b(wrong|not right|incorrect)\b",
+                                                                                  text):
+            yield self._ask("Sorry about that. Could you tell me again what you need?")  # a complaint, not a goodbye
+            return
         if self.state.pending_question.endswith(ANYTHING_ELSE) or not self.state.pending_question:
             async for utterance in self._goodbye(text):  # "no" to "anything else?" ends the call
                 yield utterance
@@ -274,6 +289,9 @@ class DialogEngine:
             yield utterance
 
     def _fill_slots(self, booking: Booking, text: str) -> None:
+        if booking.awaiting is not None:
+            # "What time works?" - "um, 2?"; "Can I have your name?" - "10 is fine, it's Dana"
+            text = bare_hour_as_time(text, digits_only=booking.awaiting != "when")
         if has_date(text) or has_time(text):
             phrase = when_phrase(text)
             previous_date = date_part(booking.when_text or booking.rejected_when)
@@ -298,6 +316,11 @@ class DialogEngine:
                 yield self._ask("Sure. Which day that week, and what time?")
             else:
                 yield self._ask("What time works for you on that day?")
+            return
+        daypart = vague_time(booking.when_text)
+        if daypart:  # "anything tomorrow morning?": the caller picks the hour, the agent does not guess it
+            booking.awaiting = "when"
+            yield self._ask(f"Sure. What time in the {daypart} works for you?")
             return
         described = await self._describe_when(booking.when_text) if self._describe_when else {"ok": True, "spoken": booking.when_text}
         if not described.get("ok"):

@@ -40,6 +40,7 @@ _BOOK = (*_MEETING, r"\bbooking\b",
          rf"\b(anything|something|any (slots?|times?|openings?|appointments?)|a (slot|time|opening)) "
          rf"(available|open|free)\b.*\b{_DAYPART}\b",
          rf"\b(available|free|open) (slots?|times?|appointments?)\b.*\b{_DAYPART}\b",
+         rf"\b(have|got) (anything|something|any (slots?|times?|openings?|availability|appointments?))\b.*\b{_DAYPART}\b",
          r"\b(can|could|may) (i|we) (come|stop|drop) (in|by|over)\b",
          r"\b(get|have|arrange|set up|like|want|need) (a|an) (demo|consultation|meeting)\b",
          r"\bmake (an|a) (appointment|reservation)", r"\b(an|a|the) appointment\b.*\b(for|on|at)\b",
@@ -67,10 +68,11 @@ _GOODBYE = (r"\b(bye|goodbye|good bye|bye bye|see you|talk to you later|have a (
 _THANKS = (r"^(thanks|thank you|thank you so much|great thanks|perfect thanks|awesome thanks|ok thanks|okay thanks)$",
            r"^(great|perfect|awesome|cool|ok|okay|got it|sounds good|alright)[, ]*(thanks?|thank you)?$")
 _GREETING = (r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)( there)?$",)
-_YES = (r"^(yes|yeah|yep|yup|sure|correct|right|exactly|absolutely|definitely|please do|go ahead|do it|"
+_LEAD_IN = r"^((actually|oh|um|uh|well|hmm|so|sorry|ah),? )*"
+_YES = (_LEAD_IN + r"(yes|yeah|yep|yup|sure|correct|right|exactly|absolutely|definitely|please do|go ahead|do it|"
         r"that'?s (right|correct|it|fine|perfect)|sounds (good|great|right)|perfect|ok|okay|confirm|book it|"
         r"yes please|uh huh|affirmative|of course)\b",)
-_NO = (r"^(no|nope|nah|not really|wrong|incorrect|that'?s (wrong|not right)|negative|don'?t|do not|wait|"
+_NO = (_LEAD_IN + r"(no|nope|nah|not really|wrong|incorrect|that'?s (wrong|not right)|negative|don'?t|do not|wait|"
        r"actually no|cancel that|never mind|nevermind)\b",)
 
 
@@ -83,9 +85,40 @@ _WANTS_TO_ASK = (r"^(i|i've|i have) (got |have )?(a|one|another|some) (quick |sm
                  r"^(can|could|may) i ask (you )?(a|one|another|some) (quick )?questions?$")
 
 
+_PRESENCE = (r"^((hello|hi|hey)( there)? )*(are you (still )?there|is (anyone|anybody|someone) (there|on the line)|"
+             r"can you hear me( now| okay| ok)?|are you with me)( (hello|still))?$|^hello( hello)+$")
+
+
+_IDENTITY = (r"^(who am i (speaking|talking) (with|to)|who is this|who are you|what are you|"
+             r"(are you|am i (speaking|talking) (with|to)|is this) (a |an )?(real |actual |live )?"
+             r"(person|human|robot|bot|machine|computer|ai|recording))\b")
+
+
+def asks_who_is_speaking(text: str) -> bool:
+    """"Who am I speaking with?", "Are you a robot?": a question about the agent, not a request for a person."""
+    return _has(text, _IDENTITY)
+
+
+def checks_presence(text: str) -> bool:
+    """"Hello? Are you there?": the caller is checking the line, not asking a question."""
+    return _has(text, _PRESENCE)
+
+
+_NOT_AN_HOUR = r"\b(that|this|the|which|whichever|any|some|no|earlier|later|first|last|other) one\b"
+
+
+def bare_hour_as_time(text: str, digits_only: bool = False) -> str:
+    """When the agent has asked what time: a bare hour ("um, 2?", "three maybe") is that time. While it asks
+    something else (a name, a yes), only an hour in digits counts ("10 is fine")."""
+    if has_time(text) or has_date(text) or len(text.split()) > 7 or _has(text, _NOT_AN_HOUR):
+        return text
+    hour = r"(\d{1,2})" if digits_only else _HOUR
+    return re.sub(rf"^(.*?)\b{hour}\b(?!:)", r"\1at \2", text, count=1)
+
+
 def asks_to_repeat(text: str) -> bool:
     """"Sorry, what was that?": a short turn asking to hear the last reply again."""
-    return len(text.split()) <= 8 and _has(text, *_REPEAT)
+    return len(text.split()) <= 10 and _has(text, *_REPEAT)
 
 
 _ABOUT_TOPIC = re.compile(
@@ -123,18 +156,26 @@ def _offers_a_time(text: str) -> bool:
                           r"what about|available|suits? me|see|meet|visit|come in)\b"))
 
 
+_OPENER = re.compile(r"^((yes|yeah|yep|ok|okay|so|um|uh|well|hi|hello|hey)( there)? )+")
+_QUESTION_START = r"^(what|how|when|where|which|who|why|is there|are there|do you|does|can you tell)\b"
+
+
 def detect_intent(text: str) -> Intent:
     """The caller's main intent in one normalized turn."""
+    opener = _OPENER.match(text)
+    rest = text[opener.end():] if opener else ""
+    if len(rest.split()) >= 4 and _has(rest, _QUESTION_START):
+        return detect_intent(rest)  # "yeah hi, so what's included in the Business plan?" is a question, not a yes
     frustrated = _has(text, *_FRUSTRATED)
     # "set up a time to talk to someone about the Business plan", "I need to see someone on the 30th" ask for
     # a meeting: booking wins (a call back stays a hand-off).
     meeting = _has(text, *_MEETING) or (has_date(text) and not _has(text, r"\bcall me back\b|\bcallback\b"))
     if _has(text, *_ESCALATE) and not meeting:
         return Intent("escalate", frustrated)
-    if _has(text, *_CHECK) and not _has(text, r"\b(book|schedule|make|set up|new)\b"):
-        return Intent("check", frustrated)
     if _has(text, r"\b(cancel|reschedule|move|change)\b.*\b(appointment|booking)"):
         return Intent("cancel_booking", frustrated)
+    if _has(text, *_CHECK) and not _has(text, r"\b(book|schedule|make|set up|new)\b"):
+        return Intent("check", frustrated)
     if _has(text, *_BOOK) and not _has(text, r"\b(how|what|can i|do you)\b.*\b(cancel|price|cost)\b"):
         return Intent("book", frustrated)
     if _has(text, *_GOODBYE):
@@ -236,6 +277,9 @@ def _with_time_cues(text: str) -> str:
     text = re.sub(rf"\b(make it|can we do|could we do|how about|what about|let'?s do|let'?s say|maybe)\s+{_HOUR}\b",
                   r"at \2", text)
     text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
+    # ASR writes "two o'clock" as "2 o'clock"; "around 2", "about 2:30", "by 4" name a time as "at" does.
+    text = re.sub(r"(?<!at )\b(\d{1,2}) ?o'?clock\b", r"at \1", text)
+    text = re.sub(r"\b(around|about|by|after|before) (\d{1,2}(:\d{2})?)\b(?! ?(st|nd|rd|th)\b)", r"at \2", text)
     return re.sub(rf"(?<!at )\b{_HOUR}\s+instead\b", r"at \1 instead", text)
 
 
@@ -243,6 +287,18 @@ def has_time(text: str) -> bool:
     text = _with_time_cues(text)
     return re.search(_TIME_WORDS, text) is not None and re.search(
         r"\d|noon|midday|morning|afternoon|evening|o'?clock|thirty|half|quarter|\b(at|around|by|am|pm)\b", text) is not None
+
+
+_DAYPART_ONLY = re.compile(r"\b(in the |this |tomorrow )?(morning|afternoon|evening)\b")
+
+
+def vague_time(text: str) -> str | None:
+    """The part of the day when that is all the caller said of the time ("tomorrow morning"), else None."""
+    match = _DAYPART_ONLY.search(text)
+    rest = _DAYPART_ONLY.sub(" ", text)
+    if match and not has_time(rest) and not re.search(rf"\b{_HOUR}\b", rest):  # "two in the afternoon" is a time
+        return match.group(2)
+    return None
 
 
 def date_part(text: str) -> str:

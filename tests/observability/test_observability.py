@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     LLMTextFrame,
@@ -25,7 +26,7 @@ from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.observability.redact import redact_phone, redact_text
 from voiceagent.observability.usage import ProviderUsage, UsageObserver
-from voiceagent.simulate.bench import speculative_answers, stage_means
+from voiceagent.simulate.bench import ServerProcess, speculative_answers, stage_means
 
 
 def pushed(frame, direction=FrameDirection.DOWNSTREAM):
@@ -125,3 +126,12 @@ def test_the_bench_reads_stage_means_and_guesses_from_the_metrics_text_less_the_
     assert stage_means(text, warmed) == {"stt_final": 0.3, "llm_first_token": 0.9}
     assert stage_means(text) == {"stt_final": 1.2, "llm_first_token": 0.9}
     assert speculative_answers(text, warmed) == {"kept": 2, "discarded": 0}
+
+
+async def test_a_bench_server_that_cannot_start_says_why_and_does_not_outlive_the_bench():
+    server = ServerProcess({"EMBEDDINGS_PROVIDER": "nonsense"})
+    with pytest.raises(RuntimeError, match="Unknown EMBEDDINGS_PROVIDER 'nonsense'"):
+        async with server:
+            pass
+    assert server.process.poll() is not None  # stopped, not left running
+    assert server.env["DATA_DIR"] != "data"  # a bench server never writes into the user's data directory

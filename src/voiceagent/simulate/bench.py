@@ -86,7 +86,11 @@ class ServerProcess:
 
     def __init__(self, env: dict | None = None):
         self.port = free_port()
-        self.env = {**os.environ, **(env or {})}
+        # Each bench server gets a data directory of its own: its calls must not land in the user's call
+        # records, and a knowledge base embedded by another stack (the cloud bench embeds with the emulated
+        # OpenAI model) must not stop it from starting.
+        self._data_dir = tempfile.TemporaryDirectory(prefix="voiceagent-bench-")
+        self.env = {**os.environ, "DATA_DIR": self._data_dir.name, **(env or {})}
         self.process: subprocess.Popen | None = None
         # Logs go to a file: a pipe nobody reads fills up and then blocks the process writing to it.
         self._log = tempfile.TemporaryFile()
@@ -97,20 +101,35 @@ class ServerProcess:
              "--log-level", "WARNING"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=self._log,
         )
+        try:
+            await self._wait_until_healthy()
+        except BaseException:
+            await self.__aexit__()  # a server that never got ready must not outlive the bench
+            raise
+        return self
+
+    async def _wait_until_healthy(self) -> None:
+        health = "no answer"
         async with httpx.AsyncClient() as client:
-            for _ in range(600):
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     raise RuntimeError(f"server exited: {_tail(self._log)}")
                 try:
-                    if (await client.get(f"http://127.0.0.1:{self.port}/health")).status_code == 200:
-                        return self
-                except httpx.HTTPError:
+                    response = await client.get(f"http://127.0.0.1:{self.port}/health")
+                    if response.status_code == 200:
+                        return
+                    health = response.text
+                    if response.json().get("status") == "failed":  # start-up failed for good: say why now
+                        break
+                except (httpx.HTTPError, ValueError):
                     pass
                 await asyncio.sleep(0.1)
-        raise RuntimeError("server did not become healthy within 60 s")
+        raise RuntimeError(f"server did not become healthy: {health}")
 
     async def __aexit__(self, *exc):
         _stop(self.process)
+        self._data_dir.cleanup()
 
     @property
     def url(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from pipecat.audio.turn.base_turn_analyzer import BaseTurnAnalyzer, BaseTurnParams, EndOfTurnState
+
 from voiceagent.runtime import AgentRuntime
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
@@ -34,3 +36,29 @@ async def place_call(agent_runtime: AgentRuntime, caller_voice, lines: list[str]
     ]
     async with local_server(agent_runtime, agent_runtime.settings) as url:
         return await simulate_call(url, turns, agent_runtime.speech_models, **options)
+
+
+class FixedTurnVerdict(BaseTurnAnalyzer):
+    """A turn model with one answer for every pause: COMPLETE, or INCOMPLETE (as smart-turn sometimes says of
+    a finished sentence)."""
+
+    def __init__(self, verdict: EndOfTurnState):
+        super().__init__()
+        self._verdict = verdict
+
+    @property
+    def speech_triggered(self) -> bool:
+        return False
+
+    @property
+    def params(self) -> BaseTurnParams:
+        return BaseTurnParams()
+
+    def append_audio(self, buffer: bytes, is_speech: bool) -> EndOfTurnState:
+        return EndOfTurnState.INCOMPLETE
+
+    async def analyze_end_of_turn(self):
+        return self._verdict, None
+
+    def clear(self):
+        pass

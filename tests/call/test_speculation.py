@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from pipecat.audio.turn.base_turn_analyzer import BaseTurnAnalyzer, BaseTurnParams, EndOfTurnState
+from pipecat.audio.turn.base_turn_analyzer import EndOfTurnState
 from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
     InterimTranscriptionFrame,
@@ -19,33 +19,12 @@ from pipecat.processors.aggregators.llm_response_universal import LLMContextAggr
 from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
-from tests.call.helpers import runtime_with
+from tests.call.helpers import FixedTurnVerdict, runtime_with
 from tests.conftest import make_settings
 from voiceagent.call.pipeline import turn_taking_params
 from voiceagent.call.speculation import SpeculativeTurnStopStrategy
 
 STOP_SECS = 0.2
-
-
-class SaysComplete(BaseTurnAnalyzer):
-    """A turn model that calls every pause the end of the sentence."""
-
-    @property
-    def speech_triggered(self) -> bool:
-        return False
-
-    @property
-    def params(self) -> BaseTurnParams:
-        return BaseTurnParams()
-
-    def append_audio(self, buffer: bytes, is_speech: bool) -> EndOfTurnState:
-        return EndOfTurnState.INCOMPLETE
-
-    async def analyze_end_of_turn(self):
-        return EndOfTurnState.COMPLETE, None
-
-    def clear(self):
-        pass
 
 
 def caller_falls_silent(later_secs: float = 0.0) -> VADUserStoppedSpeakingFrame:
@@ -56,7 +35,7 @@ def caller_falls_silent(later_secs: float = 0.0) -> VADUserStoppedSpeakingFrame:
 
 
 async def run_turn(frames):
-    strategy = SpeculativeTurnStopStrategy(turn_analyzer=SaysComplete())
+    strategy = SpeculativeTurnStopStrategy(turn_analyzer=FixedTurnVerdict(EndOfTurnState.COMPLETE))
     context = LLMContext(messages=[{"role": "system", "content": "Be brief."}])
     user = LLMContextAggregatorPair(context, user_params=LLMUserAggregatorParams(
         user_turn_strategies=UserTurnStrategies(stop=[strategy]), user_turn_stop_timeout=10.0)).user()

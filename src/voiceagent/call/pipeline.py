@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+import numpy as np
 
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.audio.vad.vad_analyzer import VADParams
@@ -52,17 +55,56 @@ class CallerAudioDone(FrameProcessor):
             await self.push_frame(frame, direction)
 
 
+FINISHED_SENTENCE_GRACE_SECS = 0.2
+_FINISHED_SENTENCE = re.compile(r"(?<!\.)[.?!]$")
+
+
 class SegmentTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
     """The turn model's decision, for an STT that transcribes VAD segments and always finalizes the last one.
 
     Pipecat's strategy waits for transcript text: when the caller's last segment was noise (Whisper heard no
     words) it never fires, and the turn would end only at the watchdog, seconds later. A finalized transcript
-    is all the words this turn will get, even when it is empty (the brain then asks the caller to repeat)."""
+    is all the words this turn will get, even when it is empty (the brain then asks the caller to repeat).
+
+    Smart-turn also calls some finished sentences unfinished ("...next Tuesday at two in the afternoon."), and
+    the turn then waits out its whole silence limit (1.2 s). Whisper ends a sentence it heard finish with a
+    full stop or question mark and leaves a trailing-off fragment ("I was wondering") bare, so a final
+    transcript that ends a sentence ends the turn after `FINISHED_SENTENCE_GRACE_SECS` more of quiet caller
+    audio (counted in audio, not wall-clock time, and by loudness, since the VAD confirms new speech only
+    0.2 s after it starts); any sound of speech before that keeps the turn open as before."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._sentence_finished = False
+        self._quiet_after_sentence = 0.0
+        self._peak_rms = 0.0  # the caller's loudest speech so far: "quiet" is relative to their level
+
+    async def _discard_pending_end_of_turn(self):
+        self._sentence_finished = False
+        await super()._discard_pending_end_of_turn()
 
     async def _handle_transcription(self, frame):
         await super()._handle_transcription(frame)
         if frame.finalized and not self._text:
             self._text = " "  # settled, with no words: the aggregator sees an empty turn
+            await self._maybe_trigger_user_turn_stopped()
+        elif frame.finalized and _FINISHED_SENTENCE.search(frame.text.strip()):
+            self._sentence_finished, self._quiet_after_sentence = True, 0.0
+
+    async def _handle_input_audio(self, frame):
+        await super()._handle_input_audio(frame)
+        samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32)
+        rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
+        if self._vad_user_speaking:
+            self._peak_rms = max(self._peak_rms, rms)
+        if not self._sentence_finished or self._vad_user_speaking or self._turn_complete:
+            return
+        if rms >= max(200.0, 0.1 * self._peak_rms):
+            self._quiet_after_sentence = 0.0  # perhaps the start of more words: wait for the VAD's verdict
+            return
+        self._quiet_after_sentence += len(samples) / (frame.num_channels * frame.sample_rate)
+        if self._quiet_after_sentence >= FINISHED_SENTENCE_GRACE_SECS:
+            self._turn_complete = True
             await self._maybe_trigger_user_turn_stopped()
 
 

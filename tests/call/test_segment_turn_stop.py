@@ -1,0 +1,50 @@
+"""The embedded STT's turn stop: a finished sentence ends the turn soon after it, a fragment does not."""
+
+from __future__ import annotations
+
+import numpy as np
+from pipecat.audio.turn.base_turn_analyzer import EndOfTurnState
+from pipecat.frames.frames import (
+    InputAudioRawFrame,
+    TranscriptionFrame,
+    UserStoppedSpeakingFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair, LLMUserAggregatorParams
+from pipecat.tests.utils import SleepFrame, run_test
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+
+from tests.call.helpers import FixedTurnVerdict
+from voiceagent.call.pipeline import SegmentTranscriptTurnStop
+
+
+def audio(secs: float, level: float) -> list[InputAudioRawFrame]:
+    """20 ms phone frames of a tone at `level` (0 = silence)."""
+    t = np.arange(160) / 8000
+    chunk = (level * np.sin(2 * np.pi * 220 * t)).astype(np.int16).tobytes()
+    return [InputAudioRawFrame(audio=chunk, sample_rate=8000, num_channels=1) for _ in range(int(secs / 0.02))]
+
+
+async def turn_ended(transcript: str, after: list[InputAudioRawFrame]) -> bool:
+    strategy = SegmentTranscriptTurnStop(turn_analyzer=FixedTurnVerdict(EndOfTurnState.INCOMPLETE))
+    user = LLMContextAggregatorPair(LLMContext(), user_params=LLMUserAggregatorParams(
+        user_turn_strategies=UserTurnStrategies(stop=[strategy]), user_turn_stop_timeout=30.0)).user()
+    # Caller audio is a system frame and would overtake the transcript (a data frame) without the pause.
+    frames = [VADUserStartedSpeakingFrame(start_secs=0.2), *audio(0.5, 3000), VADUserStoppedSpeakingFrame(stop_secs=0.55),
+              TranscriptionFrame(transcript, "caller", "t", finalized=True), SleepFrame(0.1), *after]
+    down, _ = await run_test(user, frames_to_send=frames)
+    return any(isinstance(frame, UserStoppedSpeakingFrame) for frame in down)
+
+
+async def test_a_finished_sentence_ends_the_turn_after_a_short_quiet():
+    assert await turn_ended("I'd like to book an appointment for Tuesday at two in the afternoon.", audio(0.3, 0))
+    assert await turn_ended("How much is the Pro plan?", audio(0.3, 30))  # line hiss is quiet
+
+
+async def test_a_fragment_or_new_sound_keeps_the_turn_open():
+    assert not await turn_ended("I was wondering", audio(0.3, 0))  # no full stop: the caller trails off
+    assert not await turn_ended("I was wondering...", audio(0.3, 0))
+    assert not await turn_ended("Okay, thanks.", audio(0.3, 3000))  # "Goodbye." starting before VAD confirms it
+    assert not await turn_ended("How much is the Pro plan?", audio(0.1, 0))  # not quiet for long enough yet

@@ -70,6 +70,7 @@ from voiceagent.brain.understanding import (
         ("Actually never mind.", "no"),
         ("Um, actually, yes please.", "yes"),
         ("I'd like to reschedule my appointment", "cancel_booking"),  # not a check of "my appointment"
+        ("Hi, um, do I have anything booked with you guys?", "check"),
     ],
 )
 def test_intents(said, intent):
@@ -152,6 +153,7 @@ def test_checking_the_line_is_not_a_question(said, presence):
 
 @pytest.mark.parametrize(("said", "identity"), [
     ("Who am I speaking with?", True), ("Are you a robot?", True), ("Am I talking to a real person?", True),
+    ("So, what can you do?", True),
     ("I want to talk to a real person.", False), ("Who can help me with billing?", False),
 ])
 def test_questions_about_the_agent_itself(said, identity):

@@ -48,7 +48,8 @@ _BOOK = (*_MEETING, r"\bbooking\b",
          r"\bwant (an|a) appointment", r"\breserve\b", r"\bappointment\b")
 _CHECK = (r"\b(check|confirm|verify|look up|find|what time is|when is)\b.*\b(appointment|booking|reservation)",
           r"\b(do|did) i have (an|a|any) (appointment|booking)", r"\bmy (appointment|booking)\b",
-          r"\bis my (appointment|booking)", r"\bwhen('s| is) my\b")
+          r"\bis my (appointment|booking)", r"\bwhen('s| is) my\b",
+          r"\b(do|did) i have (anything|something|an? \w+) (booked|scheduled)\b", r"\bam i (booked|scheduled)\b")
 _PEOPLE = (r"(human|real person|a person|person|someone|somebody|agent|representative|rep|operator|specialist|"
            r"manager|supervisor|live support|customer service)")
 # A request for a person, not a mention of one ("Which languages does the agent speak?" is a question about
@@ -89,7 +90,8 @@ _PRESENCE = (r"^((hello|hi|hey)( there)? )*(are you (still )?there|is (anyone|an
              r"can you hear me( now| okay| ok)?|are you with me)( (hello|still))?$|^hello( hello)+$")
 
 
-_IDENTITY = (r"^(who am i (speaking|talking) (with|to)|who is this|who are you|what are you|"
+_IDENTITY = (r"^((so|and|okay|ok|um|uh|well|hi|hello|hey)( there)? )*(who am i (speaking|talking) (with|to)|who is this|who are you|what are you|what can you do|"
+             r"what can you help( me)? with|what do you do|how can you help|"
              r"(are you|am i (speaking|talking) (with|to)|is this) (a |an )?(real |actual |live )?"
              r"(person|human|robot|bot|machine|computer|ai|recording))\b")
 

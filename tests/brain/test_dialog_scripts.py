@@ -10,7 +10,7 @@ import pytest
 from voiceagent.brain.dialog import CLOSING, DID_NOT_CATCH, LISTENING_CUE, DialogEngine
 from voiceagent.storage import Database
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
-from voiceagent.tools.appointments import describe_requested_time
+from voiceagent.tools.appointments import describe_requested_time, free_times_on
 
 NOW = datetime(2026, 2, 19, 10, 0, tzinfo=ZoneInfo("America/New_York"))
 
@@ -25,7 +25,8 @@ def make_engine(tmp_path, runtime):
                           now=lambda: NOW)
         return DialogEngine("ByteAI", knowledge=runtime.knowledge,
                             run_tool=lambda name, args: run_tool(ctx, name, args),
-                            describe_when=lambda text: describe_requested_time(ctx, text))
+                            describe_when=lambda text: describe_requested_time(ctx, text),
+                            free_times=lambda text: free_times_on(ctx, text))
     return build
 
 
@@ -206,3 +207,16 @@ async def test_a_caller_who_changes_their_mind_mid_booking(make_engine):
     assert "What day and time" in await say(engine, "I want to book something.")
     assert "won't book anything" in await say(engine, "Actually never mind.")
     assert engine.state.booking is None
+
+
+async def test_asking_for_the_hour_offers_free_times_of_that_day(make_engine):
+    engine = make_engine()
+    assert "What day and time" in await say(engine, "I'd like to book a call.")
+    assert "I have 9 AM, 10 AM or 11 AM free" in await say(engine, "What times do you have on Friday?")
+    await say(engine, "10 works.")
+    await say(engine, "It's Jo Park.")
+    assert "February 20th at 10 AM" in await say(engine, "Yes.")
+    # The part of the day the caller named, and the slot just booked is no longer offered.
+    offer = await say(make_engine(call_sid="CA2"), "Anything Friday morning?")
+    assert "What time in the morning works for you? I have 9 AM, 9:30 AM or 10:30 AM free." in offer
+    assert "I have" not in await say(make_engine(call_sid="CA3"), "Can I book something on Saturday?")  # closed

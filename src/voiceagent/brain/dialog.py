@@ -83,11 +83,13 @@ class DialogEngine:
     """One engine per call; holds the conversation state of that call."""
 
     def __init__(self, business_name: str = "ByteAI", knowledge: KnowledgeLookup | None = None,
-                 run_tool: ToolRunner | None = None, describe_when: Callable[[str], Awaitable[dict]] | None = None):
+                 run_tool: ToolRunner | None = None, describe_when: Callable[[str], Awaitable[dict]] | None = None,
+                 free_times: Callable[[str], Awaitable[dict]] | None = None):
         self.business_name = business_name
         self._knowledge = knowledge
         self._run_tool = run_tool
         self._describe_when = describe_when
+        self._free_times = free_times
         self.state = DialogState()
 
     @property
@@ -315,12 +317,13 @@ class DialogEngine:
             if _WEEK.search(booking.when_text) and not has_date(_WEEK.sub("", booking.when_text)):  # no day yet
                 yield self._ask("Sure. Which day that week, and what time?")
             else:
-                yield self._ask("What time works for you on that day?")
+                yield self._ask("What time works for you on that day?" + await self._free_times_hint(booking.when_text))
             return
         daypart = vague_time(booking.when_text)
         if daypart:  # "anything tomorrow morning?": the caller picks the hour, the agent does not guess it
             booking.awaiting = "when"
-            yield self._ask(f"Sure. What time in the {daypart} works for you?")
+            yield self._ask(f"Sure. What time in the {daypart} works for you?"
+                            + await self._free_times_hint(booking.when_text))
             return
         described = await self._describe_when(booking.when_text) if self._describe_when else {"ok": True, "spoken": booking.when_text}
         if not described.get("ok"):
@@ -337,6 +340,13 @@ class DialogEngine:
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
         yield self._ask(f"Just to confirm: an appointment for {booking.name}, {described['spoken']}{number}. "
                         "Shall I book it?")
+
+    async def _free_times_hint(self, when_text: str) -> str:
+        """' I have 9 AM, 10 AM or 11 AM free.' for the day (and part of it) the caller named, when known."""
+        if self._free_times is None:
+            return ""
+        free = await self._free_times(when_text)
+        return f" I have {free['spoken']} free." if free.get("ok") else ""
 
     def _ask(self, question: str) -> Utterance:
         self.state.pending_question = question

@@ -24,7 +24,7 @@ from voiceagent.providers.cloud import (
 from voiceagent.providers.embedded import EmbeddedPiperTTSService, EmbeddedWhisperSTTService
 from voiceagent.runtime import AgentRuntime
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
-from voiceagent.tools.appointments import describe_requested_time
+from voiceagent.tools.appointments import describe_requested_time, free_times_on
 
 SEGMENTED_STT_WAIT_SECS = 6.0
 
@@ -126,6 +126,7 @@ def make_brain(runtime: AgentRuntime, record: CallRecord) -> Brain:
             knowledge=runtime.knowledge,
             run_tool=call_tool,
             describe_when=lambda text: describe_requested_time(context, text),
+            free_times=lambda text: free_times_on(context, text),
         )
         return Brain([OfflineBrainService(engine, record)], is_llm=False)
     if provider == "anthropic" and runtime.settings.anthropic_api_key:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,17 @@ from sqlalchemy.exc import IntegrityError
 from voiceagent.storage import Appointment
 from voiceagent.tools.context import ToolContext
 from voiceagent.tools.phone import InvalidPhone, last_digits, normalize_phone
-from voiceagent.tools.when import WhenProblem, check_bookable, next_free_slots, resolve_when, speak_datetime, speak_times
+from voiceagent.tools.when import (
+    DAYPARTS,
+    WhenProblem,
+    check_bookable,
+    next_free_slots,
+    resolve_day,
+    resolve_when,
+    speak_clock_list,
+    speak_datetime,
+    speak_times,
+)
 
 
 def _utc_naive(moment: datetime) -> datetime:
@@ -90,6 +100,26 @@ async def describe_requested_time(ctx: ToolContext, text: str) -> dict:
                 "message": f"Sorry, {speak_datetime(when, now, ctx.hours)} is already taken. The nearest free times "
                            f"are {speak_times(slots, now, ctx.hours)}."}
     return {"ok": True, "starts_at": when.isoformat(), "spoken": speak_datetime(when, now, ctx.hours)}
+
+
+async def free_times_on(ctx: ToolContext, text: str, count: int = 3) -> dict:
+    """Free times on the day the caller named, within the part of the day they named ("friday", "tomorrow
+    afternoon"), on the hour where there are enough, for the agent to offer: {"ok": True, "spoken": "9 AM,
+    10 AM or 11 AM"}; {"ok": False} when no day is named or nothing is free that day."""
+    now = ctx.now()
+    day = resolve_day(text, now, ctx.hours)
+    if day is None:
+        return {"ok": False, "error": "no_day"}
+    low, high = next((span for part, span in DAYPARTS.items() if part in text.lower()), (0, 24))
+    start = max(now, datetime.combine(day, time(0), ctx.hours.zone))
+    taken = await asyncio.to_thread(_taken_slots, ctx, start)
+    slots = [slot for slot in next_free_slots(start, ctx.hours, taken, count=48)
+             if slot.astimezone(ctx.hours.zone).date() == day and low <= slot.astimezone(ctx.hours.zone).hour < high]
+    if not slots:
+        return {"ok": False, "error": "none_free"}
+    on_the_hour = [slot for slot in slots if slot.minute == 0]
+    picked = (on_the_hour if len(on_the_hour) >= count else slots)[:count]
+    return {"ok": True, "spoken": speak_clock_list(picked, ctx.hours)}
 
 
 async def book_appointment(ctx: ToolContext, date: str, time: str | None = None, name: str = "",

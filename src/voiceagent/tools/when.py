@@ -201,6 +201,14 @@ def _with_meridiem(hour: int, minute: int, text: str) -> time | None:
     return time(hour, minute)
 
 
+DAYPARTS = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}  # local hours [from, to)
+
+
+def resolve_day(text: str, now: datetime, hours: BusinessHours) -> date | None:
+    """The day a phrase names ("friday", "tomorrow afternoon", "the 3rd"), or None."""
+    return _parse_date(" ".join(text.lower().replace(",", " ").split()), now.astimezone(hours.zone).date())
+
+
 def resolve_when(text: str, now: datetime, hours: BusinessHours) -> datetime | WhenProblem:
     """An aware datetime in the business zone, or a problem to tell the caller (nothing is checked for free)."""
     local_now = now.astimezone(hours.zone)
@@ -227,8 +235,8 @@ def check_bookable(when: datetime, now: datetime, hours: BusinessHours) -> WhenP
     if local.weekday() not in hours.days:
         return WhenProblem(f"We're closed on {WEEKDAYS[local.weekday()].capitalize()}s.")
     if not hours.is_open_at(local):
-        return WhenProblem(f"We take appointments from {_speak_clock(time(hours.open_hour))} to "
-                           f"{_speak_clock(time(hours.close_hour))}.")
+        return WhenProblem(f"We take appointments from {speak_clock(time(hours.open_hour))} to "
+                           f"{speak_clock(time(hours.close_hour))}.")
     if (local.hour * 60 + local.minute - hours.open_hour * 60) % hours.slot_minutes:
         return WhenProblem(f"Appointments start every {hours.slot_minutes} minutes, on the hour or half hour.")
     return None
@@ -251,7 +259,7 @@ def next_free_slots(after: datetime, hours: BusinessHours, taken: set[datetime],
     return found
 
 
-def _speak_clock(moment: time) -> str:
+def speak_clock(moment: time) -> str:
     hour = moment.hour % 12 or 12
     suffix = "AM" if moment.hour < 12 else "PM"
     if moment.hour == 12 and moment.minute == 0:
@@ -275,7 +283,13 @@ def speak_datetime(when: datetime, now: datetime, hours: BusinessHours) -> str:
         day = f"tomorrow, {calendar}"
     else:
         day = f"{WEEKDAYS[local.weekday()].capitalize()}, {calendar}"
-    return f"{day} at {_speak_clock(local.time())}"
+    return f"{day} at {speak_clock(local.time())}"
+
+
+def speak_clock_list(slots: list[datetime], hours: BusinessHours) -> str:
+    """'9 AM, 10 AM or 11 AM' (times of one day)."""
+    clocks = [speak_clock(slot.astimezone(hours.zone).time()) for slot in slots]
+    return clocks[0] if len(clocks) == 1 else ", ".join(clocks[:-1]) + " or " + clocks[-1]
 
 
 def speak_times(slots: list[datetime], now: datetime, hours: BusinessHours) -> str:

@@ -164,6 +164,9 @@ def test_hours_as_speech_recognition_writes_them():
     assert has_time(normalize("um, 2 o'clock?")) and "at 2" in when_phrase(normalize("2 o'clock"))
     assert has_time(normalize("around 2")) and "at 2:30" in when_phrase(normalize("about 2:30"))
     assert not has_time(normalize("by the 3rd"))
+    assert not has_time(normalize("it drops after about 20 minutes")) and not has_time(normalize("after 3 days"))
+    assert bare_hour_as_time(normalize("I need 2 appointments")) == "i need 2 appointments"
+    assert bare_hour_as_time(normalize("before 4")) == "before 4"  # not a time to book
     # A bare hour is a time only as the answer to "what time?" (digits only while something else was asked).
     assert bare_hour_as_time(normalize("um, 2?")) == "at 2"
     assert bare_hour_as_time(normalize("three maybe")) == "at three maybe"

@@ -107,15 +107,18 @@ def checks_presence(text: str) -> bool:
 
 
 _NOT_AN_HOUR = r"\b(that|this|the|which|whichever|any|some|no|earlier|later|first|last|other) one\b"
+# A number that counts something is not an hour: "about 20 minutes", "2 appointments", "after 3 days".
+_NOT_A_COUNT = (r"(?! (minutes?|mins?|hours?|seconds?|secs?|days?|weeks?|months?|years?|percent|dollars?|calls?|"
+                r"people|users?|seats?|times|appointments?|bookings?)\b)")
 
 
 def bare_hour_as_time(text: str, digits_only: bool = False) -> str:
     """When the agent has asked what time: a bare hour ("um, 2?", "three maybe") is that time. While it asks
     something else (a name, a yes), only an hour in digits counts ("10 is fine")."""
-    if has_time(text) or has_date(text) or len(text.split()) > 7 or _has(text, _NOT_AN_HOUR):
+    if has_time(text) or has_date(text) or len(text.split()) > 7 or _has(text, _NOT_AN_HOUR, r"\bbefore\b"):
         return text
     hour = r"(\d{1,2})" if digits_only else _HOUR
-    return re.sub(rf"^(.*?)\b{hour}\b(?!:)", r"\1at \2", text, count=1)
+    return re.sub(rf"^(.*?)\b{hour}\b(?!:){_NOT_A_COUNT}", r"\1at \2", text, count=1)
 
 
 def asks_to_repeat(text: str) -> bool:
@@ -281,7 +284,8 @@ def _with_time_cues(text: str) -> str:
     text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
     # ASR writes "two o'clock" as "2 o'clock"; "around 2", "about 2:30", "by 4" name a time as "at" does.
     text = re.sub(r"(?<!at )\b(\d{1,2}) ?o'?clock\b", r"at \1", text)
-    text = re.sub(r"\b(around|about|by|after|before) (\d{1,2}(:\d{2})?)\b(?! ?(st|nd|rd|th)\b)", r"at \2", text)
+    text = re.sub(rf"\b(around|about|by|after) ((1[0-2]|0?[1-9])(:\d{{2}})?)\b(?! ?(st|nd|rd|th)\b){_NOT_A_COUNT}",
+                  r"at \2", text)
     return re.sub(rf"(?<!at )\b{_HOUR}\s+instead\b", r"at \1 instead", text)
 
 

@@ -88,7 +88,7 @@ class ServerProcess:
         self.port = free_port()
         # Each bench server gets a data directory of its own: its calls must not land in the user's call
         # records, and a knowledge base embedded by another stack (the cloud bench embeds with the emulated
-        # OpenAI model) must not stop it from starting.
+        # cloud embedding model) must not stop it from starting.
         self._data_dir = tempfile.TemporaryDirectory(prefix="voiceagent-bench-")
         self.env = {**os.environ, "DATA_DIR": self._data_dir.name, **(env or {})}
         self.process: subprocess.Popen | None = None

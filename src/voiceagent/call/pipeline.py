@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.frames.frames import Frame, InputAudioRawFrame
@@ -25,6 +23,7 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from voiceagent.brain.prompt import system_prompt
 from voiceagent.brain.service import EMPTY_TURN_MARKER
+from voiceagent.call.loudness import frame_rms, is_quiet
 from voiceagent.call.retrieval import RetrievalContext, RetrievalPrefetch
 from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
 from voiceagent.call.record import CallRecord
@@ -93,16 +92,15 @@ class SegmentTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
 
     async def _handle_input_audio(self, frame):
         await super()._handle_input_audio(frame)
-        samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32)
-        rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
+        rms = frame_rms(frame.audio)
         if self._vad_user_speaking:
             self._peak_rms = max(self._peak_rms, rms)
         if not self._sentence_finished or self._vad_user_speaking or self._turn_complete:
             return
-        if rms >= max(200.0, 0.1 * self._peak_rms):
+        if not is_quiet(rms, self._peak_rms):
             self._quiet_after_sentence = 0.0  # perhaps the start of more words: wait for the VAD's verdict
             return
-        self._quiet_after_sentence += len(samples) / (frame.num_channels * frame.sample_rate)
+        self._quiet_after_sentence += len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
         if self._quiet_after_sentence >= FINISHED_SENTENCE_GRACE_SECS:
             self._turn_complete = True
             await self._maybe_trigger_user_turn_stopped()

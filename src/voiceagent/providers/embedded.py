@@ -27,6 +27,7 @@ from pipecat.services.tts_service import TTSService
 from pipecat.utils.time import time_now_iso8601
 
 from voiceagent.brain.speech_text import clauses
+from voiceagent.call.loudness import frame_rms, is_quiet
 
 WHISPER_RATE = 16000
 CACHED_CLAUSE_CHARS = 160  # longer text is rarely said twice word for word
@@ -249,11 +250,10 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
             self._bytes_since_stop += len(frame.audio)
         if not self._user_speaking or self._early_secs <= 0:
             return
-        samples = np.frombuffer(frame.audio, dtype=np.int16).astype(np.float32)
-        rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
+        rms = frame_rms(frame.audio)
         self._peak_rms = max(self._peak_rms, rms)
-        if rms < max(200.0, 0.1 * self._peak_rms):
-            self._quiet_secs += len(samples) / self.sample_rate
+        if is_quiet(rms, self._peak_rms):
+            self._quiet_secs += len(frame.audio) / (2 * self.sample_rate)
         else:
             self._quiet_secs = 0.0
             if self._early is not None:

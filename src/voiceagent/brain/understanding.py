@@ -69,7 +69,10 @@ _GOODBYE = (r"\b(bye|goodbye|good bye|bye bye|see you|talk to you later|have a (
 _THANKS = (r"^(thanks|thank you|thank you so much|great thanks|perfect thanks|awesome thanks|ok thanks|okay thanks)$",
            r"^(great|perfect|awesome|cool|ok|okay|got it|sounds good|alright)[, ]*(thanks?|thank you)?$")
 _GREETING = (r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)( there)?$",)
-_LEAD_IN = r"^((actually|oh|um|uh|well|hmm|so|sorry|ah),? )*"
+# What callers put before what they mean: fillers and a hello. One vocabulary for every pattern that skips them.
+_FILLER = r"(actually|oh|um|uh|well|hmm|so|sorry|ah|and|okay|ok)"
+_HELLO = r"(hi|hello|hey)( there)?"
+_LEAD_IN = rf"^({_FILLER},? )*"
 _YES = (_LEAD_IN + r"(yes|yeah|yep|yup|sure|correct|right|exactly|absolutely|definitely|please do|go ahead|do it|"
         r"that'?s (right|correct|it|fine|perfect)|sounds (good|great|right)|perfect|ok|okay|confirm|book it|"
         r"yes please|uh huh|affirmative|of course)\b",)
@@ -86,11 +89,11 @@ _WANTS_TO_ASK = (r"^(i|i've|i have) (got |have )?(a|one|another|some) (quick |sm
                  r"^(can|could|may) i ask (you )?(a|one|another|some) (quick )?questions?$")
 
 
-_PRESENCE = (r"^((hello|hi|hey)( there)? )*(are you (still )?there|is (anyone|anybody|someone) (there|on the line)|"
+_PRESENCE = (rf"^({_HELLO} )*" r"(are you (still )?there|is (anyone|anybody|someone) (there|on the line)|"
              r"can you hear me( now| okay| ok)?|are you with me)( (hello|still))?$|^hello( hello)+$")
 
 
-_IDENTITY = (r"^((so|and|okay|ok|um|uh|well|hi|hello|hey)( there)? )*(who am i (speaking|talking) (with|to)|who is this|who are you|what are you|what can you do|"
+_IDENTITY = (rf"^(({_FILLER}|{_HELLO}) )*" r"(who am i (speaking|talking) (with|to)|who is this|who are you|what are you|what can you do|"
              r"what can you help( me)? with|what do you do|how can you help|"
              r"(are you|am i (speaking|talking) (with|to)|is this) (a |an )?(real |actual |live )?"
              r"(person|human|robot|bot|machine|computer|ai|recording))\b")
@@ -161,7 +164,7 @@ def _offers_a_time(text: str) -> bool:
                           r"what about|available|suits? me|see|meet|visit|come in)\b"))
 
 
-_OPENER = re.compile(r"^((yes|yeah|yep|ok|okay|so|um|uh|well|hi|hello|hey)( there)? )+")
+_OPENER = re.compile(rf"^((yes|yeah|yep|{_FILLER}|{_HELLO}) )+")
 _QUESTION_START = r"^(what|how|when|where|which|who|why|is there|are there|do you|does|can you tell)\b"
 
 

@@ -13,7 +13,8 @@ from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
 from loguru import logger
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
-from pipecat.frames.frames import Frame, StartFrame
+from pipecat.frames.frames import Frame, StartFrame, TranscriptionFrame
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.anthropic.llm import AnthropicLLMService
 from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.llm_service import FunctionCallParams, LLMService
@@ -162,8 +163,15 @@ class ResilientDeepgramSTTService(DeepgramSTTService):
 
     MAX_UNCONFIRMED_SECS = 15.0
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, endpoint_ends_transcript: bool = True, **kwargs):
         super().__init__(**kwargs)
+        # Deepgram's `speech_final` means its endpointer heard the speech end: the transcript is complete, as
+        # much as a Finalize answer would be. Pipecat marks only Finalize answers final, so when the endpointed
+        # result comes first (Deepgram's 300 ms endpointing often beats the VAD stop and the Finalize it sends),
+        # the answer to the Finalize is empty and the turn waits out the STT's p99 budget (0.35 s after the VAD
+        # stop). Off in the bench's stock profile, which keeps Pipecat's behaviour.
+        self._endpoint_ends_transcript = endpoint_ends_transcript
+        self._speech_final = False
         self._unconfirmed: deque[tuple[float, bytes]] = deque()  # (end offset on the socket, audio)
         self._unconfirmed_bytes = 0
         self._socket = None  # the connection the offsets refer to
@@ -217,8 +225,17 @@ class ResilientDeepgramSTTService(DeepgramSTTService):
         except ConnectionError as error:
             logger.error(f"{self}: {error}")
 
+    async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
+        if isinstance(frame, TranscriptionFrame) and self._speech_final and self._endpoint_ends_transcript:
+            frame.finalized = True
+        await super().push_frame(frame, direction)
+
     async def _on_message(self, message):
-        await super()._on_message(message)
+        self._speech_final = bool(getattr(message, "is_final", False) and getattr(message, "speech_final", False))
+        try:
+            await super()._on_message(message)
+        finally:
+            self._speech_final = False
         if getattr(message, "type", None) == "Results" and message.is_final and self._connection is self._socket:
             confirmed = (message.start or 0.0) + (message.duration or 0.0) + 0.001
             while self._unconfirmed and self._unconfirmed[0][0] <= confirmed:
@@ -241,6 +258,7 @@ def make_deepgram_stt(settings: Settings) -> STTService:
     # must include the VAD stop; a finalized transcript still releases the turn as soon as it arrives.
     return ResilientDeepgramSTTService(
         ttfs_p99_latency=settings.turn_stop_secs + DEEPGRAM_FINAL_P99_SECS,
+        endpoint_ends_transcript=settings.pipeline_profile != "stock",
         api_key=settings.deepgram_api_key.get_secret_value(),
         base_url=settings.deepgram_base_url or "",
         encoding="linear16",

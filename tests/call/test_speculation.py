@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from pipecat.audio.turn.base_turn_analyzer import EndOfTurnState
 from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
+    InputAudioRawFrame,
     InterimTranscriptionFrame,
     LLMContextFrame,
+    STTMetadataFrame,
     TranscriptionFrame,
     UserStoppedSpeakingFrame,
     VADUserStartedSpeakingFrame,
@@ -22,7 +26,7 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from tests.call.helpers import FixedTurnVerdict, runtime_with
 from tests.conftest import make_settings
 from voiceagent.call.pipeline import turn_taking_params
-from voiceagent.call.speculation import SpeculativeTurnStopStrategy
+from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop
 
 STOP_SECS = 0.2
 
@@ -94,14 +98,102 @@ async def test_no_guess_on_words_heard_long_before_the_caller_went_quiet():
         (False, "How much is the Pro plan?")]
 
 
-def test_the_call_pipeline_speculates_only_when_asked_and_never_in_the_stock_profile(runtime, tmp_path):
+def test_the_call_pipeline_speculates_only_when_asked_with_a_streaming_stt_and_never_in_the_stock_profile(
+        runtime, tmp_path):
     def stop_strategies(speculate, **settings):
+        settings = {"deepgram_api_key": "test-key", "deepgram_base_url": "ws://127.0.0.1:9", **settings}
         params, speculation = turn_taking_params(runtime_with(runtime, make_settings(tmp_path, **settings)), speculate)
         return params.user_turn_strategies.stop, speculation
 
     stops, speculation = stop_strategies(True)
     assert isinstance(speculation, SpeculativeTurnStopStrategy) and stops == [speculation]
     stops, speculation = stop_strategies(False)
-    assert speculation is None and not any(isinstance(s, SpeculativeTurnStopStrategy) for s in stops)
+    assert speculation is None and [type(s) for s in stops] == [StreamingTranscriptTurnStop]
     stops, speculation = stop_strategies(True, pipeline_profile="stock")
-    assert speculation is None and not any(isinstance(s, SpeculativeTurnStopStrategy) for s in stops)
+    assert speculation is None and not any(isinstance(s, StreamingTranscriptTurnStop) for s in stops)
+    stops, speculation = stop_strategies(True, stt_provider="embedded")  # the segmented STT ends turns its own way
+    assert speculation is None and not any(isinstance(s, StreamingTranscriptTurnStop) for s in stops)
+
+
+def audio(loud: bool, secs: float = 0.02) -> InputAudioRawFrame:
+    samples = np.full(int(8000 * secs), 6000 if loud else 30, dtype=np.int16)
+    if loud:
+        samples[::2] *= -1
+    return InputAudioRawFrame(audio=samples.tobytes(), sample_rate=8000, num_channels=1)
+
+
+# Caller audio is a system frame in Pipecat: it overtakes the transcripts queued before it unless the test
+# leaves time for them (in a call, audio arrives in real time and the queue is empty).
+
+
+def speech(secs: float) -> list:
+    return [audio(True) for _ in range(int(secs / 0.02))]
+
+
+def quiet(secs: float) -> list:
+    return [audio(False) for _ in range(int(secs / 0.02))]
+
+
+async def test_a_finished_sentence_is_answered_before_the_vad_reports_the_stop_and_kept_when_it_holds():
+    strategy, context, contexts, down = await run_turn([
+        *speech(0.5), *quiet(0.06),
+        InterimTranscriptionFrame("How much is the Pro plan?", "caller", "t"), SleepFrame(0.02),
+        *quiet(0.1), SleepFrame(0.05),
+    ])
+    assert [(c.speculation, c.context.get_messages()[-1]["content"]) for c in contexts] == [
+        (True, "How much is the Pro plan?")]  # guessed with no VAD stop yet
+    strategy2, context2, contexts2, down2 = await run_turn([
+        *speech(0.5), *quiet(0.06),
+        InterimTranscriptionFrame("How much is the Pro plan?", "caller", "t"), SleepFrame(0.02),
+        *quiet(0.1), caller_falls_silent(), SleepFrame(0.05),
+        TranscriptionFrame("How much is the Pro plan?", "caller", "t"), SleepFrame(0.3),
+    ])
+    assert [c.speculation for c in contexts2] == [True]  # the early guess stands for the turn: no second inference
+    assert (strategy2.started, strategy2.kept, strategy2.discarded) == (1, 1, 0)
+    assert context2.get_messages()[-1] == {"role": "user", "content": "How much is the Pro plan?"}
+
+
+async def test_an_early_guess_is_withdrawn_when_loud_audio_returns_before_the_vad_stop():
+    strategy, context, contexts, down = await run_turn([
+        *speech(0.5), *quiet(0.06),
+        InterimTranscriptionFrame("How much is the Pro plan?", "caller", "t"), SleepFrame(0.02),
+        *quiet(0.1), *speech(0.1), SleepFrame(0.05),
+    ])
+    assert [c.speculation for c in contexts] == [True]
+    assert (strategy.kept, strategy.discarded) == (0, 1)
+    assert any(isinstance(f, EagerEndOfTurnCancelFrame) for f in down)
+
+
+async def test_no_early_guess_on_an_unfinished_sentence_or_too_short_a_quiet():
+    strategy, context, contexts, down = await run_turn([
+        *speech(0.5), *quiet(0.06),
+        InterimTranscriptionFrame("And what about", "caller", "t"), SleepFrame(0.02),
+        *quiet(0.2), SleepFrame(0.05),
+    ])
+    assert strategy.started == 0 and not contexts
+    strategy, context, contexts, down = await run_turn([
+        *speech(0.5), InterimTranscriptionFrame("How much is the Pro plan?", "caller", "t"), SleepFrame(0.02),
+        *quiet(0.06), *speech(0.3), SleepFrame(0.05),
+    ])
+    assert strategy.started == 0 and not contexts
+
+
+async def test_a_final_that_lands_while_the_caller_speaks_again_does_not_end_the_turn():
+    # "Okay, thanks." is finalised while "Goodbye." is being said: at the next VAD stop the turn must wait for
+    # the final of the new words instead of ending on the old ones.
+    strategy = StreamingTranscriptTurnStop(turn_analyzer=FixedTurnVerdict(EndOfTurnState.COMPLETE))
+    context = LLMContext(messages=[{"role": "system", "content": "Be brief."}])
+    user = LLMContextAggregatorPair(context, user_params=LLMUserAggregatorParams(
+        user_turn_strategies=UserTurnStrategies(stop=[strategy]), user_turn_stop_timeout=10.0)).user()
+    earlier = TranscriptionFrame("Okay, thanks.", "caller", "t")
+    earlier.finalized = True
+    last = TranscriptionFrame("Goodbye.", "caller", "t")
+    last.finalized = True
+    budget = STTMetadataFrame(service_name="stt", ttfs_p99_latency=3.0)  # the STT's final is due within 3 s
+    down, _ = await run_test(user, frames_to_send=[
+        budget, VADUserStartedSpeakingFrame(start_secs=0.2), *speech(0.8), earlier, SleepFrame(0.02), *speech(0.2),
+        *quiet(0.2), caller_falls_silent(), SleepFrame(0.1), last, SleepFrame(0.2),
+    ])
+    contexts = [f for f in down if isinstance(f, LLMContextFrame)]
+    # Counting the earlier final, the turn would end on "Okay, thanks." and "Goodbye." would start another.
+    assert len(contexts) == 1 and contexts[0].context.get_messages()[-1]["content"] == "Okay, thanks. Goodbye."

@@ -13,6 +13,7 @@ from pipecat.frames.frames import (
     TTSAudioRawFrame,
     TTSStartedFrame,
     UserStoppedSpeakingFrame,
+    VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.metrics.metrics import LLMTokenUsage, LLMUsageMetricsData, TTSUsageMetricsData
@@ -62,6 +63,22 @@ async def test_a_turn_has_every_stage_in_order():
     body = metrics.render().decode()
     assert "voiceagent_response_latency_seconds_count 1.0" in body
     assert 'voiceagent_stage_latency_seconds_count{stage="tts_first_audio"} 1.0' in body
+
+
+async def test_retrieval_for_a_speculative_answer_before_the_vad_stop_counts_for_the_turn():
+    record = CallRecord()
+    observer = TurnLatencyObserver(record, None, vad_stop_secs=0.25)
+    await observer.on_push_frame(pushed(VADUserStartedSpeakingFrame()))
+    await observer.on_push_frame(pushed(RetrievalDoneFrame(hits=1)))  # a guess withdrawn: the caller went on
+    await observer.on_push_frame(pushed(VADUserStartedSpeakingFrame()))
+    await observer.on_push_frame(pushed(VADUserStoppedSpeakingFrame()))
+    assert observer._turn.retrieval_done is None  # the withdrawn guess's retrieval is not this turn's
+    observer = TurnLatencyObserver(record, None, vad_stop_secs=0.25)
+    await observer.on_push_frame(pushed(RetrievalDoneFrame(hits=1)))  # the kept guess, before the VAD stop
+    await asyncio.sleep(0.01)
+    await observer.on_push_frame(pushed(VADUserStoppedSpeakingFrame()))
+    turn = observer._turn
+    assert turn.retrieval_done is not None and turn.caller_speech_end <= turn.retrieval_done
 
 
 async def test_an_upstream_vad_copy_does_not_restart_the_turn():

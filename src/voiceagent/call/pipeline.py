@@ -27,7 +27,7 @@ from voiceagent.call.loudness import frame_rms, is_quiet
 from voiceagent.call.retrieval import RetrievalContext, RetrievalPrefetch
 from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
 from voiceagent.call.record import CallRecord
-from voiceagent.call.speculation import SpeculativeTurnStopStrategy
+from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop
 from voiceagent.providers.cloud import tools_schema
 from voiceagent.providers.factory import SEGMENTED_STT_WAIT_SECS, make_brain, make_stt, make_tts
 from voiceagent.runtime import AgentRuntime
@@ -146,8 +146,9 @@ def turn_taking_params(runtime: AgentRuntime, speculate: bool = False
     # it may not start a new one (Pipecat's transcription start strategy would, interrupting the answer).
     # A streaming STT keeps both defaults: it can hear speech the VAD missed.
     segmented = settings.resolved_provider("stt") == "embedded"
-    speculation = SpeculativeTurnStopStrategy(turn_analyzer=smart_turn) if speculate else None
-    plain = SegmentTranscriptTurnStop if segmented else TurnAnalyzerUserTurnStopStrategy
+    # Speculation follows a streaming STT's interim and final results; the segmented STT's turn end stays its own.
+    speculation = SpeculativeTurnStopStrategy(turn_analyzer=smart_turn) if speculate and not segmented else None
+    plain = SegmentTranscriptTurnStop if segmented else StreamingTranscriptTurnStop
     stop = speculation or plain(turn_analyzer=smart_turn)
     start = [VADUserTurnStartStrategy()] if segmented else None
     return LLMUserAggregatorParams(

@@ -7,6 +7,12 @@ the LLM service holds the response until the turn really ends; then it is kept w
 matches the guess (ignoring case and punctuation) and thrown away otherwise, in which case the LLM runs again
 on the committed words. When the caller goes on speaking, the guess is withdrawn and the generation stopped.
 A speculative generation that wants a tool is withdrawn by Pipecat before the tool runs, so a guess never books.
+
+The guess can come earlier still: once the caller's audio has been quiet for `EARLY_QUIET_SECS` and a transcript
+that arrived during that quiet ends a sentence (the STT punctuates it), the LLM starts before the VAD has even
+reported the stop. If loud audio comes back before the VAD stops, the guess is withdrawn at once; if the turn
+model calls the sentence unfinished, the guess waits (held, not spoken) for the turn's real end and is kept only
+if the words still match.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from loguru import logger
 from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
     Frame,
+    InputAudioRawFrame,
     InterimTranscriptionFrame,
     TranscriptionFrame,
 )
@@ -26,8 +33,65 @@ from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_stop.eager_match_policy import NormalizedMatch
 from pipecat.utils.string import TextPartForConcatenation, concatenate_aggregated_text
 
+from voiceagent.call.loudness import frame_rms, is_quiet
 
-class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
+EARLY_QUIET_SECS = 0.12  # quiet caller audio before a finished sentence is answered speculatively
+SPEAKING_AGAIN_SECS = 0.15  # loud caller audio this recent means the caller is speaking now
+FINISHED_SENTENCE = (".", "?", "!")
+
+
+class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
+    """Pipecat's turn-model stop for a streaming STT, which also follows how loud the caller's audio is.
+
+    A final transcript ends the turn as soon as the VAD has stopped and the turn model calls the sentence
+    complete. But a final that lands while the caller is speaking again ("Okay, thanks." arriving during
+    "Goodbye.") covers only the words before: Pipecat counted it, so the turn ended at the next VAD stop
+    before the new words were transcribed, and their late final then started a turn of its own that
+    interrupted the answer (the answer was generated twice). Such a final now leaves the turn waiting for the
+    final of the new words.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._quiet_secs = 0.0  # quiet caller audio since the last loud frame
+        self._quiet_since = 0.0  # wall-clock time that quiet began
+        self._peak_rms = 0.0  # the caller's loudest speech: "quiet" is relative to their level
+
+    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        if isinstance(frame, InputAudioRawFrame):
+            await self._track_quiet(frame)
+        return await super().process_frame(frame)
+
+    def _speaking_now(self) -> bool:
+        return self._vad_user_speaking and self._quiet_secs < SPEAKING_AGAIN_SECS
+
+    async def _handle_transcription(self, frame: TranscriptionFrame):
+        if frame.finalized and self._speaking_now():
+            self._text = frame.text  # words from before the caller spoke again: the new words' final ends the turn
+            return
+        await super()._handle_transcription(frame)
+
+    async def _track_quiet(self, frame: InputAudioRawFrame) -> None:
+        rms = frame_rms(frame.audio)
+        if self._vad_user_speaking:
+            self._peak_rms = max(self._peak_rms, rms)
+        if not is_quiet(rms, self._peak_rms):
+            self._quiet_secs = 0.0
+            await self._on_loud()
+            return
+        if self._quiet_secs == 0.0:
+            self._quiet_since = time.time()
+        self._quiet_secs += len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
+        await self._on_quiet()
+
+    async def _on_loud(self) -> None:
+        """Caller audio louder than quiet (a subclass may act on it)."""
+
+    async def _on_quiet(self) -> None:
+        """Another quiet frame of caller audio (a subclass may act on it)."""
+
+
+class SpeculativeTurnStopStrategy(StreamingTranscriptTurnStop):
     """The turn model's end-of-turn decision, plus a speculative answer on the words heard so far."""
 
     def __init__(self, *, speculation_timeout: float = 5.0, **kwargs):
@@ -40,6 +104,7 @@ class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
         self._speech_end_at = 0.0  # wall-clock time the caller went quiet (VAD stop minus its silence window)
         self._speculation: UserTurnSpeculation | None = None
         self._speculation_timer: asyncio.Task | None = None
+        self._early = False  # the pending guess was made before the VAD reported the stop
         self.started = self.kept = self.discarded = 0  # counts, for logs and the bench
 
     def _heard_so_far(self) -> str:
@@ -70,23 +135,37 @@ class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
         await super()._handle_vad_user_stopped_speaking(frame)
         await self._maybe_speculate()
 
+    async def _on_loud(self) -> None:
+        if self._speculation and self._early and self._vad_user_speaking:
+            await self._withdraw("the caller went on speaking")
+
+    async def _on_quiet(self) -> None:
+        if self._vad_user_speaking and self._quiet_secs >= EARLY_QUIET_SECS and not self._speculation:
+            await self._maybe_speculate()
+
     async def _maybe_speculate(self) -> None:
-        """Guess now if the caller is silent, the turn model calls the sentence complete, the turn is open, and
-        the latest transcript came after the caller went quiet (one from mid-sentence misses the last words)."""
-        if self._vad_user_speaking or not self._vad_stopped or not self._turn_complete:
+        """Guess now if the turn is open and either (a) the VAD reported silence and the turn model calls the
+        sentence complete, or (b) before the VAD's stop, the caller's audio has been quiet for `EARLY_QUIET_SECS`
+        and the words end a sentence; in both, the latest transcript must have come after the caller went quiet
+        (one from mid-sentence misses the last words)."""
+        early = self._vad_user_speaking and self._quiet_secs >= EARLY_QUIET_SECS
+        if not early and (self._vad_user_speaking or not self._vad_stopped or not self._turn_complete):
             return
-        if self._heard_at < self._speech_end_at:
+        if self._heard_at < (self._quiet_since if early else self._speech_end_at):
             return
         text = self._heard_so_far()
         if not text or (self._speculation and self._match.matches(self._speculation.text, text)):
             return
+        if early and not text.endswith(FINISHED_SENTENCE):
+            return
         if self._speculation:  # newer words changed the guess
             await self._withdraw("the transcript changed")
-        self._speculation = UserTurnSpeculation(text=text)
+        self._speculation, self._early = UserTurnSpeculation(text=text), early
         self.started += 1
         self._speculation_timer = self.task_manager.create_task(
             self._expire(self._speculation), f"{self}::speculation_timeout")
-        logger.debug(f"{self}: answering speculatively ({len(text)} characters heard)")
+        logger.debug(f"{self}: answering speculatively ({len(text)} characters heard"
+                     f"{', before the VAD stop' if early else ''})")
         await self.trigger_user_turn_inference_triggered(speculation=self._speculation)
 
     async def trigger_user_turn_stopped(self, *, enable_user_speaking_frames: bool | None = None):
@@ -120,7 +199,7 @@ class SpeculativeTurnStopStrategy(TurnAnalyzerUserTurnStopStrategy):
             await self.trigger_user_turn_speculation_cancelled()
 
     async def _take_speculation(self) -> UserTurnSpeculation | None:
-        speculation, self._speculation = self._speculation, None
+        speculation, self._speculation, self._early = self._speculation, None, False
         if self._speculation_timer:
             timer, self._speculation_timer = self._speculation_timer, None
             if timer is not asyncio.current_task():

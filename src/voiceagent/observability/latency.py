@@ -11,6 +11,7 @@ from pipecat.frames.frames import (
     TTSAudioRawFrame,
     TTSStartedFrame,
     UserStoppedSpeakingFrame,
+    VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.observers.base_observer import BaseObserver, FramePushed
@@ -36,6 +37,8 @@ class TurnLatencyObserver(BaseObserver):
         self._turn: TurnTiming | None = None
         self._answered: TurnTiming | None = None  # the last turn whose reply is playing: marks say when it ends
         self._seen: set[int] = set()
+        self._early_retrieval: float | None = None  # retrieval for a speculative answer, before the VAD stop
+        self._retrieval_guessed = False  # the turn's retrieval stage came from it (a later retrieval replaces it)
 
     async def on_push_frame(self, data: FramePushed):
         frame = data.frame
@@ -50,17 +53,24 @@ class TurnLatencyObserver(BaseObserver):
             self._seen = {frame.id}
             # VAD reports the stop only after `stop_secs` of silence: speech ended that long ago.
             self._turn = TurnTiming(caller_speech_end=now - self._vad_stop_secs)
-            self._answered = None
+            self._answered, self._retrieval_guessed = None, False
+            if self._early_retrieval is not None:  # a speculative answer started before the stop: done by then
+                self._turn.retrieval_done = max(self._early_retrieval, self._turn.caller_speech_end)
+                self._early_retrieval, self._retrieval_guessed = None, True
             return
+        if isinstance(frame, VADUserStartedSpeakingFrame):
+            self._early_retrieval = None
         turn = self._turn
         if turn is None:
+            if isinstance(frame, RetrievalDoneFrame):
+                self._early_retrieval = now
             return
         if isinstance(frame, TranscriptionFrame) and turn.stt_final is None:
             turn.stt_final = now
         elif isinstance(frame, UserStoppedSpeakingFrame) and turn.end_of_turn is None:
             turn.end_of_turn = now
-        elif isinstance(frame, RetrievalDoneFrame) and turn.retrieval_done is None:
-            turn.retrieval_done = now
+        elif isinstance(frame, RetrievalDoneFrame) and (turn.retrieval_done is None or self._retrieval_guessed):
+            turn.retrieval_done, self._retrieval_guessed = now, False
         elif isinstance(frame, LLMTextFrame) and turn.brain_first_text is None:
             turn.brain_first_text = now
         elif isinstance(frame, TTSStartedFrame) and turn.tts_text_sent is None:

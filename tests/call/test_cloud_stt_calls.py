@@ -36,6 +36,7 @@ async def test_the_caller_is_heard_through_deepgram(stt_runtime, caller_voice, e
     report = await call(stt_runtime, caller_voice, ["How much does the Business plan cost?"])
     assert "299" in squash(" ".join(report.agent_texts[1:])), report.agent_texts
     assert emulator.connections >= 1
+    assert emulator.extensions and not any(emulator.extensions), emulator.extensions  # audio is sent uncompressed
 
 
 async def test_a_dropped_deepgram_socket_reconnects_and_the_call_goes_on(stt_runtime, caller_voice, emulator):

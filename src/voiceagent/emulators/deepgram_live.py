@@ -36,6 +36,7 @@ class DeepgramEmulator:
     unrecognized_next: int = 0  # the next N utterances come back with an empty transcript
     malformed_next: int = 0  # the next N results are preceded by a text frame that is not JSON
     connections: int = 0
+    extensions: list = field(default_factory=list)  # Sec-WebSocket-Extensions each connection asked for
     texts_received: list[dict] = field(default_factory=list)
     finals: list[str] = field(default_factory=list)  # final transcripts sent, in order
     decodes: int = 0  # Whisper decodes run (audio heard before is answered from memory)
@@ -48,6 +49,7 @@ class DeepgramEmulator:
             await connection.close(1008, "invalid credentials")
             return
         self.connections += 1
+        self.extensions.append(connection.request.headers.get("Sec-WebSocket-Extensions"))
         params = {k: v[0] for k, v in parse_qs(urlparse(connection.request.path).query).items()}
         await _Session(self, connection, params).run()
 

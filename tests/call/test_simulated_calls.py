@@ -43,8 +43,12 @@ async def test_unintelligible_speech_is_not_answered_with_a_guess(server, runtim
     mumble = caller_voice.say("Uh, I'm not sure, let me think.")[::-1].copy()  # speech played backwards
     report = await simulate_call(server, [CallerTurn(audio=mumble, text="<mumble>")], runtime.speech_models)
     reply = squash(" ".join(report.agent_texts[1:]))
-    # Low-confidence speech is "didn't catch that"; confidently transcribed gibberish finds no FAQ entry.
-    assert "imsorry" in reply or "notsureaboutthat" in reply, report.agent_texts
+    # Low-confidence speech is "didn't catch that"; confidently transcribed gibberish finds no FAQ entry. On a
+    # loaded machine the VAD may cut the mumble differently and Whisper may hear a word taken for "yes": the
+    # agent then asks what the caller needs. Never an answer (no price, hour or count in the reply).
+    non_answers = ("imsorry", "notsureaboutthat", "whatcanihelpyouwith")
+    assert any(phrase in reply for phrase in non_answers), report.agent_texts
+    assert not any(ch.isdigit() for ch in reply), report.agent_texts
 
 
 async def test_barge_in_clears_the_line_and_unheard_speech_is_dropped(tmp_path, runtime, caller_voice):

@@ -184,6 +184,7 @@ def _print_bench(runs, concurrency: int) -> None:
     if any(run.speculative_answers for run in runs):  # counted over the measured calls (the warm-up call left out)
         row("speculative answers kept / discarded", lambda r: "{} / {}".format(
             r.speculative_answers.get("kept", "-"), r.speculative_answers.get("discarded", "-")))
+    row("greeting first audio (median)", lambda r: f"{r.greeting.get('median', float('nan')):.3f} s")
     row("late outbound frames (of all)", lambda r: f"{r.late_frames} ({r.agent_frames})")
     row("worst mid-reply gap", lambda r: f"{r.worst_underrun_ms:.0f} ms")
     row("server RSS after start-up", lambda r: f"{r.server_rss_start_mb:.0f} MB")

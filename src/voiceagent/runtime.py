@@ -9,6 +9,7 @@ from loguru import logger
 
 from voiceagent.config import Settings
 from voiceagent.process import tune_memory_allocator
+from voiceagent.providers.audio_cache import AudioCache
 from voiceagent.knowledge import KnowledgeBase, load_faq
 from voiceagent.providers.embedded import SpeechModels, TurnModels
 from voiceagent.providers.embeddings import make_embedder
@@ -26,6 +27,8 @@ class AgentRuntime:
     database: Database
     knowledge: KnowledgeBase
     call_control: TwilioCallControl | None = None
+    # Fixed phrases a cloud voice has spoken once (greeting, cues), replayed in later calls without a round trip.
+    phrase_audio: AudioCache = field(default_factory=lambda: AudioCache(limit_bytes=4 << 20))
     started_at: float = field(default_factory=time.time)
 
     @classmethod

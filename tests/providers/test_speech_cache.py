@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voiceagent.providers.audio_cache import AudioCache
 from voiceagent.providers.embedded import CACHED_CLAUSE_CHARS, SpeechModels
 
 
@@ -36,9 +37,9 @@ def test_a_clause_said_again_is_not_synthesised_again():
 
 def test_the_least_recently_used_clauses_leave_past_the_byte_limit():
     voice = CountingVoice()
-    models = SpeechModels(whisper=None, piper_voice=voice, speech_cache_limit_bytes=2 * 100 * 10 * 2)
+    models = SpeechModels(whisper=None, piper_voice=voice, speech_cache=AudioCache(limit_bytes=2 * 100 * 10 * 2))
     for text in ("aaaaaaaaaa", "bbbbbbbbbb", "aaaaaaaaaa", "cccccccccc"):  # each 2,000 bytes; room for two
         models.synthesize(text)
-    assert list(models.speech_cache) == ["aaaaaaaaaa", "cccccccccc"] and models.speech_cache_bytes == 4000
+    assert models.speech_cache.keys() == ["aaaaaaaaaa", "cccccccccc"] and models.speech_cache.bytes == 4000
     models.synthesize("bbbbbbbbbb")
     assert voice.spoken == ["aaaaaaaaaa", "bbbbbbbbbb", "cccccccccc", "bbbbbbbbbb"]

@@ -7,6 +7,7 @@ import functools
 import weakref
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 import httpx2
 import numpy as np
@@ -14,7 +15,7 @@ from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
 from loguru import logger
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
-from pipecat.frames.frames import Frame, StartFrame, TranscriptionFrame
+from pipecat.frames.frames import Frame, StartFrame, TranscriptionFrame, TTSAudioRawFrame, TTSStartedFrame, TTSStoppedFrame
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.anthropic.llm import AnthropicLLMService
 from pipecat.services.deepgram.stt import DeepgramSTTService
@@ -23,6 +24,7 @@ from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
 from voiceagent.config import Settings
+from voiceagent.providers.audio_cache import AudioCache
 from voiceagent.tools import TOOLS
 
 
@@ -283,17 +285,103 @@ def make_deepgram_stt(settings: Settings) -> STTService:
     )
 
 
-def make_elevenlabs_tts(settings: Settings, text_transforms) -> TTSService:
-    """ElevenLabs multi-stream-input over WebSocket, turbo v2.5, voice "Rachel", 8 kHz for the phone line."""
+PHRASE_CHUNK_SECS = 0.1  # cached phrase audio is replayed in chunks of this length, as ElevenLabs sends it
+
+
+@dataclass
+class _PhraseRecording:
+    """A fixed phrase being spoken for the first time: its audio and word times, kept once it plays out."""
+
+    key: tuple
+    audio: list[bytes] = field(default_factory=list)
+    words: list[tuple[str, float]] = field(default_factory=list)
+
+
+def make_elevenlabs_tts(settings: Settings, text_transforms, phrase_cache: AudioCache | None = None) -> TTSService:
+    """ElevenLabs multi-stream-input over WebSocket, turbo v2.5, voice "Rachel", 8 kHz for the phone line.
+
+    Fixed phrases (the greeting, "didn't catch that", the trouble and hand-off lines: whatever is spoken with a
+    TTSSpeakFrame) are synthesized once per process: the audio and word times ElevenLabs sends for the first
+    call are kept in `phrase_cache`, keyed by voice, model, rate and text, and replayed for every later call
+    with no round trip (and no characters billed). Replies written by the LLM always go to ElevenLabs."""
     from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
 
     class _ElevenLabsTTS(ElevenLabsTTSService):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self._speaking_fixed_phrase = False
+            self._recordings: dict[str, _PhraseRecording] = {}
+            self._replayed: set[str] = set()  # contexts ElevenLabs never saw: nothing to close there
+
         async def _reconnect_websocket(self, attempt_number: int) -> bool:
             # Pipecat reconnects silently, but a socket lost mid-reply has cost the caller the rest of the
             # reply: report it, so the call's voice can fail over instead of losing the next reply too.
             if attempt_number == 1 and self.get_active_audio_context_id() is not None:
                 await self.push_error("ElevenLabs dropped the connection mid-reply")
             return await super()._reconnect_websocket(attempt_number)
+
+        def _phrase_key(self, text: str) -> tuple:
+            return ("elevenlabs", self._settings.voice, self._settings.model, self.sample_rate, text.strip())
+
+        async def _handle_tts_speak(self, frame):
+            self._speaking_fixed_phrase = phrase_cache is not None
+            try:
+                await super()._handle_tts_speak(frame)
+            finally:
+                self._speaking_fixed_phrase = False
+
+        async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
+            fixed, key = self._speaking_fixed_phrase, self._phrase_key(text)
+            cached = phrase_cache.get(key) if fixed and not self.audio_context_available(context_id) else None
+            if cached is None:
+                self._recordings.pop(context_id, None)  # a context of more than one phrase is not kept
+                if fixed and not self.audio_context_available(context_id):
+                    self._recordings[context_id] = _PhraseRecording(key)
+                async for frame in super().run_tts(text, context_id):
+                    yield frame
+                return
+            audio, words = cached
+            self._replayed.add(context_id)
+            await self.create_audio_context(context_id)
+            yield TTSStartedFrame(context_id=context_id)
+            if words:
+                await self.add_word_timestamps(words, context_id)
+            step = int(self.sample_rate * PHRASE_CHUNK_SECS) * 2
+            for start in range(0, len(audio), step):
+                yield TTSAudioRawFrame(audio[start:start + step], self.sample_rate, 1, context_id=context_id)
+            if not self._push_stop_frames:  # (ElevenLabs' isFinal would have ended it)
+                yield TTSStoppedFrame(context_id=context_id)
+            # Yielding the audio (no None) makes Pipecat close the context once the phrase is queued.
+
+        async def append_to_audio_context(self, context_id: str, frame):
+            recording = self._recordings.get(context_id)
+            if recording is not None:
+                if isinstance(frame, TTSAudioRawFrame):
+                    recording.audio.append(frame.audio)
+                elif isinstance(frame, TTSStoppedFrame):  # ElevenLabs' isFinal: the whole phrase is here
+                    del self._recordings[context_id]
+                    audio = b"".join(recording.audio)
+                    if audio:
+                        phrase_cache.put(recording.key, (audio, recording.words), len(audio))
+            await super().append_to_audio_context(context_id, frame)
+
+        async def add_word_timestamps(self, word_times, context_id=None, *args, **kwargs):
+            recording = self._recordings.get(context_id)
+            if recording is not None:
+                recording.words.extend(word_times)
+            await super().add_word_timestamps(word_times, context_id, *args, **kwargs)
+
+        async def on_audio_context_interrupted(self, context_id: str):
+            self._recordings.pop(context_id, None)  # cut off: not the whole phrase
+            await super().on_audio_context_interrupted(context_id)
+
+        async def flush_audio(self, context_id: str | None = None):
+            if context_id not in self._replayed:
+                await super().flush_audio(context_id)
+
+        async def _close_context(self, context_id: str):
+            if context_id not in self._replayed:
+                await super()._close_context(context_id)
 
     return _ElevenLabsTTS(
         api_key=settings.elevenlabs_api_key.get_secret_value(),

@@ -6,7 +6,6 @@ import asyncio
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,6 +27,7 @@ from pipecat.utils.time import time_now_iso8601
 
 from voiceagent.brain.speech_text import clauses
 from voiceagent.call.loudness import frame_rms, is_quiet
+from voiceagent.providers.audio_cache import AudioCache
 
 WHISPER_RATE = 16000
 CACHED_CLAUSE_CHARS = 160  # longer text is rarely said twice word for word
@@ -112,10 +112,7 @@ class SpeechModels:
     load_seconds: float = 0.0
     # Spoken clauses kept for reuse: the greeting, cues, confirmations, closing and the FAQ answers of the
     # offline engine come back word for word in call after call, and then play without synthesis.
-    speech_cache: OrderedDict = field(default_factory=OrderedDict)
-    speech_cache_bytes: int = 0
-    speech_cache_limit_bytes: int = 16 << 20
-    speech_cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    speech_cache: AudioCache = field(default_factory=AudioCache)
 
     @classmethod
     def load(cls, *, whisper_threads: int = 2) -> SpeechModels:
@@ -162,25 +159,14 @@ class SpeechModels:
         """Speak text; returns (int16 PCM, sample rate) chunks, one per sentence. Clauses of up to
         `CACHED_CLAUSE_CHARS` characters are cached (least recently used out past the byte limit)."""
         key = text.strip()
-        with self.speech_cache_lock:
-            if key in self.speech_cache:
-                self.speech_cache.move_to_end(key)
-                return self.speech_cache[key]
+        cached = self.speech_cache.get(key)
+        if cached is not None:
+            return cached
         with self.piper_lock:
             chunks = [(chunk.audio_int16_bytes, chunk.sample_rate) for chunk in self.piper_voice.synthesize(text)]
         if len(key) <= CACHED_CLAUSE_CHARS:
-            with self.speech_cache_lock:
-                if key not in self.speech_cache:
-                    self.speech_cache[key] = chunks
-                    self.speech_cache_bytes += _audio_bytes(chunks)
-                while self.speech_cache_bytes > self.speech_cache_limit_bytes and self.speech_cache:
-                    _, evicted = self.speech_cache.popitem(last=False)
-                    self.speech_cache_bytes -= _audio_bytes(evicted)
+            self.speech_cache.put(key, chunks, sum(len(audio) for audio, _ in chunks))
         return chunks
-
-
-def _audio_bytes(chunks: list[tuple[bytes, int]]) -> int:
-    return sum(len(audio) for audio, _ in chunks)
 
 
 class _EarlyTranscript:

@@ -68,7 +68,7 @@ def make_tts(runtime: AgentRuntime) -> FrameProcessor:
         # Piper renders a sentence clause by clause on its own (the first piece is short), so it gets sentences.
         return EmbeddedPiperTTSService(runtime.speech_models, text_transforms=transforms)
     if provider == "elevenlabs" and runtime.settings.elevenlabs_api_key:
-        cloud = make_elevenlabs_tts(runtime.settings, transforms)
+        cloud = make_elevenlabs_tts(runtime.settings, transforms, runtime.phrase_audio)
         if runtime.settings.pipeline_profile == "tuned":
             cloud = speak_first_clause_early(cloud)  # the first clause goes out before its sentence is complete
         if runtime.speech_models is None:

@@ -38,6 +38,7 @@ class BenchFigures:
     unanswered_turns: int = 0
     latency: dict = field(default_factory=dict)
     latencies: list = field(default_factory=list)
+    greeting: dict = field(default_factory=dict)  # stream start -> first audio of the greeting, at the caller
     server_rss_start_mb: float = 0.0
     server_rss_after_warmup_mb: float = 0.0
     server_rss_peak_mb: float = 0.0
@@ -199,7 +200,10 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
     results = await asyncio.gather(*(one_call(i) for i in range(calls)))
     figures.wall_seconds = time.monotonic() - started
     sampler.cancel()
+    greetings = []
     for result in results:
+        if result.agent:
+            greetings.append(round(result.agent[0].started - result.started, 3))
         figures.turns += len(result.turns)
         figures.unanswered_turns += sum(1 for t in result.turns if t.latency is None)
         figures.latencies.extend(round(x, 3) for x in result.latencies)
@@ -207,6 +211,7 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
         figures.late_frames += result.late_frames
         figures.worst_underrun_ms = max([figures.worst_underrun_ms, *(1000 * gap for gap in result.underruns)])
     figures.latency = summarize(figures.latencies)
+    figures.greeting = summarize(greetings)
     if pid:
         figures.server_rss_peak_mb = peak
         figures.server_cpu_seconds_per_call = (_cpu_seconds(pid) - cpu_before) / max(1, calls)

@@ -26,7 +26,7 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from tests.call.helpers import FixedTurnVerdict, runtime_with
 from tests.conftest import make_settings
 from voiceagent.call.pipeline import turn_taking_params
-from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop
+from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop, ends_a_sentence
 
 STOP_SECS = 0.2
 
@@ -171,6 +171,12 @@ async def test_no_early_guess_on_an_unfinished_sentence_or_too_short_a_quiet():
         *quiet(0.2), SleepFrame(0.05),
     ])
     assert strategy.started == 0 and not contexts
+    strategy, context, contexts, down = await run_turn([  # a fragment the STT punctuates anyway
+        *speech(0.5), *quiet(0.06),
+        InterimTranscriptionFrame("And what about?", "caller", "t"), SleepFrame(0.02),
+        *quiet(0.2), SleepFrame(0.05),
+    ])
+    assert strategy.started == 0 and not contexts
     strategy, context, contexts, down = await run_turn([
         *speech(0.5), InterimTranscriptionFrame("How much is the Pro plan?", "caller", "t"), SleepFrame(0.02),
         *quiet(0.06), *speech(0.3), SleepFrame(0.05),
@@ -197,3 +203,39 @@ async def test_a_final_that_lands_while_the_caller_speaks_again_does_not_end_the
     contexts = [f for f in down if isinstance(f, LLMContextFrame)]
     # Counting the earlier final, the turn would end on "Okay, thanks." and "Goodbye." would start another.
     assert len(contexts) == 1 and contexts[0].context.get_messages()[-1]["content"] == "Okay, thanks. Goodbye."
+
+
+async def unfinished_by_the_turn_model(words: str, quiet_secs: float) -> list[str]:
+    """One turn the turn model calls unfinished (as smart-turn sometimes does of a finished sentence): the caller's
+    words, if the turn ended once the caller had been quiet `quiet_secs` after a final transcript of `words`."""
+    strategy = StreamingTranscriptTurnStop(turn_analyzer=FixedTurnVerdict(EndOfTurnState.INCOMPLETE))
+    context = LLMContext(messages=[{"role": "system", "content": "Be brief."}])
+    user = LLMContextAggregatorPair(context, user_params=LLMUserAggregatorParams(
+        user_turn_strategies=UserTurnStrategies(stop=[strategy]), user_turn_stop_timeout=10.0)).user()
+    final = TranscriptionFrame(words, "caller", "t")
+    final.finalized = True
+    down, _ = await run_test(user, frames_to_send=[
+        VADUserStartedSpeakingFrame(start_secs=0.2), *speech(0.8), *quiet(0.2), caller_falls_silent(),
+        SleepFrame(0.05), final, SleepFrame(0.05), *quiet(quiet_secs), SleepFrame(0.1),
+    ])
+    if not any(isinstance(f, UserStoppedSpeakingFrame) for f in down):
+        return []  # (the aggregator hands on what it has when the test pipeline ends; that is not a turn end)
+    return [f.context.get_messages()[-1]["content"] for f in down if isinstance(f, LLMContextFrame)]
+
+
+async def test_a_finished_sentence_and_half_a_second_of_quiet_end_the_turn_the_turn_model_calls_unfinished():
+    assert await unfinished_by_the_turn_model("Okay, thanks. Goodbye.", quiet_secs=0.4) == ["Okay, thanks. Goodbye."]
+    # Not sooner: 0.3 s of quiet (0.2 s of it before the VAD stop) keeps the turn open.
+    assert await unfinished_by_the_turn_model("Okay, thanks. Goodbye.", quiet_secs=0.1) == []
+    # A trailing-off fragment keeps the turn model's longer wait, even when the STT punctuates it.
+    assert await unfinished_by_the_turn_model("I was wondering", quiet_secs=0.6) == []
+    assert await unfinished_by_the_turn_model("And what about?", quiet_secs=0.6) == []
+
+
+def test_a_sentence_is_finished_when_punctuated_as_one_and_not_ending_on_a_dangling_word():
+    finished = ["Okay, thanks. Goodbye.", "How much does the Pro plan cost?", "Yes, I am.", "What is this?",
+                "Next Tuesday at 2 p.m."]
+    unfinished = ["And what about?", "I'd like to book an appointment for.", "My name is", "Wait...",
+                  "I was wondering if.", "Can you tell me about the", ""]
+    assert [ends_a_sentence(text) for text in finished] == [True] * len(finished)
+    assert [ends_a_sentence(text) for text in unfinished] == [False] * len(unfinished)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
@@ -27,7 +26,7 @@ from voiceagent.call.loudness import frame_rms, is_quiet
 from voiceagent.call.retrieval import RetrievalContext, RetrievalPrefetch
 from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
 from voiceagent.call.record import CallRecord
-from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop
+from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop, ends_a_sentence
 from voiceagent.providers.cloud import tools_schema
 from voiceagent.providers.factory import SEGMENTED_STT_WAIT_SECS, make_brain, make_stt, make_tts
 from voiceagent.runtime import AgentRuntime
@@ -55,7 +54,6 @@ class CallerAudioDone(FrameProcessor):
 
 
 FINISHED_SENTENCE_GRACE_SECS = 0.2
-_FINISHED_SENTENCE = re.compile(r"(?<!\.)[.?!]$")
 
 
 class SegmentTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
@@ -87,7 +85,7 @@ class SegmentTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
         if frame.finalized and not self._text:
             self._text = " "  # settled, with no words: the aggregator sees an empty turn
             await self._maybe_trigger_user_turn_stopped()
-        elif frame.finalized and _FINISHED_SENTENCE.search(frame.text.strip()):
+        elif frame.finalized and ends_a_sentence(frame.text):
             self._sentence_finished, self._quiet_after_sentence = True, 0.0
 
     async def _handle_input_audio(self, frame):

@@ -18,6 +18,7 @@ if the words still match.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 from loguru import logger
@@ -37,7 +38,24 @@ from voiceagent.call.loudness import frame_rms, is_quiet
 
 EARLY_QUIET_SECS = 0.12  # quiet caller audio before a finished sentence is answered speculatively
 SPEAKING_AGAIN_SECS = 0.15  # loud caller audio this recent means the caller is speaking now
-FINISHED_SENTENCE = (".", "?", "!")
+FINISHED_SENTENCE_QUIET_SECS = 0.5  # quiet after a final, finished sentence that ends the turn whatever the turn model says
+# Words a finished sentence hardly ever ends on: an STT that punctuates every pause ("And what about?") has
+# heard a fragment when its text ends on one of these, whatever the punctuation says. The list only holds back
+# an early decision (the turn model then decides), so it leans towards calling a sentence unfinished.
+DANGLING_WORDS = frozenset("""
+a an the and or but because if than to of for with about at in on from by into onto as per
+my your our their its um uh er like whether while until although
+""".split())
+_SENTENCE_END = re.compile(r"(?<!\.)[.?!]$")  # a full stop, question or exclamation mark, not an ellipsis
+
+
+def ends_a_sentence(text: str) -> bool:
+    """Whether a transcript reads as a finished sentence: punctuated as one, and not ending on a dangling word."""
+    text = text.strip()
+    if not _SENTENCE_END.search(text):
+        return False
+    words = re.findall(r"[a-z']+", text.lower())
+    return bool(words) and words[-1] not in DANGLING_WORDS
 
 
 class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
@@ -49,6 +67,13 @@ class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
     before the new words were transcribed, and their late final then started a turn of its own that
     interrupted the answer (the answer was generated twice). Such a final now leaves the turn waiting for the
     final of the new words.
+
+    The turn model also calls some finished sentences unfinished ("Okay, thanks. Goodbye."), and the turn then
+    waits out its whole silence limit (1.2 s). When the VAD has stopped, the last final transcript ends a
+    sentence (the STT punctuates what it heard finish), no interim says more words are coming, and the caller's
+    audio has stayed quiet for `FINISHED_SENTENCE_QUIET_SECS`, the turn ends. A caller who trails off mid-thought
+    keeps the turn model's longer wait: "I was wondering" gets no full stop, and a fragment the STT punctuates
+    anyway ("And what about?") ends on a word no finished sentence ends on.
     """
 
     def __init__(self, **kwargs):
@@ -82,6 +107,12 @@ class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
         if self._quiet_secs == 0.0:
             self._quiet_since = time.time()
         self._quiet_secs += len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
+        if (self._vad_stopped and not self._vad_user_speaking and not self._turn_complete
+                and self._transcript_finalized and ends_a_sentence(self._text)
+                and self._quiet_secs >= FINISHED_SENTENCE_QUIET_SECS):
+            logger.debug(f"{self}: a finished sentence and {self._quiet_secs:.1f} s of quiet end the turn")
+            self._turn_complete = True
+            await self._maybe_trigger_user_turn_stopped()
         await self._on_quiet()
 
     async def _on_loud(self) -> None:
@@ -156,7 +187,7 @@ class SpeculativeTurnStopStrategy(StreamingTranscriptTurnStop):
         text = self._heard_so_far()
         if not text or (self._speculation and self._match.matches(self._speculation.text, text)):
             return
-        if early and not text.endswith(FINISHED_SENTENCE):
+        if early and not ends_a_sentence(text):
             return
         if self._speculation:  # newer words changed the guess
             await self._withdraw("the transcript changed")

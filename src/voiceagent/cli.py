@@ -32,7 +32,7 @@ def serve(
     """Run the voice agent server (Twilio webhook + media WebSocket)."""
     import uvicorn
 
-    from voiceagent.server import create_app
+    from voiceagent.server import UVICORN_OPTIONS, create_app
 
     settings = Settings()
     _configure_logging(log_level or settings.log_level)
@@ -40,7 +40,7 @@ def serve(
     port = port or settings.port
     console.print(f"[bold]voiceagent[/bold] on http://{host}:{port}  stack: {settings.stack_summary()}")
     console.print("Twilio voice webhook: POST /webhook/voice   media stream: /ws/media   health: /health")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", ws_max_size=1 << 20)
+    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_OPTIONS)
 
 
 @app.command()
@@ -150,7 +150,8 @@ def bench(
                 for profile in profiles:
                     task = progress.add_task(f"{stack}/{profile}: {calls} calls, {concurrency} at a time", total=calls)
                     run = await bench_server(turns, calls=calls, concurrency=concurrency, profile=profile, env=env,
-                                             progress=lambda task=task: progress.advance(task))
+                                             progress=lambda task=task: progress.advance(task),
+                                             emulator_pid=emulators.process.pid if emulators else None)
                     run.stack = stack
                     runs.append(run)
             finally:
@@ -192,6 +193,9 @@ def _print_bench(runs, concurrency: int) -> None:
     row(f"server RSS peak, {concurrency} calls", lambda r: f"{r.server_rss_peak_mb:.0f} MB")
     row("extra RSS per concurrent call", lambda r: f"{r.extra_rss_per_call_mb:.1f} MB")
     row("server CPU per call", lambda r: f"{r.server_cpu_seconds_per_call:.2f} s")
+    row("simulated callers' CPU per call", lambda r: f"{r.caller_cpu_seconds_per_call:.2f} s")
+    if any(run.emulator_cpu_seconds_per_call for run in runs):
+        row("emulators' CPU per call", lambda r: f"{r.emulator_cpu_seconds_per_call:.2f} s")
     console.print(table)
     if len(runs) == 2 and runs[1].latency and runs[0].latency:
         console.print(f"tuned/stock median latency ratio: {runs[0].latency['median'] / runs[1].latency['median']:.2f}")

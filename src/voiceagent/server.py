@@ -20,6 +20,9 @@ from voiceagent.telephony.signature import SignatureChecker, public_url
 from voiceagent.telephony.twiml import connect_stream_twiml
 
 MEDIA_PATH = "/ws/media"
+# How uvicorn serves the app. Media Stream messages are 20 ms of base64 audio each way: per-message deflate
+# would compress and decompress 100 of them a second per call on the event loop to save a little bandwidth.
+UVICORN_OPTIONS = {"log_level": "warning", "ws_max_size": 1 << 20, "ws_per_message_deflate": False}
 
 
 @dataclass

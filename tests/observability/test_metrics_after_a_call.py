@@ -53,6 +53,8 @@ def test_the_bench_runs_end_to_end(tmp_path, stack):
     assert figures[0]["stack"] == stack
     assert figures[0]["turns"] == 1 and figures[0]["latency"]["median"] > 0 and figures[0]["greeting"]["median"] > 0
     assert figures[0]["server_rss_start_mb"] > 0 and figures[0]["agent_frames"] > 0
+    assert figures[0]["caller_cpu_seconds_per_call"] > 0
+    assert (figures[0]["emulator_cpu_seconds_per_call"] > 0) == (stack == "cloud")  # emulators only for the cloud
     assert "first_audio_sent" in figures[0]["stage_means"]
     if stack == "cloud":  # the LLM path adds the retrieval stage and speculative answers
         assert "retrieval_done" in figures[0]["stage_means"]

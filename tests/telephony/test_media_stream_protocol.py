@@ -135,3 +135,11 @@ async def test_stop_ends_the_call_and_frees_it(server):
         await asyncio.sleep(0.1)
     assert "voiceagent_active_calls 0.0" in text
     assert 'voiceagent_calls_total{outcome="caller_hung_up"} 1.0' in text
+
+
+async def test_the_media_stream_is_not_compressed_even_when_the_peer_offers_it(server):
+    # websockets offers permessage-deflate by default; 20 ms audio messages are not worth deflating.
+    async with connect(server, compression="deflate") as ws:
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+        await ws.send(start_message())
+        assert (await first_agent_media(ws))["event"] == "media"

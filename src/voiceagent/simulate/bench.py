@@ -44,6 +44,9 @@ class BenchFigures:
     server_rss_peak_mb: float = 0.0
     extra_rss_per_call_mb: float = 0.0
     server_cpu_seconds_per_call: float = 0.0
+    # What else ran on the same cores meanwhile: the bench's simulated callers and the vendor emulators
+    caller_cpu_seconds_per_call: float = 0.0
+    emulator_cpu_seconds_per_call: float = 0.0
     wall_seconds: float = 0.0
     profile: str = "tuned"
     stack: str = "embedded"
@@ -170,7 +173,7 @@ class EmulatorProcess:
 
 async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: int, url: str | None = None,
                     pid: int | None = None, progress=None, auth_token: str | None = None,
-                    stagger_secs: float = STAGGER_SECS) -> BenchFigures:
+                    stagger_secs: float = STAGGER_SECS, emulator_pid: int | None = None) -> BenchFigures:
     """Run `calls` calls, `concurrency` at a time; measures latency at the caller side. The first `concurrency`
     calls start `stagger_secs` apart, as calls arrive on a phone line (not all callers speak in step)."""
     figures = BenchFigures(calls=calls, concurrency=concurrency)
@@ -196,9 +199,14 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
 
     sampler = asyncio.create_task(sample_memory())
     cpu_before = _cpu_seconds(pid) if pid else 0.0
+    callers_before = _cpu_seconds(os.getpid())
+    emulators_before = _cpu_seconds(emulator_pid) if emulator_pid else 0.0
     started = time.monotonic()
     results = await asyncio.gather(*(one_call(i) for i in range(calls)))
     figures.wall_seconds = time.monotonic() - started
+    figures.caller_cpu_seconds_per_call = (_cpu_seconds(os.getpid()) - callers_before) / max(1, calls)
+    if emulator_pid:
+        figures.emulator_cpu_seconds_per_call = (_cpu_seconds(emulator_pid) - emulators_before) / max(1, calls)
     sampler.cancel()
     greetings = []
     for result in results:
@@ -266,7 +274,7 @@ def stage_means(text: str, before: str = "") -> dict[str, float]:
 
 
 async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int, profile: str = "tuned",
-                       env: dict | None = None, progress=None) -> BenchFigures:
+                       env: dict | None = None, progress=None, emulator_pid: int | None = None) -> BenchFigures:
     """Start a server process, warm it with one call, then measure `calls` calls."""
     async with ServerProcess({**(env or {}), "PIPELINE_PROFILE": profile}) as server:
         start_rss = _rss_mb(server.pid)
@@ -274,7 +282,7 @@ async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int,
         warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)
         warmed = await scrape_metrics(server.port)  # the warm-up call is left out of the figures
         measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url, pid=server.pid,
-                                   progress=progress, auth_token=token)
+                                   progress=progress, auth_token=token, emulator_pid=emulator_pid)
         text = await scrape_metrics(server.port)
         measured.stage_means = stage_means(text, warmed)
         measured.speculative_answers = speculative_answers(text, warmed)

@@ -83,11 +83,11 @@ async def local_server(runtime, settings):
     """Serve the app in this process on a free loopback port; yields the media WebSocket URL."""
     import uvicorn
 
-    from voiceagent.server import create_app
+    from voiceagent.server import UVICORN_OPTIONS, create_app
 
     port = free_port()
-    config = uvicorn.Config(create_app(settings, runtime=runtime), host="127.0.0.1", port=port,
-                            log_level="warning", ws_max_size=1 << 20, lifespan="on")
+    config = uvicorn.Config(create_app(settings, runtime=runtime), host="127.0.0.1", port=port, lifespan="on",
+                            **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -17,7 +17,7 @@ from loguru import logger
 from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn, SmartTurnParams
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
-from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams
+from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams, VADState
 from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame, TTSAudioRawFrame
 from pipecat.services.settings import STTSettings, TTSSettings
 from pipecat.processors.frame_processor import FrameDirection
@@ -87,6 +87,14 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
         self._model = model
         self._windows_since_reset = 0
         self._low_confidence_windows = 0
+
+    async def analyze_audio(self, buffer: bytes) -> VADState:
+        # Pipecat hands every 20 ms frame to the analyzer's thread, but the model runs only once a 32 ms window
+        # is complete; a frame that completes none is only buffered, which is cheaper here than the thread hop
+        # (3 frames in 8 at 8 kHz; the hops were 6% of the server's time holding the GIL at 20 calls).
+        if len(self._vad_buffer) + len(buffer) < self._vad_frames_num_bytes:
+            return self._run_analyzer(buffer)
+        return await super().analyze_audio(buffer)
 
 
 class SharedSmartTurnAnalyzer(LocalSmartTurnAnalyzerV3):

@@ -15,7 +15,14 @@ from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
 from loguru import logger
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
-from pipecat.frames.frames import Frame, StartFrame, TranscriptionFrame, TTSAudioRawFrame, TTSStartedFrame, TTSStoppedFrame
+from pipecat.frames.frames import (
+    Frame,
+    StartFrame,
+    TranscriptionFrame,
+    TTSAudioRawFrame,
+    TTSStartedFrame,
+    TTSStoppedFrame,
+)
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.anthropic.llm import AnthropicLLMService
 from pipecat.services.deepgram.stt import DeepgramSTTService
@@ -250,9 +257,11 @@ class ResilientDeepgramSTTService(DeepgramSTTService):
         await super().cleanup()
 
 
+@functools.cache
 def _uncompressed_deepgram_socket() -> None:
     """The Deepgram SDK's WebSocket asks for permessage-deflate; live audio hardly compresses, and deflating every
-    20 ms chunk on the event loop cost 4% of the server's CPU at 10 calls at a time (py-spy). Connect without it."""
+    20 ms chunk on the event loop cost 4% of the server's CPU at 10 calls at a time (py-spy). Connect without it.
+    A process-wide patch of the SDK, applied once (cached), when the first Deepgram service is built."""
     from deepgram.listen.v1 import client, raw_client
 
     for module in (client, raw_client):  # each imports the connect function for itself

@@ -73,9 +73,15 @@ async def test_booking_over_several_turns_then_checking_it(call_runtime, tmp_pat
     assert "youhaveanappointment" in said and "1030" in said, said
 
 
+def heard_specialist(report) -> bool:
+    """The agent's audio, transcribed by Whisper at the caller's end, names a specialist ("special list" at times)."""
+    spoken = squash(" ".join(report.agent_texts))
+    return "specialist" in spoken or "speciallist" in spoken
+
+
 async def test_asking_for_a_person_opens_a_ticket(call_runtime, tmp_path, caller_voice):
     report = await run_call(call_runtime, tmp_path, caller_voice, ["I want to talk to a real person, please."])
-    assert "specialist" in squash(" ".join(report.agent_texts)), report.agent_texts
+    assert heard_specialist(report), report.agent_texts
     with call_runtime.database.session() as session:
         ticket = session.scalars(select(SupportTicket)).one()
     assert ticket.callback_phone == "+15551234567" and "real person" in ticket.transcript.lower()
@@ -90,4 +96,4 @@ async def test_asking_for_a_person_opens_a_ticket(call_runtime, tmp_path, caller
 
 async def test_keypad_zero_reaches_a_human(call_runtime, tmp_path, caller_voice):
     report = await run_call(call_runtime, tmp_path, caller_voice, ["#0"])
-    assert "specialist" in squash(" ".join(report.agent_texts)), report.agent_texts
+    assert heard_specialist(report), report.agent_texts

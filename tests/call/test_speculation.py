@@ -26,7 +26,8 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from tests.call.helpers import FixedTurnVerdict, runtime_with
 from tests.conftest import make_settings
 from voiceagent.call.pipeline import turn_taking_params
-from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop, ends_a_sentence
+from voiceagent.call.sentences import ends_a_sentence
+from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop
 
 STOP_SECS = 0.2
 
@@ -184,6 +185,31 @@ async def test_no_early_guess_on_an_unfinished_sentence_or_too_short_a_quiet():
     assert strategy.started == 0 and not contexts
 
 
+def final(text: str) -> TranscriptionFrame:
+    frame = TranscriptionFrame(text, "caller", "t")
+    frame.finalized = True  # the STT's endpointer heard the speech end (Deepgram's speech_final)
+    return frame
+
+
+async def early_guesses(transcript) -> list[str]:
+    """What is guessed before any VAD stop when `transcript` arrives 0.06 s into the caller's quiet."""
+    strategy, context, contexts, down = await run_turn([
+        *speech(0.5), *quiet(0.06), transcript, SleepFrame(0.02), *quiet(0.1), SleepFrame(0.05),
+    ])
+    return [c.context.get_messages()[-1]["content"] for c in contexts if c.speculation]
+
+
+async def test_words_heard_in_the_quiet_are_answered_early_though_the_stt_left_them_unpunctuated():
+    heard = "Hi I have a question about your plans"
+    assert await early_guesses(InterimTranscriptionFrame(heard, "caller", "t")) == [heard]
+    assert await early_guesses(final("Goodbye")) == ["Goodbye"]
+    assert await early_guesses(final("Yes")) == ["Yes"]
+    # Words that trail off are not guessed on, punctuated or not: the caller is mid-thought.
+    for trailing in ["And what about", "And what about?", "I'd like to book for my", "Do you have a...",
+                     "Do you have a f-"]:
+        assert await early_guesses(InterimTranscriptionFrame(trailing, "caller", "t")) == [], trailing
+
+
 async def test_a_final_that_lands_while_the_caller_speaks_again_does_not_end_the_turn():
     # "Okay, thanks." is finalised while "Goodbye." is being said: at the next VAD stop the turn must wait for
     # the final of the new words instead of ending on the old ones.
@@ -205,6 +231,23 @@ async def test_a_final_that_lands_while_the_caller_speaks_again_does_not_end_the
     assert len(contexts) == 1 and contexts[0].context.get_messages()[-1]["content"] == "Okay, thanks. Goodbye."
 
 
+async def test_a_final_the_caller_spoke_after_does_not_end_the_turn():
+    # "Okay," is finalised in a pause, then the caller says "thanks." and stops: the turn waits for the final of
+    # "thanks." instead of ending on "Okay," (whose late neighbour would then start a turn of its own).
+    strategy = StreamingTranscriptTurnStop(turn_analyzer=FixedTurnVerdict(EndOfTurnState.COMPLETE))
+    context = LLMContext(messages=[{"role": "system", "content": "Be brief."}])
+    user = LLMContextAggregatorPair(context, user_params=LLMUserAggregatorParams(
+        user_turn_strategies=UserTurnStrategies(stop=[strategy]), user_turn_stop_timeout=10.0)).user()
+    budget = STTMetadataFrame(service_name="stt", ttfs_p99_latency=3.0)
+    down, _ = await run_test(user, frames_to_send=[
+        budget, VADUserStartedSpeakingFrame(start_secs=0.2), *speech(0.6), *quiet(0.2), final("Okay,"),
+        SleepFrame(0.02), *speech(0.4), *quiet(0.2), caller_falls_silent(), SleepFrame(0.1), final("thanks."),
+        SleepFrame(0.2),
+    ])
+    contexts = [f.context.get_messages()[-1]["content"] for f in down if isinstance(f, LLMContextFrame)]
+    assert contexts == ["Okay, thanks."]
+
+
 async def unfinished_by_the_turn_model(words: str, quiet_secs: float) -> list[str]:
     """One turn the turn model calls unfinished (as smart-turn sometimes does of a finished sentence): the caller's
     words, if the turn ended once the caller had been quiet `quiet_secs` after a final transcript of `words`."""
@@ -223,13 +266,15 @@ async def unfinished_by_the_turn_model(words: str, quiet_secs: float) -> list[st
     return [f.context.get_messages()[-1]["content"] for f in down if isinstance(f, LLMContextFrame)]
 
 
-async def test_a_finished_sentence_and_half_a_second_of_quiet_end_the_turn_the_turn_model_calls_unfinished():
+async def test_a_final_that_does_not_trail_off_and_half_a_second_of_quiet_end_the_turn_the_turn_model_calls_unfinished():
     assert await unfinished_by_the_turn_model("Okay, thanks. Goodbye.", quiet_secs=0.4) == ["Okay, thanks. Goodbye."]
     # Not sooner: 0.3 s of quiet (0.2 s of it before the VAD stop) keeps the turn open.
     assert await unfinished_by_the_turn_model("Okay, thanks. Goodbye.", quiet_secs=0.1) == []
+    # No full stop needed: the STT left the short last word unpunctuated.
+    assert await unfinished_by_the_turn_model("Thanks Goodbye", quiet_secs=0.4) == ["Thanks Goodbye"]
     # A trailing-off fragment keeps the turn model's longer wait, even when the STT punctuates it.
-    assert await unfinished_by_the_turn_model("I was wondering", quiet_secs=0.6) == []
-    assert await unfinished_by_the_turn_model("And what about?", quiet_secs=0.6) == []
+    for trailing in ["I was wondering if", "And what about?", "I was wondering..."]:
+        assert await unfinished_by_the_turn_model(trailing, quiet_secs=0.6) == [], trailing
 
 
 def test_a_sentence_is_finished_when_punctuated_as_one_and_not_ending_on_a_dangling_word():

@@ -26,7 +26,8 @@ from voiceagent.call.loudness import frame_rms, is_quiet
 from voiceagent.call.retrieval import RetrievalContext, RetrievalPrefetch
 from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
 from voiceagent.call.record import CallRecord
-from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop, ends_a_sentence
+from voiceagent.call.sentences import ends_a_sentence
+from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop
 from voiceagent.providers.cloud import tools_schema
 from voiceagent.providers.factory import SEGMENTED_STT_WAIT_SECS, make_brain, make_stt, make_tts
 from voiceagent.runtime import AgentRuntime

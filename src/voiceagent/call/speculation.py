@@ -9,16 +9,17 @@ on the committed words. When the caller goes on speaking, the guess is withdrawn
 A speculative generation that wants a tool is withdrawn by Pipecat before the tool runs, so a guess never books.
 
 The guess can come earlier still: once the caller's audio has been quiet for `EARLY_QUIET_SECS` and a transcript
-that arrived during that quiet ends a sentence (the STT punctuates it), the LLM starts before the VAD has even
-reported the stop. If loud audio comes back before the VAD stops, the guess is withdrawn at once; if the turn
-model calls the sentence unfinished, the guess waits (held, not spoken) for the turn's real end and is kept only
-if the words still match.
+that arrived during that quiet does not trail off (no dangling last word as in "And what about", no "..." or
+cut-off word), the LLM starts before the VAD has even reported the stop. Punctuation is not required: an STT
+leaves short or last-heard words unpunctuated as often as not ("Goodbye"), and the quiet is the stronger sign.
+A wrong guess costs an LLM request, never an answer: if loud audio comes back before the VAD stops, the guess is
+withdrawn at once; if the turn model calls the sentence unfinished, the guess waits (held, not spoken) for the
+turn's real end and is kept only if the words still match.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 
 from loguru import logger
@@ -35,27 +36,12 @@ from pipecat.turns.user_stop.eager_match_policy import NormalizedMatch
 from pipecat.utils.string import TextPartForConcatenation, concatenate_aggregated_text
 
 from voiceagent.call.loudness import frame_rms, is_quiet
+from voiceagent.call.sentences import trails_off
 
-EARLY_QUIET_SECS = 0.12  # quiet caller audio before a finished sentence is answered speculatively
+EARLY_QUIET_SECS = 0.12  # quiet caller audio before the words heard are answered speculatively
 SPEAKING_AGAIN_SECS = 0.15  # loud caller audio this recent means the caller is speaking now
-FINISHED_SENTENCE_QUIET_SECS = 0.5  # quiet after a final, finished sentence that ends the turn whatever the turn model says
-# Words a finished sentence hardly ever ends on: an STT that punctuates every pause ("And what about?") has
-# heard a fragment when its text ends on one of these, whatever the punctuation says. The list only holds back
-# an early decision (the turn model then decides), so it leans towards calling a sentence unfinished.
-DANGLING_WORDS = frozenset("""
-a an the and or but because if than to of for with about at in on from by into onto as per
-my your our their its um uh er like whether while until although
-""".split())
-_SENTENCE_END = re.compile(r"(?<!\.)[.?!]$")  # a full stop, question or exclamation mark, not an ellipsis
-
-
-def ends_a_sentence(text: str) -> bool:
-    """Whether a transcript reads as a finished sentence: punctuated as one, and not ending on a dangling word."""
-    text = text.strip()
-    if not _SENTENCE_END.search(text):
-        return False
-    words = re.findall(r"[a-z']+", text.lower())
-    return bool(words) and words[-1] not in DANGLING_WORDS
+FINISHED_SENTENCE_QUIET_SECS = 0.5  # quiet after a final that does not trail off, ending the turn whatever the turn model says
+UNTRANSCRIBED_SPEECH_SECS = 0.15  # speech after the last final that makes it stale (its words are still on the way)
 
 
 class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
@@ -66,14 +52,18 @@ class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
     "Goodbye.") covers only the words before: Pipecat counted it, so the turn ended at the next VAD stop
     before the new words were transcribed, and their late final then started a turn of its own that
     interrupted the answer (the answer was generated twice). Such a final now leaves the turn waiting for the
-    final of the new words.
+    final of the new words. The same holds for a final that arrived in a pause the caller then spoke after
+    ("Okay," finalised, then "thanks."): once the VAD has heard `UNTRANSCRIBED_SPEECH_SECS` of speech since the
+    last final, that final no longer covers the turn, and the turn waits for the next one (or the STT's timeout,
+    if the sound held no words).
 
     The turn model also calls some finished sentences unfinished ("Okay, thanks. Goodbye."), and the turn then
-    waits out its whole silence limit (1.2 s). When the VAD has stopped, the last final transcript ends a
-    sentence (the STT punctuates what it heard finish), no interim says more words are coming, and the caller's
-    audio has stayed quiet for `FINISHED_SENTENCE_QUIET_SECS`, the turn ends. A caller who trails off mid-thought
-    keeps the turn model's longer wait: "I was wondering" gets no full stop, and a fragment the STT punctuates
-    anyway ("And what about?") ends on a word no finished sentence ends on.
+    waits out its whole silence limit (1.2 s). When the VAD has stopped, the last final transcript does not
+    trail off, no interim says more words are coming, and the caller's audio has stayed quiet for
+    `FINISHED_SENTENCE_QUIET_SECS`, the turn ends. Punctuation is not asked for: an STT leaves a short last
+    word unpunctuated as often as not ("Goodbye"), and one that punctuates every final (Deepgram's
+    `punctuate`) would make it no signal at all. A caller who trails off keeps the turn model's longer wait:
+    on a dangling word ("And what about?", "I was wondering if"), an ellipsis or a cut-off word.
     """
 
     def __init__(self, **kwargs):
@@ -81,6 +71,7 @@ class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
         self._quiet_secs = 0.0  # quiet caller audio since the last loud frame
         self._quiet_since = 0.0  # wall-clock time that quiet began
         self._peak_rms = 0.0  # the caller's loudest speech: "quiet" is relative to their level
+        self._speech_since_final = 0.0  # seconds of loud audio, VAD speaking, since the last final transcript
 
     async def process_frame(self, frame: Frame) -> ProcessFrameResult:
         if isinstance(frame, InputAudioRawFrame):
@@ -94,23 +85,33 @@ class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
         if frame.finalized and self._speaking_now():
             self._text = frame.text  # words from before the caller spoke again: the new words' final ends the turn
             return
+        if frame.finalized:
+            self._speech_since_final = 0.0
         await super()._handle_transcription(frame)
+
+    async def _maybe_trigger_user_turn_stopped(self):
+        if self._transcript_finalized and self._speech_since_final >= UNTRANSCRIBED_SPEECH_SECS:
+            self._transcript_finalized = False  # the caller spoke after the last final: its words are still coming
+        await super()._maybe_trigger_user_turn_stopped()
 
     async def _track_quiet(self, frame: InputAudioRawFrame) -> None:
         rms = frame_rms(frame.audio)
+        seconds = len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
         if self._vad_user_speaking:
             self._peak_rms = max(self._peak_rms, rms)
         if not is_quiet(rms, self._peak_rms):
             self._quiet_secs = 0.0
+            if self._vad_user_speaking:
+                self._speech_since_final += seconds
             await self._on_loud()
             return
         if self._quiet_secs == 0.0:
             self._quiet_since = time.time()
-        self._quiet_secs += len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
+        self._quiet_secs += seconds
         if (self._vad_stopped and not self._vad_user_speaking and not self._turn_complete
-                and self._transcript_finalized and ends_a_sentence(self._text)
+                and self._transcript_finalized and not trails_off(self._text)
                 and self._quiet_secs >= FINISHED_SENTENCE_QUIET_SECS):
-            logger.debug(f"{self}: a finished sentence and {self._quiet_secs:.1f} s of quiet end the turn")
+            logger.debug(f"{self}: a final that does not trail off and {self._quiet_secs:.1f} s of quiet end the turn")
             self._turn_complete = True
             await self._maybe_trigger_user_turn_stopped()
         await self._on_quiet()
@@ -177,8 +178,8 @@ class SpeculativeTurnStopStrategy(StreamingTranscriptTurnStop):
     async def _maybe_speculate(self) -> None:
         """Guess now if the turn is open and either (a) the VAD reported silence and the turn model calls the
         sentence complete, or (b) before the VAD's stop, the caller's audio has been quiet for `EARLY_QUIET_SECS`
-        and the words end a sentence; in both, the latest transcript must have come after the caller went quiet
-        (one from mid-sentence misses the last words)."""
+        and the words do not trail off; in both, the latest transcript must have come after the
+        caller went quiet (one from mid-sentence misses the last words)."""
         early = self._vad_user_speaking and self._quiet_secs >= EARLY_QUIET_SECS
         if not early and (self._vad_user_speaking or not self._vad_stopped or not self._turn_complete):
             return
@@ -187,7 +188,7 @@ class SpeculativeTurnStopStrategy(StreamingTranscriptTurnStop):
         text = self._heard_so_far()
         if not text or (self._speculation and self._match.matches(self._speculation.text, text)):
             return
-        if early and not ends_a_sentence(text):
+        if early and trails_off(text):
             return
         if self._speculation:  # newer words changed the guess
             await self._withdraw("the transcript changed")

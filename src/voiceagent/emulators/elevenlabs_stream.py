@@ -46,8 +46,29 @@ class ElevenLabsEmulator:
         output_format = query.get("output_format", ["pcm_16000"])[0]
         # auto_mode: each text message is complete and rendered at once; otherwise text is buffered to a sentence.
         auto_mode = query.get("auto_mode", ["false"])[0] == "true"
-        contexts: dict[str, list[str]] = {}
-        sent_audio = 0
+        contexts: dict[str, list[str]] = {}  # open contexts and their text not yet rendered
+        # Contexts render side by side, as the vendor's multi-context socket does: a new reply's text does not
+        # wait behind the audio of one that was interrupted. Work for one context stays in order (a chain).
+        chains: dict[str, asyncio.Task] = {}
+        running: set[asyncio.Task] = set()
+        sent_audio = [0]  # audio messages sent on this connection
+
+        def then(context: str, work) -> None:
+            previous = chains.get(context)
+
+            async def step():
+                if previous is not None:
+                    await asyncio.gather(previous, return_exceptions=True)
+                try:
+                    await work()
+                except ConnectionClosed:
+                    pass
+
+            task = asyncio.create_task(step())
+            chains[context] = task
+            running.add(task)
+            task.add_done_callback(running.discard)
+
         try:
             async for raw in connection:
                 message = json.loads(raw)
@@ -57,7 +78,9 @@ class ElevenLabsEmulator:
                     break
                 if message.get("close_context"):
                     contexts.pop(context, None)
-                    await connection.send(json.dumps({"isFinal": True, "contextId": context}))
+                    # isFinal follows the context's last audio (what it was rendering still comes first)
+                    then(context, lambda c=context: connection.send(json.dumps({"isFinal": True, "contextId": c})))
+                    chains.pop(context, None)
                     continue
                 if context not in contexts:
                     if len(contexts) >= MAX_CONTEXTS:
@@ -71,27 +94,35 @@ class ElevenLabsEmulator:
                     pending = " ".join(contexts[context]).strip()
                     contexts[context] = []
                     if pending:
-                        # First audio is due `first_audio_ms` after the text arrived (synthesis time included);
-                        # the rest streams clause by clause as it is synthesised, as the vendor streams audio
-                        # before a whole sentence is rendered.
+                        # First audio is due `first_audio_ms` after the text arrived (synthesis time included)
                         due = time.monotonic() + self.first_audio_ms / 1000
-                        for sentence in re.split(r"(?<=[.!?,;:])\s+", pending):
-                            payloads = await asyncio.to_thread(self._speak, sentence, output_format)
-                            await asyncio.sleep(max(0.0, due - time.monotonic()))
-                            for (payload, duration_ms), chars in zip(payloads, _share_chars(sentence, len(payloads))):
-                                reply = {"audio": payload, "contextId": context, "isFinal": None}
-                                if chars:  # as the vendor does: the characters voiced in this chunk, timed from its start
-                                    step = duration_ms / len(chars)
-                                    reply["alignment"] = {"chars": chars,
-                                                          "charStartTimesMs": [round(step * i) for i in range(len(chars))],
-                                                          "charDurationsMs": [round(step)] * len(chars)}
-                                await connection.send(json.dumps(reply))
-                                sent_audio += 1
-                                if self.disconnect_after_audio and sent_audio >= self.disconnect_after_audio:
-                                    await connection.close(1011, "internal error")
-                                    return
+                        then(context, lambda c=context, t=pending, d=due: self._render(connection, c, t, d,
+                                                                                       output_format, sent_audio))
         except (ConnectionClosed, json.JSONDecodeError):
             return
+        finally:
+            for task in list(running):
+                task.cancel()
+
+    async def _render(self, connection: ServerConnection, context: str, text: str, due: float,
+                      output_format: str, sent_audio: list[int]) -> None:
+        """Stream one text's audio: clause by clause as it is synthesised, as the vendor streams audio before a
+        whole sentence is rendered, with the characters each message voices."""
+        for sentence in re.split(r"(?<=[.!?,;:])\s+", text):
+            payloads = await asyncio.to_thread(self._speak, sentence, output_format)
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            for (payload, duration_ms), chars in zip(payloads, _share_chars(sentence, len(payloads))):
+                reply = {"audio": payload, "contextId": context, "isFinal": None}
+                if chars:  # as the vendor does: the characters voiced in this chunk, timed from its start
+                    step = duration_ms / len(chars)
+                    reply["alignment"] = {"chars": chars,
+                                          "charStartTimesMs": [round(step * i) for i in range(len(chars))],
+                                          "charDurationsMs": [round(step)] * len(chars)}
+                await connection.send(json.dumps(reply))
+                sent_audio[0] += 1
+                if self.disconnect_after_audio and sent_audio[0] >= self.disconnect_after_audio:
+                    await connection.close(1011, "internal error")
+                    return
 
     def _speak(self, text: str, output_format: str) -> list[tuple[str, float]]:
         """The sentence as ~200 ms audio messages: (base64 audio, duration in ms)."""

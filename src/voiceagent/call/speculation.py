@@ -61,9 +61,9 @@ class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
     waits out its whole silence limit (1.2 s). When the VAD has stopped, the last final transcript does not
     trail off, no interim says more words are coming, and the caller's audio has stayed quiet for
     `FINISHED_SENTENCE_QUIET_SECS`, the turn ends. Punctuation is not asked for: an STT leaves a short last
-    word unpunctuated as often as not ("Goodbye"), and one that punctuates every final (Deepgram's
-    `punctuate`) would make it no signal at all. A caller who trails off keeps the turn model's longer wait:
-    on a dangling word ("And what about?", "I was wondering if"), an ellipsis or a cut-off word.
+    word unpunctuated as often as not ("Goodbye"), and for one that punctuates every final it would be no
+    signal at all. A caller who trails off keeps the turn model's longer wait: on a dangling word ("And what
+    about?", "I was wondering if"), an ellipsis or a cut-off word.
     """
 
     def __init__(self, **kwargs):

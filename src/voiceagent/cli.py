@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from voiceagent.cli_kb import app as kb_app
-from voiceagent.config import Settings
+from voiceagent.config import load_settings
 
 app = typer.Typer(help="Real-time phone voice agent for ByteAI Customer Support.", no_args_is_help=True)
 console = Console()
@@ -34,7 +34,7 @@ def serve(
 
     from voiceagent.server import UVICORN_OPTIONS, create_app
 
-    settings = Settings()
+    settings = load_settings()
     _configure_logging(log_level or settings.log_level)
     host = host or settings.host
     port = port or settings.port
@@ -58,12 +58,12 @@ def call(
 
     from rich.table import Table
 
-    from voiceagent.providers.embedded import SpeechModels
+    from voiceagent.providers.speech_models import SpeechModels
     from voiceagent.runtime import AgentRuntime
     from voiceagent.simulate.run import local_server, parse_turns, simulate_call, summarize
     from voiceagent.simulate.voices import CallerVoice
 
-    settings = Settings()
+    settings = load_settings()
     _configure_logging("WARNING")
 
     async def main():
@@ -114,7 +114,7 @@ def bench(
 
     from rich.progress import Progress
 
-    from voiceagent.providers.embedded import SpeechModels
+    from voiceagent.providers.speech_models import SpeechModels
     from voiceagent.simulate.bench import (
         DEFAULT_SCENARIO,
         EmulatorProcess,
@@ -138,7 +138,7 @@ def bench(
         with Progress(console=console) as progress:
             if url:
                 task = progress.add_task(f"{url}: {calls} calls, {concurrency} at a time", total=calls)
-                token = Settings().twilio_auth_token
+                token = load_settings().twilio_auth_token
                 return [await bench_url(turns, url, calls=calls, concurrency=concurrency,
                                         progress=lambda: progress.advance(task),
                                         auth_token=token.get_secret_value() if token else None)]
@@ -212,7 +212,7 @@ def emulate(
     import asyncio
 
     from voiceagent.emulators.run import start_emulators
-    from voiceagent.providers.embedded import SpeechModels
+    from voiceagent.providers.speech_models import SpeechModels
 
     _configure_logging("WARNING")
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from voiceagent.config import Settings
+from voiceagent.config import load_settings
 
 app = typer.Typer(help="Knowledge base: ingest, search, evaluate.", no_args_is_help=True)
 console = Console()
@@ -19,7 +19,7 @@ def _open(rebuild: bool = False):
     from voiceagent.knowledge import EmbeddingModelMismatch, KnowledgeBase
     from voiceagent.providers.embeddings import make_embedder
 
-    settings = Settings()
+    settings = load_settings()
     embedder = make_embedder(settings)
     directory = settings.data_dir / "chroma"
     try:

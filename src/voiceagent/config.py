@@ -1,14 +1,57 @@
-"""Settings from environment variables or `.env`; decides which stack (cloud or embedded) runs."""
+"""Settings from environment variables or `.env`, typed and checked at start-up; decides the stack.
+
+Every field maps to the upper-case environment variable of its name. `docs/configuration.md` is generated
+from this class (`voiceagent config --markdown`), so the reference cannot drift from the code.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Provider = Literal["auto", "embedded", "cloud"]
+SttProvider = Literal["auto", "embedded", "deepgram"]
+LlmProvider = Literal["auto", "embedded", "anthropic", "openai"]
+TtsProvider = Literal["auto", "embedded", "elevenlabs"]
+EmbeddingsProvider = Literal["auto", "embedded", "minilm", "wordllama", "openai"]
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"]
+PARTS = ("stt", "llm", "tts", "embeddings")
+PHONE_SAMPLE_RATE = 8000
+STOCK_RATES = (16000, 24000)  # Pipecat's default pipeline rates, for the bench's comparison
+
+
+def _setting(group: str, default: Any, description: str, **constraints) -> Any:
+    """A field with its documentation group (the sections of docs/configuration.md)."""
+    return Field(default, description=description, json_schema_extra={"group": group}, **constraints)
+
+
+@dataclass(frozen=True)
+class TurnTaking:
+    """Every turn-taking threshold of one call, in seconds, resolved for the stack and profile in use."""
+
+    stock: bool  # Pipecat's defaults (the bench's comparison), not this project's tuning
+    segmented_stt: bool  # the STT transcribes whole VAD segments (embedded) instead of streaming words
+    vad_start_secs: float
+    vad_stop_secs: float
+    vad_confidence: float
+    smart_turn_max_wait_secs: float
+    segmented_stt_wait_secs: float
+    streaming_stt_final_secs: float
+    early_transcription_secs: float
+    finished_sentence_grace_secs: float
+    finished_sentence_quiet_secs: float
+    early_guess_quiet_secs: float
+    speaking_again_secs: float
+    untranscribed_speech_secs: float
+    speculative_generation: bool
+
+    @property
+    def stt_final_wait_secs(self) -> float:
+        """How long after the end of speech the turn waits for the STT's final words, at most."""
+        return self.vad_stop_secs + (self.segmented_stt_wait_secs if self.segmented_stt else self.streaming_stt_final_secs)
 
 
 class Settings(BaseSettings):
@@ -17,81 +60,132 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     # Server
-    host: str = "0.0.0.0"
-    port: int = 8000
-    public_url: str | None = Field(
-        default=None, description="Public base URL Twilio reaches, e.g. https://agent.example.com"
-    )
-    data_dir: Path = Path("data")
-    log_level: str = "INFO"
+    host: str = _setting("Server", "0.0.0.0", "Interface the server listens on")
+    port: int = _setting("Server", 8000, "Port the server listens on", ge=1, le=65535)
+    public_url: str | None = _setting(
+        "Server", None, "Public base URL Twilio reaches, e.g. https://agent.example.com (Twilio signs this URL)")
+    data_dir: Path = _setting("Server", Path("data"), "Folder for the SQLite database and the vector store")
+    log_level: LogLevel = _setting("Server", "INFO", "Log level")
+    max_call_secs: float = _setting("Server", 1800.0, "A call is ended politely after this long", gt=0)
+    shutdown_grace_secs: float = _setting(
+        "Server", 10.0, "On shutdown, calls get this long to end and save their records", ge=0)
 
     # Business
-    business_name: str = "ByteAI"
-    business_timezone: str = "America/New_York"
-    business_open_hour: int = 9
-    business_close_hour: int = 17
-    business_days: str = "mon,tue,wed,thu,fri"
-    appointment_minutes: int = 30
-    transfer_number: str | None = None
+    business_name: str = _setting("Business", "ByteAI", "Name the agent answers for")
+    business_timezone: str = _setting("Business", "America/New_York", "Time zone of the opening hours (IANA name)")
+    business_open_hour: int = _setting("Business", 9, "First bookable hour of the day", ge=0, le=23)
+    business_close_hour: int = _setting("Business", 17, "Hour appointments must end by", ge=1, le=24)
+    business_days: str = _setting("Business", "mon,tue,wed,thu,fri", "Open days, comma-separated")
+    appointment_minutes: int = _setting("Business", 30, "Length of one appointment", gt=0, le=480)
+    transfer_number: str | None = _setting(
+        "Business", None, "Number a live call is transferred to when the caller wants a human")
 
     # Storage and knowledge
-    database_url: str | None = None  # default: SQLite file under data_dir
-    faq_path: Path | None = None  # default: the packaged ByteAI FAQ
+    database_url: str | None = _setting(
+        "Storage", None, "SQLAlchemy URL (PostgreSQL for several instances); default: SQLite in DATA_DIR")
+    faq_path: Path | None = _setting("Storage", None, "FAQ JSON to serve; default: the packaged ByteAI FAQ")
 
     # Twilio
-    twilio_account_sid: str | None = None
-    twilio_auth_token: SecretStr | None = None
-    twilio_api_base_url: str | None = None  # e.g. a local emulator
+    twilio_account_sid: str | None = _setting("Twilio", None, "Account SID, for hang-up and transfer over REST")
+    twilio_auth_token: SecretStr | None = _setting(
+        "Twilio", None, "Auth token: turns on X-Twilio-Signature checks and REST call control")
+    twilio_api_base_url: str | None = _setting("Twilio", None, "Another REST host (a local emulator in tests)")
 
-    # Provider keys and base URLs (cloud stack)
-    deepgram_api_key: SecretStr | None = None
-    deepgram_base_url: str | None = None
-    deepgram_model: str = "nova-2"
-    anthropic_api_key: SecretStr | None = None
-    anthropic_base_url: str | None = None
-    anthropic_model: str = "claude-sonnet-4-5"
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    openai_embedding_model: str = "text-embedding-3-small"
-    # An OpenAI-compatible chat-completions server (vLLM, llama.cpp's server, Ollama) as the LLM
-    openai_llm_model: str | None = None
-    openai_llm_base_url: str | None = None  # default: openai_base_url
-    openai_llm_api_key: SecretStr | None = None  # default: openai_api_key ("not-needed" for local servers)
-    elevenlabs_api_key: SecretStr | None = None
-    elevenlabs_base_url: str | None = None
-    elevenlabs_model: str = "eleven_turbo_v2_5"
-    elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"  # "Rachel"
+    # Providers: explicit choice per part; auto = the cloud vendor when its key is set, else embedded
+    stt_provider: SttProvider = _setting("Providers", "auto", "Speech-to-text")
+    llm_provider: LlmProvider = _setting("Providers", "auto", "The brain: the offline engine or an LLM")
+    tts_provider: TtsProvider = _setting("Providers", "auto", "Text-to-speech")
+    embeddings_provider: EmbeddingsProvider = _setting(
+        "Providers", "auto", "Knowledge-base embeddings (embedded = minilm)")
+    pipeline_profile: Literal["tuned", "stock"] = _setting(
+        "Providers", "tuned", "tuned (this project's settings) or stock (Pipecat's defaults, for the bench)")
 
-    # Explicit provider choice per part: auto = cloud when its key is set
-    stt_provider: str = "auto"
-    llm_provider: str = "auto"
-    tts_provider: str = "auto"
-    embeddings_provider: str = "auto"
-
-    # "tuned" (this project's settings) or "stock" (Pipecat's defaults, kept for comparison in the bench)
-    pipeline_profile: Literal["tuned", "stock"] = "tuned"
-
-    # Turn-taking (seconds). Pauses shorter than vad_stop_secs stay inside one turn.
-    vad_start_secs: float = 0.2
-    vad_stop_secs: float | None = None  # default: see `turn_stop_secs`
-    vad_confidence: float = 0.7
-    smart_turn_max_wait_secs: float = 1.2
-    # An LLM brain starts answering the words heard so far as soon as the caller's audio goes quiet after a
-    # finished sentence (before the VAD's stop and the turn model's verdict); the answer is held and kept only if
-    # the turn ends with the same words (see call/speculation.py). Cloud bench: median 1.24 -> 0.94 s, 8 of 10
-    # guesses kept, none discarded. Never in the bench's stock profile.
-    speculative_generation: bool = True
-    hangup_after_goodbye_secs: float = 2.0
-    max_call_secs: float = 1800.0
-    shutdown_grace_secs: float = 10.0  # on shutdown, calls get this long to end and save their records
+    # Cloud vendors
+    deepgram_api_key: SecretStr | None = _setting("Cloud vendors", None, "Deepgram key (STT)")
+    deepgram_base_url: str | None = _setting("Cloud vendors", None, "Deepgram host (an emulator in tests)")
+    deepgram_model: str = _setting("Cloud vendors", "nova-2", "Deepgram model")
+    anthropic_api_key: SecretStr | None = _setting("Cloud vendors", None, "Anthropic key (Claude as the LLM)")
+    anthropic_base_url: str | None = _setting("Cloud vendors", None, "Anthropic host (an emulator in tests)")
+    anthropic_model: str = _setting("Cloud vendors", "claude-sonnet-4-5", "Claude model")
+    openai_api_key: SecretStr | None = _setting("Cloud vendors", None, "OpenAI key (embeddings)")
+    openai_base_url: str | None = _setting("Cloud vendors", None, "OpenAI host (an emulator in tests)")
+    openai_embedding_model: str = _setting("Cloud vendors", "text-embedding-3-small", "OpenAI embedding model")
+    openai_llm_model: str | None = _setting(
+        "Cloud vendors", None, "Model of an OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) as the LLM")
+    openai_llm_base_url: str | None = _setting(
+        "Cloud vendors", None, "That server's base URL; default: OPENAI_BASE_URL")
+    openai_llm_api_key: SecretStr | None = _setting(
+        "Cloud vendors", None, "That server's key; default: OPENAI_API_KEY ('not-needed' for local servers)")
+    elevenlabs_api_key: SecretStr | None = _setting("Cloud vendors", None, "ElevenLabs key (TTS)")
+    elevenlabs_base_url: str | None = _setting("Cloud vendors", None, "ElevenLabs host (an emulator in tests)")
+    elevenlabs_model: str = _setting("Cloud vendors", "eleven_turbo_v2_5", "ElevenLabs model")
+    elevenlabs_voice_id: str = _setting("Cloud vendors", "21m00Tcm4TlvDq8ikWAM", "ElevenLabs voice (Rachel)")
+    llm_timeout_secs: float = _setting(
+        "Cloud vendors", 10.0, "An LLM request that produces nothing this long falls back to a human", gt=0)
+    llm_max_retries: int = _setting("Cloud vendors", 2, "SDK retries of an LLM request (429, 529, 5xx)", ge=0)
 
     # Embedded models
-    whisper_threads: int = 2
-    whisper_beam_size: int = 1
+    whisper_threads: int = _setting("Embedded models", 2, "CPU threads of the Whisper decoder", ge=1)
+    whisper_beam_size: int = _setting("Embedded models", 1, "Whisper beam size (1 = greedy, fastest)", ge=1)
 
-    # LLM resilience (the plan: give up after 10 s; the SDK retries 429/529/5xx with backoff)
-    llm_timeout_secs: float = 10.0
-    llm_max_retries: int = 2
+    # Turn-taking (seconds). Pauses shorter than the VAD stop stay inside one turn.
+    vad_start_secs: float = _setting("Turn-taking", 0.2, "Speech before the VAD reports the caller started", gt=0)
+    vad_stop_secs: float | None = _setting(
+        "Turn-taking", None, "Silence before the VAD reports a stop; default 0.55 with the embedded STT, 0.25 "
+        "with a streaming one", gt=0)
+    vad_confidence: float = _setting("Turn-taking", 0.7, "VAD speech confidence", gt=0, lt=1)
+    smart_turn_max_wait_secs: float = _setting(
+        "Turn-taking", 1.2, "Longest wait when the turn model calls a sentence unfinished", gt=0)
+    segmented_stt_wait_secs: float = _setting(
+        "Turn-taking", 6.0, "Embedded STT: longest wait for the last segment's transcript (a busy machine)", gt=0)
+    streaming_stt_final_secs: float = _setting(
+        "Turn-taking", 0.35, "Streaming STT: longest wait past the VAD stop for a final transcript", gt=0)
+    early_transcription_secs: float = _setting(
+        "Turn-taking", 0.25, "Embedded STT: quiet before it starts transcribing, ahead of the VAD stop", ge=0)
+    finished_sentence_grace_secs: float = _setting(
+        "Turn-taking", 0.2, "Embedded STT: quiet after a punctuated final that ends the turn", gt=0)
+    finished_sentence_quiet_secs: float = _setting(
+        "Turn-taking", 0.5, "Streaming STT: quiet after a final that does not trail off that ends the turn", gt=0)
+    early_guess_quiet_secs: float = _setting(
+        "Turn-taking", 0.12, "Quiet before an LLM answers the words heard so far speculatively", gt=0)
+    speaking_again_secs: float = _setting(
+        "Turn-taking", 0.15, "Loud caller audio this recent means the caller is speaking now", gt=0)
+    untranscribed_speech_secs: float = _setting(
+        "Turn-taking", 0.15, "Speech after the last final that makes it stale (its words are on the way)", gt=0)
+    speculative_generation: bool = _setting(
+        "Turn-taking", True, "LLM brains start answering before the turn is certain to have ended")
+
+    # Call flow
+    hangup_after_goodbye_secs: float = _setting(
+        "Call flow", 2.0, "Caller silence after the closing line before the agent hangs up", ge=0)
+
+    @field_validator("stt_provider", "llm_provider", "tts_provider", "embeddings_provider", mode="before")
+    @classmethod
+    def _provider_name(cls, value: Any) -> Any:
+        return (value.strip().lower() or "auto") if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _chosen_providers_are_configured(self) -> Settings:
+        needs = {
+            ("stt", "deepgram"): ("deepgram_api_key",),
+            ("llm", "anthropic"): ("anthropic_api_key",),
+            ("llm", "openai"): ("openai_llm_model",),
+            ("tts", "elevenlabs"): ("elevenlabs_api_key",),
+            ("embeddings", "openai"): ("openai_api_key",),
+        }
+        for (part, provider), fields in needs.items():
+            if getattr(self, f"{part}_provider") == provider:
+                missing = [name.upper() for name in fields if not getattr(self, name)]
+                if missing:
+                    raise ValueError(f"{part.upper()}_PROVIDER={provider} needs {', '.join(missing)}")
+        if self.business_close_hour <= self.business_open_hour:
+            raise ValueError("BUSINESS_CLOSE_HOUR must be after BUSINESS_OPEN_HOUR")
+        return self
 
     @property
     def turn_stop_secs(self) -> float:
@@ -108,6 +202,34 @@ class Settings(BaseSettings):
         return 0.55 if self.resolved_provider("stt") == "embedded" else 0.25
 
     @property
+    def turn_taking(self) -> TurnTaking:
+        """The turn-taking thresholds for this stack and profile, as one object."""
+        stock = self.pipeline_profile == "stock"
+        return TurnTaking(
+            stock=stock, segmented_stt=self.resolved_provider("stt") == "embedded",
+            vad_start_secs=self.vad_start_secs, vad_stop_secs=self.turn_stop_secs, vad_confidence=self.vad_confidence,
+            smart_turn_max_wait_secs=self.smart_turn_max_wait_secs,
+            segmented_stt_wait_secs=self.segmented_stt_wait_secs,
+            streaming_stt_final_secs=self.streaming_stt_final_secs,
+            early_transcription_secs=0.0 if stock else self.early_transcription_secs,
+            finished_sentence_grace_secs=self.finished_sentence_grace_secs,
+            finished_sentence_quiet_secs=self.finished_sentence_quiet_secs,
+            early_guess_quiet_secs=self.early_guess_quiet_secs, speaking_again_secs=self.speaking_again_secs,
+            untranscribed_speech_secs=self.untranscribed_speech_secs,
+            speculative_generation=self.speculative_generation and not stock,
+        )
+
+    @property
+    def pipeline_rates(self) -> tuple[int, int]:
+        """(input, output) sample rates: the phone's 8 kHz end to end, or Pipecat's defaults when stock."""
+        return STOCK_RATES if self.pipeline_profile == "stock" else (PHONE_SAMPLE_RATE, PHONE_SAMPLE_RATE)
+
+    @property
+    def service_sample_rate(self) -> int | None:
+        """The rate a vendor service is asked for: the phone's, or None (the pipeline's) when stock."""
+        return None if self.pipeline_profile == "stock" else PHONE_SAMPLE_RATE
+
+    @property
     def database_location(self) -> str:
         """SQLAlchemy URL of the database; an SQLite file in the data directory by default."""
         if self.database_url:
@@ -116,19 +238,49 @@ class Settings(BaseSettings):
 
     def resolved_provider(self, part: str) -> str:
         """Which provider a part ('stt', 'llm', 'tts', 'embeddings') uses: 'embedded' or a vendor."""
-        explicit = getattr(self, f"{part}_provider").lower()
-        if explicit not in ("auto", ""):
+        explicit = getattr(self, f"{part}_provider")
+        if explicit != "auto":
             return explicit
-        keyed = {
+        if part == "llm" and not self.anthropic_api_key and self.openai_llm_model:
+            return "openai"
+        vendor, key = {
             "stt": ("deepgram", self.deepgram_api_key),
             "llm": ("anthropic", self.anthropic_api_key),
             "tts": ("elevenlabs", self.elevenlabs_api_key),
             "embeddings": ("openai", self.openai_api_key),
         }[part]
-        if part == "llm" and not self.anthropic_api_key and self.openai_llm_model:
-            return "openai"
-        return keyed[0] if keyed[1] else "embedded"
+        return vendor if key else "embedded"
 
     def stack_summary(self) -> dict[str, str]:
         """Which provider each part uses; safe to log (no keys)."""
-        return {part: self.resolved_provider(part) for part in ("stt", "llm", "tts", "embeddings")}
+        return {part: self.resolved_provider(part) for part in PARTS}
+
+
+def default_turn_taking() -> TurnTaking:
+    """The turn-taking thresholds of the defaults (no environment read), for strategies built on their own."""
+    return Settings.model_construct().turn_taking
+
+
+def describe_invalid_settings(error: ValidationError) -> list[str]:
+    """One line per bad setting, naming its environment variable, the value given and what it accepts."""
+    lines = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]).upper()
+        given = problem.get("input")
+        given_text = "" if isinstance(given, dict) or given is None else f"={given!r}"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}{given_text}: {message}" if name else message)
+    return lines
+
+
+class InvalidSettings(SystemExit):
+    """Start-up stops: the message names each bad variable and what it accepts."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; a bad value stops the process with a message, not a traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        lines = "\n".join(f"  {line}" for line in describe_invalid_settings(error))
+        raise InvalidSettings(f"Invalid settings (environment or .env):\n{lines}") from None

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from loguru import logger
 
 from voiceagent.config import Settings
+from voiceagent.knowledge import KnowledgeBase, load_faq
 from voiceagent.process import tune_memory_allocator
 from voiceagent.providers.audio_cache import AudioCache
-from voiceagent.knowledge import KnowledgeBase, load_faq
-from voiceagent.providers.embedded import SpeechModels, TurnModels
 from voiceagent.providers.embeddings import make_embedder
+from voiceagent.providers.speech_models import SpeechModels
+from voiceagent.providers.turn_models import TurnModels
 from voiceagent.storage import Database
 from voiceagent.telephony.rest import TwilioCallControl
 

@@ -14,8 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from voiceagent.call.session import run_call
 from voiceagent.config import Settings
 from voiceagent.observability.metrics import CallMetrics
-from voiceagent.observability.redact import redact_phone
 from voiceagent.runtime import AgentRuntime
+from voiceagent.shared.redact import redact_phone
 from voiceagent.telephony.signature import SignatureChecker, public_url
 from voiceagent.telephony.twiml import connect_stream_twiml
 

@@ -114,7 +114,7 @@ def test_dates_and_times_are_spotted_and_asr_times_fixed():
 
 
 def test_text_is_made_speakable_and_split_into_clauses():
-    from voiceagent.brain.speech_text import clauses, speakable
+    from voiceagent.shared.speech_text import clauses, speakable
 
     assert speakable("Pro at $99/month with 24/7 support, 30% off.") == "Pro at 99 dollars a month with 24 7 support, 30 percent off."
     assert speakable("$1.50 **now**").strip() == "1 dollars and 50 cents now"

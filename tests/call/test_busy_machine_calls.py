@@ -8,7 +8,7 @@ import pytest
 
 from tests.call.helpers import squash
 from tests.conftest import make_settings
-from voiceagent.providers.embedded import EmbeddedWhisperSTTService
+from voiceagent.providers.whisper import EmbeddedWhisperSTTService
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
 

@@ -88,13 +88,13 @@ async def test_speech_deepgram_cannot_recognise_is_asked_again_then_escalated(ru
 
 
 async def test_the_turn_ends_on_deepgrams_endpointed_final_without_waiting_out_the_stt_budget(
-        runtime, tmp_path, caller_voice, emulator, monkeypatch):
+        runtime, tmp_path, caller_voice, emulator):
     # With the VAD stop (0.5 s) longer than Deepgram's endpointing (0.3 s), the endpointed final (`speech_final`)
     # always comes before the Finalize the VAD stop sends, whose answer is then empty. Pipecat counts only the
     # Finalize answer as final, so the turn would wait out the STT's p99 budget, made 4 s here to tell the two
     # apart: the endpointed final must end the turn.
-    monkeypatch.setattr("voiceagent.providers.cloud.DEEPGRAM_FINAL_P99_SECS", 4.0)
-    settings = make_settings(tmp_path, deepgram_api_key="test-key", deepgram_base_url=emulator.url, vad_stop_secs=0.5)
+    settings = make_settings(tmp_path, deepgram_api_key="test-key", deepgram_base_url=emulator.url, vad_stop_secs=0.5,
+                             streaming_stt_final_secs=4.0)
     report = await call(runtime_with(runtime, settings), caller_voice, ["How much does the Pro plan cost?"])
     assert "99" in squash(" ".join(report.agent_texts[1:])), report.agent_texts
     assert report.latencies and report.latencies[0] < 3.0, report.latencies  # the budget alone is 4.5 s

@@ -17,7 +17,7 @@ from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from tests.call.helpers import FixedTurnVerdict
-from voiceagent.call.pipeline import SegmentTranscriptTurnStop
+from voiceagent.call.turn_taking.segmented_stop import SegmentTranscriptTurnStop
 
 
 def audio(secs: float, level: float) -> list[InputAudioRawFrame]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from pipecat.audio.turn.base_turn_analyzer import EndOfTurnState
 from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
@@ -23,11 +22,12 @@ from pipecat.processors.aggregators.llm_response_universal import LLMContextAggr
 from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
-from tests.call.helpers import FixedTurnVerdict, runtime_with
+from tests.call.helpers import FixedTurnVerdict
 from tests.conftest import make_settings
-from voiceagent.call.pipeline import turn_taking_params
-from voiceagent.call.sentences import ends_a_sentence
-from voiceagent.call.speculation import SpeculativeTurnStopStrategy, StreamingTranscriptTurnStop
+from voiceagent.call.turn_taking import turn_taking_params
+from voiceagent.call.turn_taking.sentences import ends_a_sentence
+from voiceagent.call.turn_taking.speculation import SpeculativeTurnStopStrategy
+from voiceagent.call.turn_taking.streaming_stop import StreamingTranscriptTurnStop
 
 STOP_SECS = 0.2
 
@@ -103,7 +103,7 @@ def test_the_call_pipeline_speculates_only_when_asked_with_a_streaming_stt_and_n
         runtime, tmp_path):
     def stop_strategies(speculate, **settings):
         settings = {"deepgram_api_key": "test-key", "deepgram_base_url": "ws://127.0.0.1:9", **settings}
-        params, speculation = turn_taking_params(runtime_with(runtime, make_settings(tmp_path, **settings)), speculate)
+        params, speculation = turn_taking_params(make_settings(tmp_path, **settings), runtime.turn_models, speculate)
         return params.user_turn_strategies.stop, speculation
 
     stops, speculation = stop_strategies(True)

@@ -113,7 +113,7 @@ async def embeddings_emulator():
 async def test_openai_embeddings_through_the_sdk_survive_rate_limits_and_outages(tmp_path, embeddings_emulator):
     import asyncio
 
-    from voiceagent.providers.embeddings import OpenAIEmbedder
+    from voiceagent.providers.openai import OpenAIEmbedder
 
     embedder = OpenAIEmbedder("test-key", base_url=embeddings_emulator.url)
     kb = KnowledgeBase(tmp_path / "kb", embedder)

@@ -21,12 +21,13 @@ from pipecat.observers.base_observer import FramePushed
 from pipecat.processors.frame_processor import FrameDirection
 from prometheus_client import generate_latest
 
-from voiceagent.call.frames import PlaybackMarkEchoFrame, RetrievalDoneFrame
-from voiceagent.call.record import CallRecord
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
-from voiceagent.observability.redact import redact_phone, redact_text
-from voiceagent.observability.usage import ProviderUsage, UsageObserver
+from voiceagent.observability.usage import UsageObserver
+from voiceagent.shared.frames import PlaybackMarkEchoFrame, RetrievalDoneFrame
+from voiceagent.shared.record import CallRecord
+from voiceagent.shared.redact import redact_phone, redact_text
+from voiceagent.shared.usage import ProviderUsage
 from voiceagent.simulate.bench import ServerProcess, speculative_answers, stage_means
 
 

@@ -10,7 +10,7 @@ from pipecat.tests.utils import SleepFrame, run_test
 from tests.conftest import make_settings
 from voiceagent.emulators.elevenlabs_stream import ElevenLabsEmulator, start
 from voiceagent.providers.audio_cache import AudioCache
-from voiceagent.providers.cloud import make_elevenlabs_tts
+from voiceagent.providers.elevenlabs import make_elevenlabs_tts
 
 GREETING = "Hello! Thanks for calling ByteAI Customer Support. How can I help you today?"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voiceagent.providers.audio_cache import AudioCache
-from voiceagent.providers.embedded import CACHED_CLAUSE_CHARS, SpeechModels
+from voiceagent.providers.piper import CACHED_CLAUSE_CHARS
+from voiceagent.providers.speech_models import SpeechModels
 
 
 @dataclass

@@ -21,20 +21,21 @@ from voiceagent.brain.understanding import (
     has_date,
     has_time,
     normalize,
-    vague_time,
     topic_only,
+    vague_time,
     when_phrase,
 )
+from voiceagent.shared.phrases import (
+    ANYTHING_ELSE,
+    CLOSING,
+    DID_NOT_CATCH,
+    DONT_KNOW,
+    GREETING,
+    LISTENING_CUE,
+    MAX_NOT_UNDERSTOOD,
+)
 
-GREETING = "Hello! Thanks for calling {business}. I'm your AI assistant. How can I help you today?"
-DID_NOT_CATCH = "I'm sorry, I didn't catch that. Could you repeat?"
-CLOSING = "Perfect! Thanks for calling {business}. Have a great day!"
-ANYTHING_ELSE = "Is there anything else I can help with today?"
 _WEEK = re.compile(r"\b(next|this) week\b")
-LISTENING_CUE = "Let me check that for you..."
-DONT_KNOW = ("I'm not sure about that one. I can help with our plans and pricing, features, setup, "
-             "troubleshooting, your account, or booking an appointment. Or I can connect you with a specialist.")
-MAX_NOT_UNDERSTOOD = 3
 CUE_AFTER_SECS = 0.3
 
 ToolRunner = Callable[[str, dict], Awaitable[dict]]

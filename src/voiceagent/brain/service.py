@@ -18,8 +18,8 @@ from pipecat.services.llm_service import LLMService
 from pipecat.services.settings import LLMSettings
 
 from voiceagent.brain.dialog import DialogEngine
-from voiceagent.call.record import CallRecord
-from voiceagent.observability.redact import redact_text
+from voiceagent.shared.record import CallRecord
+from voiceagent.shared.redact import redact_text
 
 # The user aggregator adds this developer message for a turn with no usable transcript.
 EMPTY_TURN_MARKER = "[caller turn with no recognizable speech]"

@@ -57,7 +57,7 @@ _PEOPLE = (r"(human|real person|a person|person|someone|somebody|agent|represent
 _ESCALATE = (rf"\b(talk|speak|chat)\s+(to|with)\b.*\b({_PEOPLE}|sales|billing|support|tech support)\b",
              rf"\b(get|want|need|give me|can i (get|have)|i'?d like|put me through to|let me (talk|speak))\b"
              rf"(\s+\w+){{0,3}}?\s+(a |an |the |your |some )?(real |live |actual )?{_PEOPLE}\b",
-             rf"\b(transfer|connect|put) me\b", r"\bcall me back\b", r"\bcallback\b",
+             r"\b(transfer|connect|put) me\b", r"\bcall me back\b", r"\bcallback\b",
              rf"^((a|an|the) )?(real |live )?{_PEOPLE}( please)?$")
 _FRUSTRATED = (r"\b(ridiculous|useless|terrible|awful|frustrat\w*|angry|annoy\w*|not helpful|unhelpful|"
                r"stupid|waste of (my )?time|fed up|sick of|this is (crazy|insane)|damn|hell|worst)\b",

@@ -15,8 +15,8 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
-from voiceagent.call.frames import PlaybackMarkEchoFrame, PlaybackMarkFrame
-from voiceagent.call.record import CallRecord
+from voiceagent.shared.frames import PlaybackMarkEchoFrame, PlaybackMarkFrame
+from voiceagent.shared.record import CallRecord
 
 
 class PlaybackTracker(FrameProcessor):

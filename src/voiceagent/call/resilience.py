@@ -23,20 +23,10 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import LLMService
 
-from voiceagent.brain.dialog import DID_NOT_CATCH, MAX_NOT_UNDERSTOOD
 from voiceagent.brain.service import EMPTY_TURN_MARKER
-
-LLM_FALLBACK = "I'm having trouble processing that. Let me connect you with support."
+from voiceagent.shared.phrases import DID_NOT_CATCH, LLM_FALLBACK, MAX_NOT_UNDERSTOOD
 
 Escalate = Callable[[str], Awaitable[dict]]
-
-
-def _escalation_follow_up(result: dict) -> str:
-    """The part of the escalation tool's message after its first sentence (the ticket or callback promise)."""
-    if result.get("transferred"):
-        return ""
-    message = result.get("message", "")
-    return message.split(". ", 1)[-1] if ". " in message else message
 
 
 class LLMFailureFallback(FrameProcessor):
@@ -104,7 +94,7 @@ class LLMFailureFallback(FrameProcessor):
         text = LLM_FALLBACK
         if not self._escalated:
             self._escalated = True
-            follow_up = _escalation_follow_up(await self._escalate("the assistant could not process the request"))
+            follow_up = (await self._escalate("the assistant could not process the request")).get("follow_up", "")
             text = f"{LLM_FALLBACK} {follow_up}".strip()
         await self.push_frame(TTSSpeakFrame(text), FrameDirection.DOWNSTREAM)
 

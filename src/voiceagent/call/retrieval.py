@@ -9,8 +9,8 @@ from pipecat.frames.frames import Frame, InterimTranscriptionFrame, LLMContextFr
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from voiceagent.brain.prompt import faq_context
-from voiceagent.call.frames import RetrievalDoneFrame
 from voiceagent.knowledge import KnowledgeBase
+from voiceagent.shared.frames import RetrievalDoneFrame
 
 FAQ_MARKER = "Relevant FAQ"
 CALLER_SEPARATOR = "\n\nCaller: "

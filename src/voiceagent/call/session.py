@@ -12,13 +12,13 @@ from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
-from voiceagent.brain.dialog import GREETING
-from voiceagent.call.pipeline import build_call_pipeline, pipeline_rates
-from voiceagent.call.record import CallRecord
+from voiceagent.call.pipeline import build_call_pipeline
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.observability.usage import UsageObserver
 from voiceagent.runtime import AgentRuntime
+from voiceagent.shared.phrases import GREETING
+from voiceagent.shared.record import CallRecord
 from voiceagent.storage.calls import save_call_record
 from voiceagent.telephony.media_stream import MediaStreamSerializer, StreamProtocolError, read_stream_start
 
@@ -88,8 +88,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
         task = PipelineWorker(
             call.pipeline,
             params=PipelineParams(
-                audio_in_sample_rate=pipeline_rates(runtime)[0],
-                audio_out_sample_rate=pipeline_rates(runtime)[1],
+                audio_in_sample_rate=runtime.settings.pipeline_rates[0],
+                audio_out_sample_rate=runtime.settings.pipeline_rates[1],
                 enable_metrics=True,
                 enable_usage_metrics=True,
             ),

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Protocol
 
 import chromadb
-from loguru import logger
 from chromadb.config import Settings as ChromaSettings
+from loguru import logger
 
 from voiceagent.knowledge.faq import FaqEntry, KnowledgeError
 

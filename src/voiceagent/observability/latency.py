@@ -17,10 +17,9 @@ from pipecat.frames.frames import (
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameDirection
 
-from voiceagent.call.frames import PlaybackMarkEchoFrame, RetrievalDoneFrame
-from voiceagent.call.record import CallRecord, TurnTiming
 from voiceagent.observability.metrics import CallMetrics
-
+from voiceagent.shared.frames import PlaybackMarkEchoFrame, RetrievalDoneFrame
+from voiceagent.shared.record import CallRecord, TurnTiming
 
 STAGES = ("stt_final", "end_of_turn", "retrieval_done", "brain_first_text", "tts_text_sent", "tts_first_audio",
           "first_audio_sent")  # in the order a turn goes through them; each is timed from the end of speech

@@ -15,8 +15,8 @@ from pipecat.audio.utils import ulaw_to_pcm
 from pipecat.frames.frames import Frame, InputAudioRawFrame, InputDTMFFrame
 from pipecat.serializers.twilio import TwilioFrameSerializer
 
-from voiceagent.call.frames import PlaybackMarkEchoFrame, PlaybackMarkFrame
-from voiceagent.observability.redact import redact_text
+from voiceagent.shared.frames import PlaybackMarkEchoFrame, PlaybackMarkFrame
+from voiceagent.shared.redact import redact_text
 
 # Twilio sends 20 ms (160-byte) frames; anything far larger is not a media stream.
 MAX_MESSAGE_CHARS = 64 * 1024

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
 
+from voiceagent.shared.phrases import TRANSFER_ANNOUNCEMENT
+
 
 def connect_stream_twiml(stream_url: str, parameters: dict[str, str]) -> str:
     """`<Connect><Stream>` to our media WebSocket; data travels as `<Parameter>`s (no query string)."""
@@ -20,6 +22,6 @@ def connect_stream_twiml(stream_url: str, parameters: dict[str, str]) -> str:
 def transfer_twiml(number: str) -> str:
     """`<Dial>` a human: used to transfer a live call."""
     response = VoiceResponse()
-    response.say("Connecting you to a specialist now.")
+    response.say(TRANSFER_ANNOUNCEMENT)
     response.append(Dial(number))
     return str(response)

@@ -8,7 +8,7 @@ matches the guess (ignoring case and punctuation) and thrown away otherwise, in 
 on the committed words. When the caller goes on speaking, the guess is withdrawn and the generation stopped.
 A speculative generation that wants a tool is withdrawn by Pipecat before the tool runs, so a guess never books.
 
-The guess can come earlier still: once the caller's audio has been quiet for `EARLY_QUIET_SECS` and a transcript
+The guess can come earlier still: once the caller's audio has been quiet for `early_guess_quiet_secs` and a transcript
 that arrived during that quiet does not trail off (no dangling last word as in "And what about", no "..." or
 cut-off word), the LLM starts before the VAD has even reported the stop. Punctuation is not required: an STT
 leaves short or last-heard words unpunctuated as often as not ("Goodbye"), and the quiet is the stronger sign.
@@ -23,104 +23,13 @@ import asyncio
 import time
 
 from loguru import logger
-from pipecat.frames.frames import (
-    EagerEndOfTurnCancelFrame,
-    Frame,
-    InputAudioRawFrame,
-    InterimTranscriptionFrame,
-    TranscriptionFrame,
-)
+from pipecat.frames.frames import EagerEndOfTurnCancelFrame, Frame, InterimTranscriptionFrame, TranscriptionFrame
 from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
-from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_stop.eager_match_policy import NormalizedMatch
 from pipecat.utils.string import TextPartForConcatenation, concatenate_aggregated_text
 
-from voiceagent.call.loudness import frame_rms, is_quiet
-from voiceagent.call.sentences import trails_off
-
-EARLY_QUIET_SECS = 0.12  # quiet caller audio before the words heard are answered speculatively
-SPEAKING_AGAIN_SECS = 0.15  # loud caller audio this recent means the caller is speaking now
-FINISHED_SENTENCE_QUIET_SECS = 0.5  # quiet after a final that does not trail off, ending the turn whatever the turn model says
-UNTRANSCRIBED_SPEECH_SECS = 0.15  # speech after the last final that makes it stale (its words are still on the way)
-
-
-class StreamingTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
-    """Pipecat's turn-model stop for a streaming STT, which also follows how loud the caller's audio is.
-
-    A final transcript ends the turn as soon as the VAD has stopped and the turn model calls the sentence
-    complete. But a final that lands while the caller is speaking again ("Okay, thanks." arriving during
-    "Goodbye.") covers only the words before: Pipecat counted it, so the turn ended at the next VAD stop
-    before the new words were transcribed, and their late final then started a turn of its own that
-    interrupted the answer (the answer was generated twice). Such a final now leaves the turn waiting for the
-    final of the new words. The same holds for a final that arrived in a pause the caller then spoke after
-    ("Okay," finalised, then "thanks."): once the VAD has heard `UNTRANSCRIBED_SPEECH_SECS` of speech since the
-    last final, that final no longer covers the turn, and the turn waits for the next one (or the STT's timeout,
-    if the sound held no words).
-
-    The turn model also calls some finished sentences unfinished ("Okay, thanks. Goodbye."), and the turn then
-    waits out its whole silence limit (1.2 s). When the VAD has stopped, the last final transcript does not
-    trail off, no interim says more words are coming, and the caller's audio has stayed quiet for
-    `FINISHED_SENTENCE_QUIET_SECS`, the turn ends. Punctuation is not asked for: an STT leaves a short last
-    word unpunctuated as often as not ("Goodbye"), and for one that punctuates every final it would be no
-    signal at all. A caller who trails off keeps the turn model's longer wait: on a dangling word ("And what
-    about?", "I was wondering if"), an ellipsis or a cut-off word.
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._quiet_secs = 0.0  # quiet caller audio since the last loud frame
-        self._quiet_since = 0.0  # wall-clock time that quiet began
-        self._peak_rms = 0.0  # the caller's loudest speech: "quiet" is relative to their level
-        self._speech_since_final = 0.0  # seconds of loud audio, VAD speaking, since the last final transcript
-
-    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
-        if isinstance(frame, InputAudioRawFrame):
-            await self._track_quiet(frame)
-        return await super().process_frame(frame)
-
-    def _speaking_now(self) -> bool:
-        return self._vad_user_speaking and self._quiet_secs < SPEAKING_AGAIN_SECS
-
-    async def _handle_transcription(self, frame: TranscriptionFrame):
-        if frame.finalized and self._speaking_now():
-            self._text = frame.text  # words from before the caller spoke again: the new words' final ends the turn
-            return
-        if frame.finalized:
-            self._speech_since_final = 0.0
-        await super()._handle_transcription(frame)
-
-    async def _maybe_trigger_user_turn_stopped(self):
-        if self._transcript_finalized and self._speech_since_final >= UNTRANSCRIBED_SPEECH_SECS:
-            self._transcript_finalized = False  # the caller spoke after the last final: its words are still coming
-        await super()._maybe_trigger_user_turn_stopped()
-
-    async def _track_quiet(self, frame: InputAudioRawFrame) -> None:
-        rms = frame_rms(frame.audio)
-        seconds = len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
-        if self._vad_user_speaking:
-            self._peak_rms = max(self._peak_rms, rms)
-        if not is_quiet(rms, self._peak_rms):
-            self._quiet_secs = 0.0
-            if self._vad_user_speaking:
-                self._speech_since_final += seconds
-            await self._on_loud()
-            return
-        if self._quiet_secs == 0.0:
-            self._quiet_since = time.time()
-        self._quiet_secs += seconds
-        if (self._vad_stopped and not self._vad_user_speaking and not self._turn_complete
-                and self._transcript_finalized and not trails_off(self._text)
-                and self._quiet_secs >= FINISHED_SENTENCE_QUIET_SECS):
-            logger.debug(f"{self}: a final that does not trail off and {self._quiet_secs:.1f} s of quiet end the turn")
-            self._turn_complete = True
-            await self._maybe_trigger_user_turn_stopped()
-        await self._on_quiet()
-
-    async def _on_loud(self) -> None:
-        """Caller audio louder than quiet (a subclass may act on it)."""
-
-    async def _on_quiet(self) -> None:
-        """Another quiet frame of caller audio (a subclass may act on it)."""
+from voiceagent.call.turn_taking.sentences import trails_off
+from voiceagent.call.turn_taking.streaming_stop import StreamingTranscriptTurnStop
 
 
 class SpeculativeTurnStopStrategy(StreamingTranscriptTurnStop):
@@ -172,18 +81,19 @@ class SpeculativeTurnStopStrategy(StreamingTranscriptTurnStop):
             await self._withdraw("the caller went on speaking")
 
     async def _on_quiet(self) -> None:
-        if self._vad_user_speaking and self._quiet_secs >= EARLY_QUIET_SECS and not self._speculation:
+        quiet_enough = self._quiet.quiet_secs >= self._thresholds.early_guess_quiet_secs
+        if self._vad_user_speaking and quiet_enough and not self._speculation:
             await self._maybe_speculate()
 
     async def _maybe_speculate(self) -> None:
         """Guess now if the turn is open and either (a) the VAD reported silence and the turn model calls the
-        sentence complete, or (b) before the VAD's stop, the caller's audio has been quiet for `EARLY_QUIET_SECS`
+        sentence complete, or (b) before the VAD's stop, the caller's audio has been quiet for `early_guess_quiet_secs`
         and the words do not trail off; in both, the latest transcript must have come after the
         caller went quiet (one from mid-sentence misses the last words)."""
-        early = self._vad_user_speaking and self._quiet_secs >= EARLY_QUIET_SECS
+        early = self._vad_user_speaking and self._quiet.quiet_secs >= self._thresholds.early_guess_quiet_secs
         if not early and (self._vad_user_speaking or not self._vad_stopped or not self._turn_complete):
             return
-        if self._heard_at < (self._quiet_since if early else self._speech_end_at):
+        if self._heard_at < (self._quiet.quiet_since if early else self._speech_end_at):
             return
         text = self._heard_so_far()
         if not text or (self._speculation and self._match.matches(self._speculation.text, text)):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from voiceagent.observability.redact import redact_phone, redact_text
-from voiceagent.observability.usage import ProviderUsage
+from voiceagent.shared.redact import redact_phone, redact_text
+from voiceagent.shared.usage import ProviderUsage
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""The parts of one call, assembled from the providers' services: its STT, its voice, and its brain
+(the offline dialog engine, or an LLM with tools, fallbacks and the not-heard guard)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipecat.pipeline.service_switcher import ServiceSwitcher, ServiceSwitcherStrategyFailover
+from pipecat.processors.frame_processor import FrameProcessor
+
+from voiceagent.brain.dialog import DialogEngine
+from voiceagent.brain.service import OfflineBrainService
+from voiceagent.call.clauses import speak_first_clause_early
+from voiceagent.call.llm_tools import register_tools
+from voiceagent.call.resilience import LLMFailureFallback, LLMProgressProbe, NotHeardGuard
+from voiceagent.providers.factory import make_llm, make_voices
+from voiceagent.runtime import AgentRuntime
+from voiceagent.shared.record import CallRecord
+from voiceagent.shared.speech_text import speakable_transform
+from voiceagent.tools import BusinessHours, ToolContext, run_tool
+from voiceagent.tools.appointments import describe_requested_time, free_times_on
+
+
+class FailoverOnFirstError(ServiceSwitcherStrategyFailover):
+    """A voice that errors has already cost the caller a sentence: move to the next voice at once, even on
+    errors Pipecat counts as passing (a 429 at the handshake, a socket dropped mid-reply). The failed voice
+    is not retried for the rest of the call."""
+
+    async def handle_error(self, error):
+        failed = error.processor or self.active_service
+        if failed is self.active_service and failed.is_usable:
+            await failed.set_usable(False)
+        return await super().handle_error(error)
+
+
+def make_call_voice(runtime: AgentRuntime) -> FrameProcessor:
+    """The configured voice, speaking a reply's first clause early (tuned, streaming TTS), with the embedded
+    voice taking over for the rest of the call if the configured one fails."""
+    settings = runtime.settings
+    voices = make_voices(settings, runtime.speech_models, runtime.phrase_audio, [("*", speakable_transform)])
+    if settings.resolved_provider("tts") != "embedded" and settings.pipeline_profile == "tuned":
+        # Piper renders a sentence clause by clause on its own; a streaming voice gets the first clause early.
+        voices[0] = speak_first_clause_early(voices[0])
+    if len(voices) == 1:
+        return voices[0]
+    return ServiceSwitcher(services=voices, strategy_type=FailoverOnFirstError)
+
+
+def make_tool_context(runtime: AgentRuntime, record: CallRecord) -> ToolContext:
+    """What the tools know about this call; transfers go through the phone network's REST API when configured."""
+    settings = runtime.settings
+    hours = BusinessHours.from_settings(settings)
+    control = runtime.call_control
+
+    async def transfer(number: str) -> bool:
+        return bool(control and record.call_sid) and await control.transfer(record.call_sid, number)
+
+    def escalated() -> None:
+        record.escalated = True
+
+    return ToolContext(
+        database=runtime.database, hours=hours, caller_phone=record.caller, call_sid=record.call_sid,
+        now=lambda: datetime.now(hours.zone), transcript=record.conversation,
+        transfer_call=transfer if control else None, transfer_number=settings.transfer_number,
+        on_escalated=escalated,
+    )
+
+
+@dataclass
+class Brain:
+    """The brain's processors in pipeline order, and whether it is an LLM (which needs a prompt and tools)."""
+
+    processors: list[FrameProcessor]
+    is_llm: bool
+
+
+def make_brain(runtime: AgentRuntime, record: CallRecord) -> Brain:
+    context = make_tool_context(runtime, record)
+
+    async def call_tool(name: str, arguments: dict) -> dict:
+        if isinstance(arguments, dict) and isinstance(arguments.get("name"), str):
+            record.personal_names.add(arguments["name"])  # masked wherever it appears in the stored transcript
+        result = await run_tool(context, name, arguments)
+        record.tool_calls.append({"name": name, "ok": bool(result.get("ok")), "error": result.get("error")})
+        return result
+
+    llm = make_llm(runtime.settings)
+    if llm is None:
+        engine = DialogEngine(
+            business_name=runtime.settings.business_name,
+            knowledge=runtime.knowledge,
+            run_tool=call_tool,
+            describe_when=lambda text: describe_requested_time(context, text),
+            free_times=lambda text: free_times_on(context, text),
+        )
+        return Brain([OfflineBrainService(engine, record)], is_llm=False)
+    register_tools(llm, call_tool)
+
+    async def escalate(reason: str) -> dict:
+        return await call_tool("escalate_to_human", {"reason": reason})
+
+    fallback = LLMFailureFallback(llm, escalate, timeout_secs=runtime.settings.llm_timeout_secs)
+    return Brain([NotHeardGuard(escalate), fallback, llm, LLMProgressProbe(fallback)], is_llm=True)

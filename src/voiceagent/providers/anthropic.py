@@ -1,0 +1,34 @@
+"""Claude (Anthropic Messages API) through Pipecat's service, on a shared kept-alive SDK client."""
+
+from __future__ import annotations
+
+import httpx2
+from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
+from pipecat.services.anthropic.llm import AnthropicLLMService
+from pipecat.services.llm_service import LLMService
+
+from voiceagent.config import Settings
+from voiceagent.providers.llm_http import WarmsItsConnection, shared_llm_client
+
+
+class WarmingAnthropicLLMService(WarmsItsConnection, AnthropicLLMService):
+    def __init__(self, *, http: httpx2.AsyncClient, **kwargs):
+        super().__init__(**kwargs)
+        self._http = http
+
+
+def make_anthropic_llm(settings: Settings) -> LLMService:
+    secret = settings.anthropic_api_key.get_secret_value()
+    client, http = shared_llm_client(
+        ("anthropic", settings.anthropic_base_url, secret, settings.llm_timeout_secs, settings.llm_max_retries),
+        DefaultAsyncHttpxClient,
+        lambda http: AsyncAnthropic(api_key=secret, base_url=settings.anthropic_base_url, http_client=http,
+                                    timeout=settings.llm_timeout_secs, max_retries=settings.llm_max_retries),
+    )
+    return WarmingAnthropicLLMService(
+        http=http,
+        api_key=secret,
+        client=client,
+        settings=AnthropicLLMService.Settings(model=settings.anthropic_model, max_tokens=300,
+                                              enable_prompt_caching=True),
+    )

@@ -1,0 +1,49 @@
+"""How loud caller audio is, and how long it has been quiet next to the caller's own speech."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def frame_rms(pcm16: bytes) -> float:
+    """Root-mean-square level of 16-bit PCM (0 for an empty frame)."""
+    samples = np.frombuffer(pcm16, dtype=np.int16).astype(np.float32)
+    return float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
+
+
+def is_quiet(rms: float, peak_rms: float) -> bool:
+    """Below a tenth of the caller's loudest speech (and below line-noise level 200 for a quiet caller)."""
+    return rms < max(200.0, 0.1 * peak_rms)
+
+
+class QuietTracker:
+    """Follows one caller's audio: their loudest speech so far and how long the audio has now been quiet.
+
+    "Quiet" is relative to the caller's own level (see `is_quiet`), so a loud line and a soft voice both work.
+    Every turn-end rule and the early transcription read their quiet from one of these.
+    """
+
+    def __init__(self) -> None:
+        self.peak_rms = 0.0
+        self.quiet_secs = 0.0  # quiet audio since the last loud frame
+        self.quiet_since = 0.0  # wall-clock time that quiet began
+
+    def observe(self, pcm16: bytes, sample_rate: int, num_channels: int = 1, *, speaking: bool) -> tuple[bool, float]:
+        """Take one frame; `speaking` (the VAD's view) lets it raise the caller's peak. Returns (quiet, seconds)."""
+        rms = frame_rms(pcm16)
+        seconds = len(pcm16) / (2 * num_channels * sample_rate)
+        if speaking:
+            self.peak_rms = max(self.peak_rms, rms)
+        if not is_quiet(rms, self.peak_rms):
+            self.quiet_secs = 0.0
+            return False, seconds
+        if self.quiet_secs == 0.0:
+            self.quiet_since = time.time()
+        self.quiet_secs += seconds
+        return True, seconds
+
+    def restart_quiet(self) -> None:
+        """Count quiet from now on (say, from the moment a transcript arrived)."""
+        self.quiet_secs = 0.0

@@ -1,0 +1,31 @@
+"""The agent's fixed lines: what every brain says the same way (greeting, cues, fallbacks, closing, hand-off).
+
+One place to read or change what callers hear outside of generated answers. Lines with `{business}` are
+formatted with the business name.
+"""
+
+from __future__ import annotations
+
+GREETING = "Hello! Thanks for calling {business}. I'm your AI assistant. How can I help you today?"
+DID_NOT_CATCH = "I'm sorry, I didn't catch that. Could you repeat?"
+ANYTHING_ELSE = "Is there anything else I can help with today?"
+CLOSING = "Perfect! Thanks for calling {business}. Have a great day!"
+LISTENING_CUE = "Let me check that for you..."
+DONT_KNOW = ("I'm not sure about that one. I can help with our plans and pricing, features, setup, "
+             "troubleshooting, your account, or booking an appointment. Or I can connect you with a specialist.")
+
+# When a part of the call fails
+LLM_FALLBACK = "I'm having trouble processing that. Let me connect you with support."
+TOOL_FAILED = "Sorry, something went wrong on my side. Let me try that again in a moment."
+
+# Handing the caller to a human
+ESCALATION_OPENING = "I want to make sure you get the best help."
+TRANSFER_MESSAGE = (f"{ESCALATION_OPENING} Let me connect you with one of our specialists who can assist you further. "
+                    "Please hold...")
+TICKET_OPENED = "I've opened a ticket for you."
+CALLBACK_AT = "A specialist will call you back at the number ending in {digits}."
+CALLBACK_SOON = "A specialist will follow up with you as soon as possible."
+TRANSFER_ANNOUNCEMENT = "Connecting you to a specialist now."  # said by the phone network while it dials
+
+# Turns nobody could understand before the caller is handed to a human
+MAX_NOT_UNDERSTOOD = 3

@@ -122,9 +122,20 @@ async def free_times_on(ctx: ToolContext, text: str, count: int = 3) -> dict:
     return {"ok": True, "spoken": speak_clock_list(picked, ctx.hours)}
 
 
-async def book_appointment(ctx: ToolContext, date: str, time: str | None = None, name: str = "",
+# A tool's docstring is what the LLM reads about it (tools/schema.py). `name` is keyword-only so it can be
+# required while the schema keeps the order the LLM has always seen (date, time, name, phone).
+async def book_appointment(ctx: ToolContext, date: str, time: str | None = None, *, name: str,
                            phone: str | None = None) -> dict:
-    """Book a slot for the caller; refuses past/closed/taken times with something the agent can say."""
+    """Book an appointment once the caller has given a day, a time and their name and has confirmed.
+
+    Pass date and time as the caller said them (e.g. 'tomorrow', '2pm'); phone defaults to the caller's number.
+
+    Args:
+        date: The day as said, e.g. 'tomorrow', 'next Tuesday', 'the 20th'
+        time: The time as said, e.g. '2pm', '10:30' (may be in date)
+        name: The caller's name
+        phone: Phone number if different from the caller's
+    """
     now = ctx.now()
     if not name or not name.strip():
         return {"ok": False, "error": "missing_name", "message": "Can I have your name for the booking?"}
@@ -156,8 +167,13 @@ def _upcoming(ctx: ToolContext, phone: str, now: datetime) -> list[Appointment]:
         ).order_by(Appointment.starts_at)).all())
 
 
+# The docstring is what the LLM reads about this tool (tools/schema.py).
 async def check_appointment(ctx: ToolContext, phone: str | None = None) -> dict:
-    """Upcoming appointments for a phone number (the caller's own by default)."""
+    """Look up the caller's upcoming appointments by phone number (the caller's own number by default).
+
+    Args:
+        phone: Phone number if different from the caller's
+    """
     try:
         number = normalize_phone(phone) if phone else normalize_phone(ctx.caller_phone or "")
     except InvalidPhone as error:

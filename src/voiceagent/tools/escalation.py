@@ -7,12 +7,10 @@ import json
 
 from loguru import logger
 
+from voiceagent.shared.phrases import CALLBACK_AT, CALLBACK_SOON, ESCALATION_OPENING, TICKET_OPENED, TRANSFER_MESSAGE
 from voiceagent.storage import SupportTicket
 from voiceagent.tools.context import ToolContext
 from voiceagent.tools.phone import InvalidPhone, last_digits, normalize_phone
-
-TRANSFER_MESSAGE = ("I want to make sure you get the best help. Let me connect you with one of our specialists "
-                    "who can assist you further. Please hold...")
 
 
 def _open_ticket(ctx: ToolContext, reason: str, callback: str | None) -> int:
@@ -31,8 +29,17 @@ def _mark_transferred(ctx: ToolContext, ticket_id: int) -> None:
             ticket.transferred = True
 
 
+# The docstring is what the LLM reads about this tool (tools/schema.py). A ticket with the transcript so far is
+# opened every time, so a failed transfer still leaves the caller a way back.
 async def escalate_to_human(ctx: ToolContext, reason: str, callback: str | None = None) -> dict:
-    """Open a ticket with the transcript so far; transfer the live call if a number is configured."""
+    """Hand the caller to a human specialist: when they ask for a person, are frustrated, or you cannot help.
+
+    Opens a support ticket and transfers the call when possible.
+
+    Args:
+        reason: Why the caller needs a human, in a few words
+        callback: Callback number if different from the caller's
+    """
     try:
         number = normalize_phone(callback) if callback else normalize_phone(ctx.caller_phone or "")
     except InvalidPhone:
@@ -49,9 +56,8 @@ async def escalate_to_human(ctx: ToolContext, reason: str, callback: str | None 
         if transferred:
             await asyncio.to_thread(_mark_transferred, ctx, ticket_id)
             return {"ok": True, "transferred": True, "ticket_id": ticket_id, "message": TRANSFER_MESSAGE}
-    if number:
-        callback_text = f"A specialist will call you back at the number ending in {' '.join(last_digits(number))}."
-    else:
-        callback_text = "A specialist will follow up with you as soon as possible."
-    return {"ok": True, "transferred": False, "ticket_id": ticket_id,
-            "message": f"I want to make sure you get the best help. I've opened a ticket for you. {callback_text}"}
+    callback_text = CALLBACK_AT.format(digits=" ".join(last_digits(number))) if number else CALLBACK_SOON
+    follow_up = f"{TICKET_OPENED} {callback_text}"
+    # `follow_up` is what a caller who already heard an apology still needs to hear (the ticket, the callback).
+    return {"ok": True, "transferred": False, "ticket_id": ticket_id, "follow_up": follow_up,
+            "message": f"{ESCALATION_OPENING} {follow_up}"}

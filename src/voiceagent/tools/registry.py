@@ -4,65 +4,31 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from loguru import logger
 
+from voiceagent.shared.phrases import TOOL_FAILED
 from voiceagent.tools.appointments import book_appointment, check_appointment
 from voiceagent.tools.context import ToolContext
 from voiceagent.tools.escalation import escalate_to_human
+from voiceagent.tools.schema import ToolSpec, tool_spec
 
-SORRY = "Sorry, something went wrong on my side. Let me try that again in a moment."
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    description: str
-    parameters: dict
-    function: Callable[..., Awaitable[dict]]
-
-
-def _schema(properties: dict, required: list[str]) -> dict:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
-TOOLS = [
-    ToolSpec(
-        "book_appointment",
-        "Book an appointment once the caller has given a day, a time and their name and has confirmed. "
-        "Pass date and time as the caller said them (e.g. 'tomorrow', '2pm'); phone defaults to the caller's number.",
-        _schema({
-            "date": {"type": "string", "description": "The day as said, e.g. 'tomorrow', 'next Tuesday', 'the 20th'"},
-            "time": {"type": "string", "description": "The time as said, e.g. '2pm', '10:30' (may be in date)"},
-            "name": {"type": "string", "description": "The caller's name"},
-            "phone": {"type": "string", "description": "Phone number if different from the caller's"},
-        }, ["date", "name"]),
-        book_appointment,
-    ),
-    ToolSpec(
-        "check_appointment",
-        "Look up the caller's upcoming appointments by phone number (the caller's own number by default).",
-        _schema({"phone": {"type": "string", "description": "Phone number if different from the caller's"}}, []),
-        check_appointment,
-    ),
-    ToolSpec(
-        "escalate_to_human",
-        "Hand the caller to a human specialist: when they ask for a person, are frustrated, or you cannot help. "
-        "Opens a support ticket and transfers the call when possible.",
-        _schema({
-            "reason": {"type": "string", "description": "Why the caller needs a human, in a few words"},
-            "callback": {"type": "string", "description": "Callback number if different from the caller's"},
-        }, ["reason"]),
-        escalate_to_human,
-    ),
-]
+TOOLS = [tool_spec(book_appointment), tool_spec(check_appointment), tool_spec(escalate_to_human)]
 TOOLS_BY_NAME = {tool.name: tool for tool in TOOLS}
 
 
 def _invalid(message: str) -> dict:
     return {"ok": False, "error": "invalid_arguments", "message": message}
+
+
+_PYTHON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+_SAID_AS = {"string": "words", "integer": "a whole number", "number": "a number", "boolean": "yes or no"}
+
+
+def _is_json_type(value: object, expected: str) -> bool:
+    if isinstance(value, bool):  # bool is an int in Python, never in JSON
+        return expected == "boolean"
+    return isinstance(value, _PYTHON_TYPES[expected])
 
 
 def _check_arguments(spec: ToolSpec, arguments: dict) -> str | None:
@@ -73,8 +39,9 @@ def _check_arguments(spec: ToolSpec, arguments: dict) -> str | None:
     for name, value in arguments.items():
         if name not in properties:
             return f"I can't use '{name}' for {spec.name}."
-        if value is not None and not isinstance(value, str):
-            return f"The {name} should be words, not {type(value).__name__}."
+        expected = properties[name]["type"]
+        if value is not None and not _is_json_type(value, expected):
+            return f"The {name} should be {_SAID_AS[expected]}, not {type(value).__name__}."
     return None
 
 
@@ -99,4 +66,4 @@ async def run_tool(ctx: ToolContext, name: str, arguments: dict | str | None) ->
         return await spec.function(ctx, **{k: v for k, v in arguments.items() if k in accepted})
     except Exception as error:
         logger.exception(f"Tool {name} failed: {type(error).__name__}")
-        return {"ok": False, "error": "internal", "message": SORRY}
+        return {"ok": False, "error": "internal", "message": TOOL_FAILED}

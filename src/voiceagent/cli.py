@@ -234,5 +234,15 @@ def emulate(
         pass
 
 
+@app.command("config")
+def config_reference(
+    markdown: bool = typer.Option(True, "--markdown", help="Markdown tables, one per group (the only format)"),
+):
+    """Print the configuration reference (every setting, its default and what it accepts) from the code."""
+    from voiceagent.config import settings_reference_markdown
+
+    typer.echo(settings_reference_markdown(), nl=False)
+
+
 if __name__ == "__main__":
     app()

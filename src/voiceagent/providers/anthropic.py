@@ -12,9 +12,9 @@ from voiceagent.providers.llm_http import WarmsItsConnection, shared_llm_client
 
 
 class WarmingAnthropicLLMService(WarmsItsConnection, AnthropicLLMService):
-    def __init__(self, *, http: httpx2.AsyncClient, **kwargs):
-        super().__init__(**kwargs)
-        self._http = http
+    def __init__(self, *, http: httpx2.AsyncClient, client: AsyncAnthropic, **kwargs):
+        super().__init__(client=client, **kwargs)
+        self._http, self._warm_url = http, str(client.base_url)
 
 
 def make_anthropic_llm(settings: Settings) -> LLMService:

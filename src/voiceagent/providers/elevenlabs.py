@@ -47,7 +47,7 @@ class PhraseCachingElevenLabsTTSService(ElevenLabsTTSService):
         return await super()._reconnect_websocket(attempt_number)
 
     def _phrase_key(self, text: str) -> tuple:
-        return ("elevenlabs", self._settings.voice, self._settings.model, self.sample_rate, text.strip())
+        return ("elevenlabs", self.settings.voice, self.settings.model, self.sample_rate, text.strip())
 
     async def _handle_tts_speak(self, frame):
         self._speaking_fixed_phrase = self._phrase_cache is not None

@@ -39,11 +39,12 @@ async def warm_connection(http: httpx2.AsyncClient, url: str) -> None:
 
 
 class WarmsItsConnection:
-    """For an LLM service on a shared SDK client (`self._client`, its HTTP client `self._http`): warms the
-    connection when the call starts."""
+    """For an LLM service on a shared SDK client: warms the connection to `self._warm_url` (through the SDK's HTTP
+    client `self._http`) when the call starts."""
 
     _http: httpx2.AsyncClient
+    _warm_url: str
 
     async def start(self, frame: StartFrame):
         await super().start(frame)
-        self.create_task(warm_connection(self._http, str(self._client.base_url)), name="llm-warm-connection")
+        self.create_task(warm_connection(self._http, self._warm_url), name="llm-warm-connection")

@@ -27,6 +27,7 @@ class OpenAICompatibleLLMService(WarmsItsConnection, OpenAILLMService):
             lambda http: AsyncOpenAI(api_key=api_key, base_url=base_url, http_client=http,
                                      timeout=self._timeout_secs, max_retries=self._max_retries),
         )
+        self._warm_url = str(client.base_url)
         return client
 
 

@@ -11,13 +11,15 @@ from typing import Any
 
 from loguru import logger
 from pipecat.audio.dtmf.types import KeypadEntry
-from pipecat.audio.utils import ulaw_to_pcm
+from pipecat.audio.utils import create_stream_resampler, ulaw_to_pcm
 from pipecat.frames.frames import Frame, InputAudioRawFrame, InputDTMFFrame
+from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.serializers.twilio import TwilioFrameSerializer
 
 from voiceagent.shared.frames import PlaybackMarkEchoFrame, PlaybackMarkFrame
 from voiceagent.shared.redact import redact_text
 
+PHONE_RATE = 8000  # Media Streams carry 8 kHz mu-law (any other format is refused at `start`)
 # Twilio sends 20 ms (160-byte) frames; anything far larger is not a media stream.
 MAX_MESSAGE_CHARS = 64 * 1024
 
@@ -108,7 +110,10 @@ class MediaStreamSerializer(TwilioFrameSerializer):
 
     def __init__(self, start: StreamStart, *, on_stop: Callable[[], Awaitable[None]] | None = None, **kwargs):
         super().__init__(stream_sid=start.stream_sid, call_sid=start.call_sid, account_sid=start.account_sid, **kwargs)
+        self._stream = start.stream_sid
         self._on_stop = on_stop
+        self._pipeline_rate = PHONE_RATE  # set from the pipeline at setup
+        self._resampler = create_stream_resampler()
         self.ignored_messages = 0
         self.stopped = False
 
@@ -120,9 +125,13 @@ class MediaStreamSerializer(TwilioFrameSerializer):
                        base_url=settings.twilio_api_base_url, params=cls.InputParams(auto_hang_up=True))
         return cls(start, on_stop=on_stop, params=cls.InputParams(auto_hang_up=False))
 
+    async def setup(self, setup: FrameProcessorSetup):
+        await super().setup(setup)
+        self._pipeline_rate = setup.audio_in_sample_rate
+
     async def serialize(self, frame: Frame) -> str | bytes | None:
         if isinstance(frame, PlaybackMarkFrame):
-            return json.dumps({"event": "mark", "streamSid": self._stream_sid, "mark": {"name": frame.mark}})
+            return json.dumps({"event": "mark", "streamSid": self._stream, "mark": {"name": frame.mark}})
         return await super().serialize(frame)
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
@@ -170,7 +179,7 @@ class MediaStreamSerializer(TwilioFrameSerializer):
             self.ignored_messages += 1
             logger.warning("Media stream: ignored a media message with a bad payload")
             return None
-        pcm = await ulaw_to_pcm(audio, self._twilio_sample_rate, self._sample_rate, self._input_resampler)
+        pcm = await ulaw_to_pcm(audio, PHONE_RATE, self._pipeline_rate, self._resampler)
         if not pcm:
             return None
-        return InputAudioRawFrame(audio=pcm, num_channels=1, sample_rate=self._sample_rate)
+        return InputAudioRawFrame(audio=pcm, num_channels=1, sample_rate=self._pipeline_rate)

@@ -148,7 +148,7 @@ def test_the_bench_reads_stage_means_and_guesses_from_the_metrics_text_less_the_
 
 async def test_a_bench_server_that_cannot_start_says_why_and_does_not_outlive_the_bench():
     server = ServerProcess({"EMBEDDINGS_PROVIDER": "nonsense"})
-    with pytest.raises(RuntimeError, match="Unknown EMBEDDINGS_PROVIDER 'nonsense'"):
+    with pytest.raises(RuntimeError, match="EMBEDDINGS_PROVIDER='nonsense': Input should be 'auto', 'embedded'"):
         async with server:
             pass
     assert server.process.poll() is not None  # stopped, not left running

@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test bench install clean
+.PHONY: serve test test-fast bench install system-packages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,18 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/voiceagent serve
 
-test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+system-packages:
+	@scripts/install-system-packages.sh
+
+# Everything: unit and pipeline tests, real-time calls over the media WebSocket, the bench end to end.
+# Real-time calls mostly wait on the clock, so they run in parallel workers.
+TEST_WORKERS ?= 4
+test: $(STAMP) system-packages
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist load
+
+# The fast tier: every test that runs faster than real time (no phone call, no bench); under a minute.
+test-fast: $(STAMP) system-packages
+	$(VENV)/bin/python -m pytest -q -m "not realtime and not bench"
 
 bench: $(STAMP)
 	$(VENV)/bin/voiceagent bench

@@ -12,6 +12,8 @@ from tests.call.helpers import place_call, runtime_with, squash
 from tests.conftest import make_settings
 from voiceagent.storage import Appointment, CallRecordRow, Database, SupportTicket
 
+pytestmark = pytest.mark.realtime  # every test here places a real-time call
+
 
 @pytest.fixture
 def call_runtime(runtime, tmp_path):

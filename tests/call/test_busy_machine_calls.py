@@ -12,6 +12,8 @@ from voiceagent.providers.whisper import EmbeddedWhisperSTTService
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
 
+pytestmark = pytest.mark.realtime  # every test here places a real-time call
+
 
 @pytest.fixture
 async def server(tmp_path, runtime):

@@ -16,6 +16,8 @@ from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
 from voiceagent.storage import Appointment, Database, SupportTicket
 
+pytestmark = pytest.mark.realtime  # every test here places a real-time call
+
 
 @pytest.fixture
 async def emulator():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from sqlalchemy import select
 
 from tests.call.helpers import runtime_with, squash
@@ -18,6 +19,9 @@ from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
 from voiceagent.storage import CallRecordRow, Database
 from voiceagent.telephony.rest import TwilioCallControl
+
+pytestmark = pytest.mark.realtime  # every test here places a real-time call
+
 
 
 async def test_a_call_on_the_full_cloud_stack(runtime, caller_voice, tmp_path):

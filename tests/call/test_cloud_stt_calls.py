@@ -11,6 +11,8 @@ from voiceagent.emulators.anthropic_messages import AnthropicEmulator, serve
 from voiceagent.emulators.deepgram_live import DeepgramEmulator, start
 from voiceagent.storage import Database, SupportTicket
 
+pytestmark = pytest.mark.realtime  # every test here places a real-time call
+
 
 @pytest.fixture
 async def emulator(runtime):

@@ -33,6 +33,7 @@ async def call(tts_runtime, caller_voice, lines):
     return await place_call(tts_runtime, caller_voice, lines)
 
 
+@pytest.mark.realtime
 async def test_the_agent_speaks_through_elevenlabs(tts_runtime, caller_voice, emulator):
     report = await call(tts_runtime, caller_voice, ["How much is the Pro plan?"])
     assert "byteai" in squash(report.agent_texts[0]), report.agent_texts
@@ -44,6 +45,7 @@ async def test_the_agent_speaks_through_elevenlabs(tts_runtime, caller_voice, em
 
 @pytest.mark.parametrize("fault", [{"refuse_connections": True}, {"reject_status": 429},
                                    {"disconnect_after_audio": 2}], ids=["outage", "rate-limited", "dropped-mid-reply"])
+@pytest.mark.realtime
 async def test_when_elevenlabs_fails_the_embedded_voice_takes_over(tts_runtime, caller_voice, emulator, fault):
     for name, value in fault.items():
         setattr(emulator, name, value)

@@ -34,6 +34,7 @@ def llm_runtime(runtime, tmp_path, emulator):
     return runtime_with(runtime, settings, database=database)
 
 
+@pytest.mark.realtime
 async def test_faq_answer_and_a_streamed_tool_call(llm_runtime, caller_voice, emulator):
     report = await place_call(llm_runtime, caller_voice, ["How much is the Business plan?", "Can I talk to a person?"])
     spoken = squash(" ".join(report.agent_texts[1:]))
@@ -49,6 +50,7 @@ async def test_faq_answer_and_a_streamed_tool_call(llm_runtime, caller_voice, em
         assert session.scalars(select(SupportTicket)).one().callback_phone == "+15550100"
 
 
+@pytest.mark.realtime
 async def test_a_rate_limited_request_is_retried(llm_runtime, caller_voice, emulator):
     emulator.faults.fail_next, emulator.faults.status = 1, 429
     report = await place_call(llm_runtime, caller_voice, ["How much is the Pro plan?"])
@@ -56,6 +58,7 @@ async def test_a_rate_limited_request_is_retried(llm_runtime, caller_voice, emul
     assert len(emulator.requests) == 2
 
 
+@pytest.mark.realtime
 async def test_a_server_that_keeps_failing_falls_back_and_escalates(llm_runtime, caller_voice, emulator):
     emulator.faults.fail_next, emulator.faults.status = 10, 500
     report = await place_call(llm_runtime, caller_voice, ["How much is the Pro plan?"])
@@ -64,6 +67,7 @@ async def test_a_server_that_keeps_failing_falls_back_and_escalates(llm_runtime,
         assert session.scalars(select(SupportTicket)).one().reason.startswith("the assistant could not")
 
 
+@pytest.mark.realtime
 async def test_a_malformed_chunk_falls_back_and_the_call_goes_on(llm_runtime, caller_voice, emulator):
     emulator.faults.malformed_next = 1
     report = await place_call(llm_runtime, caller_voice, ["How much is the Business plan?", "How much is the Pro plan?"])

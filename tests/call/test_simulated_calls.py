@@ -9,6 +9,8 @@ from tests.conftest import make_settings
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
 
+pytestmark = pytest.mark.realtime  # every test here places a real-time call
+
 
 @pytest.fixture
 async def server(tmp_path, runtime):

@@ -28,6 +28,7 @@ SERIES = [
 ]
 
 
+@pytest.mark.realtime
 async def test_metrics_after_one_call(runtime, caller_voice, tmp_path):
     settings = make_settings(tmp_path)
     async with local_server(runtime, settings) as url:
@@ -41,6 +42,7 @@ async def test_metrics_after_one_call(runtime, caller_voice, tmp_path):
     assert "voiceagent_response_latency_seconds_count 1.0" in body
 
 
+@pytest.mark.bench
 @pytest.mark.parametrize("stack", ["embedded", "cloud"])
 def test_the_bench_runs_end_to_end(tmp_path, stack):
     done = subprocess.run(

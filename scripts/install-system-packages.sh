@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the tests run as real servers or tools (each test starts its own throw-away instance):
+# Redis (shared limits), PostgreSQL (storage), promtool (alert rules). Installs only what is missing.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "Installing Debian packages the tests need: ${need[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null \
+  || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null; }

@@ -8,7 +8,6 @@ import functools
 from collections import deque
 from collections.abc import AsyncGenerator
 
-import numpy as np
 from loguru import logger
 from pipecat.frames.frames import Frame, TranscriptionFrame
 from pipecat.processors.frame_processor import FrameDirection
@@ -16,17 +15,15 @@ from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.stt_service import STTService
 
 from voiceagent.config import Settings
+from voiceagent.shared.audio_level import frame_rms
 
-SPEECH_RMS = 200.0  # 16-bit RMS above which a chunk of phone audio holds speech
+SPEECH_RMS = 200.0  # 16-bit RMS above which a chunk of phone audio holds speech (the quiet line of audio_level)
 
 
 def _from_speech_onset(chunks: list[bytes], sample_rate: int, lead_in_secs: float = 0.5) -> list[bytes]:
     """The chunks from just before the first one with speech in it: replaying the silence before is waste."""
-    def loud(chunk: bytes) -> bool:
-        samples = np.frombuffer(chunk[: len(chunk) // 2 * 2], dtype=np.int16).astype(np.float32)
-        return bool(len(samples)) and float(np.sqrt(np.mean(samples**2))) > SPEECH_RMS
-
-    first = next((i for i, chunk in enumerate(chunks) if loud(chunk)), len(chunks))
+    first = next((i for i, chunk in enumerate(chunks) if frame_rms(chunk[: len(chunk) // 2 * 2]) > SPEECH_RMS),
+                 len(chunks))
     lead_in, start = 0, first
     while start > 0 and lead_in < lead_in_secs * 2 * sample_rate:
         start -= 1

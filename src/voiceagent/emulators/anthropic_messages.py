@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+# A test's emulator stops at once: a request left hanging on purpose must not hold its clean-up for a minute.
+EMULATOR_SHUTDOWN_SECS = 1.0
+
 
 @dataclass
 class Faults:
@@ -190,7 +193,7 @@ async def serve(emulator: AnthropicEmulator, host: str = "127.0.0.1", port: int 
     """Start on a loopback port; returns the runner (to clean up) and the base URL."""
     runner = web.AppRunner(emulator.app())
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, shutdown_timeout=EMULATOR_SHUTDOWN_SECS)
     await site.start()
     bound = site._server.sockets[0].getsockname()[1]
     return runner, f"http://{host}:{bound}"

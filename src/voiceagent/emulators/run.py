@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from voiceagent.emulators import deepgram_live, elevenlabs_stream
-from voiceagent.emulators.anthropic_messages import AnthropicEmulator
+from voiceagent.emulators.anthropic_messages import EMULATOR_SHUTDOWN_SECS, AnthropicEmulator
 from voiceagent.emulators.openai_chat import OpenAIChatEmulator
 from voiceagent.emulators.openai_embeddings import OpenAIEmbeddingsEmulator
 from voiceagent.emulators.twilio_rest import TwilioRestEmulator
@@ -41,7 +41,7 @@ class EmulatorSet:
 async def serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=EMULATOR_SHUTDOWN_SECS)
     await site.start()
     return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
 

@@ -30,9 +30,7 @@ def serve(
     log_level: str = typer.Option(None, help="DEBUG, INFO, WARNING"),
 ):
     """Run the voice agent server (Twilio webhook + media WebSocket)."""
-    import uvicorn
-
-    from voiceagent.server import UVICORN_OPTIONS, create_app
+    from voiceagent.server import create_app, make_server
 
     settings = load_settings()
     _configure_logging(log_level or settings.log_level)
@@ -40,7 +38,8 @@ def serve(
     port = port or settings.port
     console.print(f"[bold]voiceagent[/bold] on http://{host}:{port}  stack: {settings.stack_summary()}")
     console.print("Twilio voice webhook: POST /webhook/voice   media stream: /ws/media   health: /health")
-    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_OPTIONS)
+    # SIGTERM (a deploy) drains: calls in progress go on for up to DRAIN_SECS, new ones hear the busy line.
+    make_server(create_app(settings), host, port).run()
 
 
 @app.command()
@@ -178,6 +177,8 @@ def _print_bench(runs, concurrency: int) -> None:
         table.add_row(name, *[render(run) for run in runs])
 
     row("turns (unanswered)", lambda r: f"{r.turns} ({r.unanswered_turns})")
+    if any(run.refused_calls for run in runs):  # a given server's MAX_CONCURRENT_CALLS or per-number limit
+        row("calls refused by the webhook", lambda r: f"{r.refused_calls} of {r.calls}")
     for key in ("median", "p95", "p99", "max"):
         row(f"latency {key}", lambda r, key=key: f"{r.latency.get(key, float('nan')):.3f} s")
     for stage in (runs[0].stage_means or {}):

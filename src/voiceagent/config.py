@@ -6,6 +6,7 @@ from this class (`voiceagent config --markdown`), so the reference cannot drift 
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -68,8 +69,11 @@ class Settings(BaseSettings):
     data_dir: Path = _setting("Server", Path("data"), "Folder for the SQLite database and the vector store")
     log_level: LogLevel = _setting("Server", "INFO", "Log level")
     max_call_secs: float = _setting("Server", 1800.0, "A call is ended politely after this long", gt=0)
+    drain_secs: float = _setting(
+        "Server", 300.0, "On SIGTERM, calls in progress may go on this long (new calls hear the busy line)", ge=0)
     shutdown_grace_secs: float = _setting(
-        "Server", 10.0, "On shutdown, calls get this long to end and save their records", ge=0)
+        "Server", 15.0, "After the drain, calls get this long to say the closing line, end and save their records "
+        "before they are cancelled", ge=0)
 
     # Business
     business_name: str = _setting("Business", "ByteAI", "Name the agent answers for")
@@ -91,6 +95,30 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = _setting(
         "Twilio", None, "Auth token: turns on X-Twilio-Signature checks and REST call control")
     twilio_api_base_url: str | None = _setting("Twilio", None, "Another REST host (a local emulator in tests)")
+
+    # Security: who may open a call, and who may read the metrics (docs/security.md)
+    stream_token_secret: SecretStr | None = _setting(
+        "Security", None, "Signs the per-call stream tokens; set the same value on every instance (default: random "
+        "per process, so a token works only on the instance whose webhook minted it)")
+    stream_token_ttl_secs: float = _setting(
+        "Security", 60.0, "A stream token must open its media stream within this long after the webhook", gt=0, le=3600)
+    metrics_token: SecretStr | None = _setting(
+        "Security", None, "When set, /metrics needs `Authorization: Bearer <token>` (401 otherwise)")
+    trusted_proxies: str | None = _setting(
+        "Security", None, "Comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client (default: "
+        "none, the socket peer is the client)")
+
+    # Limits: abuse and capacity (docs/security.md)
+    rate_limit_per_minute: int = _setting(
+        "Limits", 100, "HTTP requests and WebSocket upgrades per client IP per minute (429 beyond)", ge=1)
+    calls_per_number_per_hour: int = _setting(
+        "Limits", 100, "Calls per caller number per hour; beyond, the webhook says so and hangs up", ge=1)
+    max_concurrent_calls: int = _setting(
+        "Limits", 10, "Calls at the same time (across instances with REDIS_URL); beyond, callers hear a busy line",
+        ge=1)
+    redis_url: str | None = _setting(
+        "Limits", None, "Redis (redis://, rediss:// or unix://) shared by several instances: rate limits, call "
+        "counts and used stream tokens; default: in memory, per process")
 
     # Providers: explicit choice per part; auto = the cloud vendor when its key is set, else embedded
     stt_provider: SttProvider = _setting("Providers", "auto", "Speech-to-text")
@@ -159,6 +187,15 @@ class Settings(BaseSettings):
     # Call flow
     hangup_after_goodbye_secs: float = _setting(
         "Call flow", 2.0, "Caller silence after the closing line before the agent hangs up", ge=0)
+    idle_hangup_secs: float = _setting(
+        "Call flow", 20.0, "Silence on both sides before the agent says goodbye and hangs up, on every brain; it asks "
+        "\"are you still there?\" at half this time (0 = never)", ge=0)
+    cue_after_secs: float = _setting(
+        "Call flow", 0.3, "LLM brains: a lookup still running this long after the caller's turn gets a listening cue "
+        "(a tool call gets one at once)", gt=0)
+    sms_from: str | None = _setting(
+        "Call flow", None, "Number (E.164) the booking confirmation text is sent from through Twilio's Messages API; "
+        "needs the Twilio credentials (unset = no text, and the agent promises none)")
 
     @field_validator("stt_provider", "llm_provider", "tts_provider", "embeddings_provider", mode="before")
     @classmethod
@@ -169,6 +206,23 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str | None) -> str | None:
+        for item in filter(None, (part.strip() for part in (value or "").split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
 
     @model_validator(mode="after")
     def _chosen_providers_are_configured(self) -> Settings:

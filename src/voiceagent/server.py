@@ -6,23 +6,28 @@ import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import uvicorn
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from loguru import logger
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from voiceagent.call.session import run_call
+from voiceagent.access.gate import AccessGate, Refusal
+from voiceagent.access.middleware import RateLimitMiddleware
+from voiceagent.call.session import receive_start, run_call
 from voiceagent.config import Settings
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.redact import redact_phone
 from voiceagent.telephony.signature import SignatureChecker, public_url
-from voiceagent.telephony.twiml import connect_stream_twiml
+from voiceagent.telephony.twiml import connect_stream_twiml, say_and_hang_up_twiml
 
 MEDIA_PATH = "/ws/media"
 # How uvicorn serves the app. Media Stream messages are 20 ms of base64 audio each way: per-message deflate
 # would compress and decompress 100 of them a second per call on the event loop to save a little bandwidth.
-UVICORN_OPTIONS = {"log_level": "warning", "ws_max_size": 1 << 20, "ws_per_message_deflate": False}
+# uvicorn's own X-Forwarded-For handling (it trusts 127.0.0.1 by default) is off: TRUSTED_PROXIES decides alone.
+UVICORN_OPTIONS = {"log_level": "warning", "ws_max_size": 1 << 20, "ws_per_message_deflate": False,
+                   "proxy_headers": False}
 
 
 @dataclass
@@ -32,6 +37,7 @@ class AppState:
     settings: Settings
     metrics: CallMetrics
     signatures: SignatureChecker
+    gate: AccessGate
     runtime: AgentRuntime | None = None
     load_error: str | None = None
     calls: set[asyncio.Task] = field(default_factory=set)
@@ -52,35 +58,41 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
     """Build the app; models load in the background at start-up unless a runtime is given."""
     settings = settings or Settings()
     auth_token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
-    state = AppState(settings=settings, metrics=CallMetrics(), signatures=SignatureChecker(auth_token), runtime=runtime)
+    metrics = CallMetrics()
+    state = AppState(settings=settings, metrics=metrics, signatures=SignatureChecker(auth_token),
+                     gate=AccessGate(settings, metrics), runtime=runtime)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if not state.signatures.enabled:
-            logger.warning("TWILIO_AUTH_TOKEN is not set: Twilio signature validation is OFF")
+        await state.gate.start()
         if state.runtime is None:
             try:
                 state.runtime = await asyncio.to_thread(AgentRuntime.load, settings)
             except Exception as error:
-                state.load_error = f"{type(error).__name__}: {error}"
+                state.load_error = type(error).__name__
                 logger.exception("Start-up failed: the agent cannot take calls")
         yield
-        # A call whose line has just closed is still writing its record: let it finish (bounded), then cancel.
-        if state.calls:
+        # Without a drain before (uvicorn closed the calls' sockets), a call whose line has just closed is still
+        # writing its record: it gets the grace to finish. After a drain the grace has been spent already.
+        if state.calls and not state.gate.drain.finished.is_set():
             logger.info(f"Shutting down: waiting up to {settings.shutdown_grace_secs:.0f} s for "
                         f"{len(state.calls)} call(s) to finish")
             await asyncio.wait(list(state.calls), timeout=settings.shutdown_grace_secs)
         for task in list(state.calls):
             task.cancel()
+        await state.gate.stop()
 
     app = FastAPI(title="voiceagent", lifespan=lifespan)
     app.state.agent = state
+    app.add_middleware(RateLimitMiddleware, gate=state.gate)
 
     @app.get("/health")
     async def health():
+        # The reason of a failed start-up goes to the log only: /health is public.
+        if state.gate.drain.draining:
+            return JSONResponse({"status": "draining"}, status_code=503)
         if state.runtime is None:
-            status = "failed" if state.load_error else "loading"
-            return JSONResponse({"status": status, "error": state.load_error}, status_code=503)
+            return JSONResponse({"status": "failed" if state.load_error else "loading"}, status_code=503)
         return {
             "status": "ok",
             "stack": settings.stack_summary(),
@@ -89,7 +101,9 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
         }
 
     @app.get("/metrics")
-    async def metrics():
+    async def prometheus_metrics(request: Request):
+        if not state.gate.metrics_authorized(request.headers.get("authorization")):
+            return PlainTextResponse("unauthorized", status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/webhook/voice")
@@ -99,14 +113,15 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
         scheme, host = _external_base(request.headers, request.url.scheme, settings)
         signed_url = public_url(scheme, host, request.url.path, request.url.query)
         if not state.signatures.valid(signed_url, params, request.headers.get("x-twilio-signature")):
-            state.metrics.rejected_requests.labels(reason="signature").inc()
-            logger.warning(f"Rejected /webhook/voice: bad or missing X-Twilio-Signature (url {signed_url})")
+            state.gate.refuse(Refusal("signature", f"bad or missing X-Twilio-Signature (url {signed_url})"),
+                              "/webhook/voice")
             return PlainTextResponse("invalid signature", status_code=403)
+        answer = await state.gate.answer_call(params.get("CallSid", ""), params.get("From", ""))
+        if isinstance(answer, Refusal):
+            return Response(say_and_hang_up_twiml(answer.line), media_type="application/xml")
+        # The caller and CallSid travel inside the signed token: the stream cannot claim others.
         stream_scheme = "wss" if scheme in ("https", "wss") else "ws"
-        twiml = connect_stream_twiml(
-            f"{stream_scheme}://{host}{MEDIA_PATH}",
-            {"caller": params.get("From", ""), "callSid": params.get("CallSid", "")},
-        )
+        twiml = connect_stream_twiml(f"{stream_scheme}://{host}{MEDIA_PATH}", {"token": answer})
         logger.info(f"Incoming call from {redact_phone(params.get('From'))}")
         return Response(twiml, media_type="application/xml")
 
@@ -116,19 +131,72 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
         ws_scheme = {"https": "wss", "http": "ws"}.get(scheme, scheme)
         signed_url = public_url(ws_scheme, host, websocket.url.path, websocket.url.query)
         if not state.signatures.valid_websocket(signed_url, websocket.headers.get("x-twilio-signature")):
-            state.metrics.rejected_requests.labels(reason="signature").inc()
-            logger.warning("Rejected media stream: bad or missing X-Twilio-Signature")
+            state.gate.refuse(Refusal("signature", "bad or missing X-Twilio-Signature"), "media stream")
             await websocket.close(code=1008, reason="invalid signature")
             return
         await websocket.accept()
         if state.runtime is None:
             await websocket.close(code=1013, reason="agent is still starting, try again")
             return
+        start = await receive_start(websocket, state.metrics)
+        if start is None:
+            return
+        admitted = await state.gate.admit_stream(start)
+        if isinstance(admitted, Refusal):
+            await websocket.close(code=admitted.close_code, reason=admitted.message[:120])
+            return
         task = asyncio.current_task()
         state.calls.add(task)
         try:
-            await run_call(websocket, state.runtime, state.metrics)
+            await run_call(websocket, state.runtime, state.metrics, start=admitted, closing=state.gate.drain.closing)
         finally:
             state.calls.discard(task)
+            await state.gate.release(admitted)
 
     return app
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, except that the first SIGTERM or SIGINT drains the calls before uvicorn's own shutdown.
+
+    uvicorn's shutdown closes every open WebSocket at once (code 1012), which would cut calls mid-sentence; while
+    draining, the server keeps answering: /health says draining, new calls hear the busy line. A second signal
+    shuts down at once.
+    """
+
+    def __init__(self, config: uvicorn.Config, state: AppState) -> None:
+        super().__init__(config)
+        self.agent = state
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain: asyncio.Task | None = None
+
+    async def serve(self, sockets=None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig, frame) -> None:
+        if self._drain is None and not self.should_exit and self._loop is not None:
+            logger.info(f"Signal {sig}: draining before shutdown (a second signal shuts down at once)")
+            self._loop.call_soon_threadsafe(self.begin_drain)
+            return
+        super().handle_exit(sig, frame)
+
+    def begin_drain(self) -> None:
+        """Drain the calls (up to DRAIN_SECS + SHUTDOWN_GRACE_SECS), then let uvicorn shut down."""
+        if self._drain is None:
+            self._drain = asyncio.get_running_loop().create_task(self._drain_then_exit())
+
+    async def _drain_then_exit(self) -> None:
+        try:
+            await self.agent.gate.drain.run(self.agent.calls)
+        finally:
+            self.should_exit = True
+
+
+def make_server(app: FastAPI, host: str, port: int) -> DrainingServer:
+    """The uvicorn server for `app`; what is left after the drain gets SHUTDOWN_GRACE_SECS, then is cancelled."""
+    state: AppState = app.state.agent
+    config = uvicorn.Config(app, host=host, port=port, lifespan="on",
+                            timeout_graceful_shutdown=max(1, int(state.settings.shutdown_grace_secs)),
+                            **UVICORN_OPTIONS)
+    return DrainingServer(config, state)

@@ -31,7 +31,8 @@ def test_webhook_answers_with_a_stream_to_the_public_host(tmp_path, runtime):
     stream = _stream(response.text)
     assert stream.get("url") == "wss://agent.example.com/ws/media"
     params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
-    assert params == {"caller": "+15551234567", "callSid": "CA123"}
+    # Only the signed stream token: the caller and CallSid travel inside it, not as parameters a client rewrites.
+    assert list(params) == ["token"] and len(params["token"]) > 40
 
 
 def test_webhook_uses_the_configured_public_url(tmp_path, runtime):
@@ -90,11 +91,14 @@ def test_health_is_503_until_models_are_loaded(tmp_path, monkeypatch):
     with TestClient(app) as client:
         health = client.get("/health")
     assert health.status_code == 503
-    assert health.json()["status"] == "failed"
-    assert "model file missing" in health.json()["error"]
+    assert health.json() == {"status": "failed"}  # the reason goes to the log only: /health is public
+    assert "model file missing" not in health.text
 
 
-async def test_shutdown_lets_a_call_that_is_ending_finish_and_cancels_one_that_outlives_the_grace(tmp_path, runtime):
+async def test_shutdown_without_a_drain_lets_an_ending_call_finish_and_cancels_one_that_outlives_the_grace(
+        tmp_path, runtime):
+    # uvicorn shut down without draining (its sockets are closed): calls get SHUTDOWN_GRACE_SECS to save their
+    # records. The drain itself is in test_drain.py.
     app = create_app(make_settings(tmp_path, shutdown_grace_secs=1.0), runtime=runtime)
     saved = []
 

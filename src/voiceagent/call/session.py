@@ -17,10 +17,12 @@ from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.observability.usage import UsageObserver
 from voiceagent.runtime import AgentRuntime
-from voiceagent.shared.phrases import GREETING
+from voiceagent.shared.phrases import GREETING, SERVER_CLOSING
 from voiceagent.shared.record import CallRecord
 from voiceagent.storage.calls import save_call_record
-from voiceagent.telephony.media_stream import MediaStreamSerializer, StreamProtocolError, read_stream_start
+from voiceagent.telephony.media_stream import MediaStreamSerializer, StreamProtocolError, StreamStart, read_stream_start
+
+CLOSING_LINE_MAX_SECS = 12.0  # the server's closing line has this long to be heard before the call ends anyway
 
 
 async def _receive_text(websocket) -> str | bytes | None:
@@ -40,10 +42,10 @@ def _save(runtime: AgentRuntime, record: CallRecord) -> None:
     )
 
 
-async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> CallRecord | None:
-    """Serve one accepted Media Stream WebSocket until the call ends."""
+async def receive_start(websocket, metrics: CallMetrics) -> StreamStart | None:
+    """The stream's `start` (within 15 s); on a protocol error the socket is closed and None returned."""
     try:
-        start = await asyncio.wait_for(read_stream_start(lambda: _receive_text(websocket)), timeout=15)
+        return await asyncio.wait_for(read_stream_start(lambda: _receive_text(websocket)), timeout=15)
     except (StreamProtocolError, TimeoutError) as error:
         reason = str(error) or "no start message within 15 s"
         code = getattr(error, "close_code", 1008)
@@ -53,6 +55,35 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
             await websocket.close(code=code, reason=reason[:120])
         except Exception:
             pass
+        return None
+
+
+async def _close_when(closing: asyncio.Event, task: PipelineWorker, record: CallRecord, end_call) -> None:
+    """Once `closing` is set (the end of a deploy's drain): say the closing line, hang up once it has been heard
+    (its mark came back) or after CLOSING_LINE_MAX_SECS, whether or not the caller talks over it."""
+    await closing.wait()
+    record.outcome = record.outcome or "drained"
+    already = len(record.transcript)
+    await task.queue_frame(TTSSpeakFrame(SERVER_CLOSING))
+
+    def line_heard() -> bool:
+        return any(entry["role"] == "agent" and entry["heard"] and SERVER_CLOSING.endswith(entry["text"])
+                   for entry in record.transcript[already:])
+
+    deadline = time.monotonic() + CLOSING_LINE_MAX_SECS
+    while not line_heard() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    await end_call("drained")
+
+
+async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start: StreamStart | None = None,
+                   closing: asyncio.Event | None = None) -> CallRecord | None:
+    """Serve one accepted Media Stream WebSocket until the call ends (reading its `start` unless given).
+
+    When `closing` is set the call says the server's closing line and ends.
+    """
+    start = start or await receive_start(websocket, metrics)
+    if start is None:
         return None
 
     record = CallRecord(call_sid=start.call_sid, stream_sid=start.stream_sid, caller=start.caller)
@@ -83,6 +114,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
         ),
     )
     call = None
+    closer: asyncio.Task | None = None
     try:
         call = build_call_pipeline(runtime, transport, record, end_call)
         task = PipelineWorker(
@@ -115,6 +147,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
         await task.queue_frames([TTSSpeakFrame(greeting) if call.llm_brain else LLMRunFrame()])
         runner = WorkerRunner(handle_sigint=False, handle_sigterm=False)
         await runner.add_workers(task)
+        if closing is not None:
+            closer = asyncio.create_task(_close_when(closing, task, record, end_call))
         await runner.run()
     except Exception:
         record.outcome = "failed"
@@ -125,6 +159,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics) -> Ca
         except Exception:
             pass
     finally:
+        if closer is not None:
+            closer.cancel()
         record.ended_at = time.time()
         record.outcome = record.outcome or "caller_hung_up"
         if record.escalated and record.outcome != "failed":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+# Why a request or call was refused (docs/security.md): the label values of voiceagent_rejected_requests_total
+REJECT_REASONS = ("signature", "stream_token", "rate_limit", "number_limit", "busy", "draining", "protocol")
 LATENCY_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0)
 
 
@@ -33,8 +35,8 @@ class CallMetrics:
             "voiceagent_errors", "Errors by component", ["component"], registry=self.registry
         )
         self.rejected_requests = Counter(
-            "voiceagent_rejected_requests", "Requests refused (bad signature, protocol error)", ["reason"],
-            registry=self.registry,
+            "voiceagent_rejected_requests", "Requests and calls refused, by reason: " + ", ".join(REJECT_REASONS),
+            ["reason"], registry=self.registry,
         )
         self.provider_usage = Counter(
             "voiceagent_provider_usage", "Provider usage: stt_seconds, llm_input_tokens, llm_output_tokens, "
@@ -50,10 +52,24 @@ class CallMetrics:
         )
         for result in ("kept", "discarded"):
             self.speculative_answers.labels(result=result)
+        # Every tool call of every brain (call/assembly.py): ok, failed (the tool could not do it), or invalid
+        # (arguments the tool refused); ok / all is the plan's tool-execution success ratio.
+        self.tool_calls = Counter(
+            "voiceagent_tool_calls", "Tool calls by tool and result: ok, failed, invalid", ["tool", "result"],
+            registry=self.registry,
+        )
+        self.sms = Counter(
+            "voiceagent_sms", "Booking confirmation texts: sent (Twilio accepted it) or failed", ["result"],
+            registry=self.registry,
+        )
+        for result in ("sent", "failed"):
+            self.sms.labels(result=result)
         for kind in ("stt_seconds", "llm_input_tokens", "llm_output_tokens", "llm_cached_tokens", "tts_characters"):
             self.provider_usage.labels(kind=kind)
-        for outcome in ("completed", "escalated", "failed", "caller_hung_up"):
+        for outcome in ("completed", "escalated", "failed", "caller_hung_up", "drained"):
             self.calls.labels(outcome=outcome)
+        for reason in REJECT_REASONS:
+            self.rejected_requests.labels(reason=reason)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

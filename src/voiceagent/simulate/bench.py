@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from voiceagent.simulate.caller import CallerTurn, TwilioCaller
-from voiceagent.simulate.run import free_port, signed_headers, summarize
+from voiceagent.simulate.caller import CallerTurn
+from voiceagent.simulate.run import free_port, summarize, twilio_call
 
 STAGGER_SECS = 0.5  # between the starts of the first calls of a concurrent run
 DEFAULT_SCENARIO = [
@@ -36,6 +36,7 @@ class BenchFigures:
     concurrency: int
     turns: int = 0
     unanswered_turns: int = 0
+    refused_calls: int = 0  # the webhook said a busy (or too-many-calls) line instead of connecting
     latency: dict = field(default_factory=dict)
     latencies: list = field(default_factory=list)
     greeting: dict = field(default_factory=dict)  # stream start -> first audio of the greeting, at the caller
@@ -128,7 +129,7 @@ class ServerProcess:
                         break
                 except (httpx.HTTPError, ValueError):
                     pass
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.5)  # well within the server's per-IP request budget while models load
         raise RuntimeError(f"server did not become healthy: {health}")
 
     async def __aexit__(self, *exc):
@@ -190,9 +191,8 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
         async with semaphore:
             if index < concurrency:
                 await asyncio.sleep(index * stagger_secs)
-            caller = TwilioCaller(url, caller_number=f"+1555010{index % 10}{index // 10 % 10}",
-                                  headers=signed_headers(url, auth_token))
-            result = await caller.run(turn_audio)
+            result = await twilio_call(url, turn_audio, caller_number=f"+1555010{index % 10}{index // 10 % 10}",
+                                       auth_token=auth_token)
             if progress:
                 progress()
             return result
@@ -210,6 +210,7 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
     sampler.cancel()
     greetings = []
     for result in results:
+        figures.refused_calls += bool(result.refused)
         if result.agent:
             greetings.append(round(result.agent[0].started - result.started, 3))
         figures.turns += len(result.turns)
@@ -276,7 +277,10 @@ def stage_means(text: str, before: str = "") -> dict[str, float]:
 async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int, profile: str = "tuned",
                        env: dict | None = None, progress=None, emulator_pid: int | None = None) -> BenchFigures:
     """Start a server process, warm it with one call, then measure `calls` calls."""
-    async with ServerProcess({**(env or {}), "PIPELINE_PROFILE": profile}) as server:
+    # The bench measures what happens beyond the production limits: they must not refuse its calls.
+    limits = {"MAX_CONCURRENT_CALLS": str(max(10, concurrency)), "RATE_LIMIT_PER_MINUTE": "100000",
+              "CALLS_PER_NUMBER_PER_HOUR": "100000"}
+    async with ServerProcess({**limits, **(env or {}), "PIPELINE_PROFILE": profile}) as server:
         start_rss = _rss_mb(server.pid)
         token = server.env.get("TWILIO_AUTH_TOKEN")  # the server then checks signatures, as in production
         warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)

@@ -67,6 +67,7 @@ class CallResult:
     hung_up_by_agent: bool = False
     close_code: int | None = None
     close_reason: str = ""
+    refused: str = ""  # what the webhook said instead of connecting the call (busy, too many calls)
     caller_track: list[tuple[float, np.ndarray]] = field(default_factory=list)
     agent_track: list[tuple[float, np.ndarray]] = field(default_factory=list)
     agent_frames: int = 0  # outbound media messages received
@@ -82,14 +83,17 @@ class TwilioCaller:
     """Drives one call: `connected`, `start`, 20 ms `media` frames in real time, marks, `stop`."""
 
     def __init__(self, url: str, *, caller_number: str = "+15550100", headers: dict | None = None,
-                 agent_quiet_secs: float = 1.2, reply_timeout: float = 12.0):
+                 agent_quiet_secs: float = 1.2, reply_timeout: float = 12.0, call_sid: str | None = None,
+                 custom_parameters: dict[str, str] | None = None):
         self.url = url
         self.caller_number = caller_number
         self.headers = headers or {}
+        # The TwiML's <Parameter>s (the stream token); without a webhook, the old direct path's caller and CallSid.
+        self.custom_parameters = custom_parameters
         self.agent_quiet_secs = agent_quiet_secs
         self.reply_timeout = reply_timeout
         self.stream_sid = "MZ" + uuid.uuid4().hex
-        self.call_sid = "CA" + uuid.uuid4().hex
+        self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
         self._play_end = 0.0  # when the agent audio buffered at "Twilio" finishes playing
         self._pending_marks: list[tuple[float, str]] = []
@@ -137,7 +141,8 @@ class TwilioCaller:
         return self._event("start", start={
             "accountSid": "AC" + "0" * 32, "streamSid": self.stream_sid, "callSid": self.call_sid,
             "tracks": ["inbound"], "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            "customParameters": {"caller": self.caller_number, "callSid": self.call_sid},
+            "customParameters": (self.custom_parameters if self.custom_parameters is not None
+                                 else {"caller": self.caller_number, "callSid": self.call_sid}),
         })
 
     async def _send_media(self):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import statistics
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import soxr
 from voiceagent.simulate.audio import SAMPLE_RATE, read_wav, timeline_tracks, write_wav
 from voiceagent.simulate.caller import CallerTurn, CallResult, TwilioCaller
 from voiceagent.simulate.voices import CallerVoice
+from voiceagent.simulate.webhook import answer_call
 
 
 @dataclass
@@ -81,14 +83,10 @@ def free_port() -> int:
 @asynccontextmanager
 async def local_server(runtime, settings):
     """Serve the app in this process on a free loopback port; yields the media WebSocket URL."""
-    import uvicorn
-
-    from voiceagent.server import UVICORN_OPTIONS, create_app
+    from voiceagent.server import create_app, make_server
 
     port = free_port()
-    config = uvicorn.Config(create_app(settings, runtime=runtime), host="127.0.0.1", port=port, lifespan="on",
-                            **UVICORN_OPTIONS)
-    server = uvicorn.Server(config)
+    server = make_server(create_app(settings, runtime=runtime), "127.0.0.1", port)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -109,10 +107,24 @@ def signed_headers(url: str, auth_token: str | None) -> dict:
     return {"X-Twilio-Signature": RequestValidator(auth_token).compute_signature(url, {})}
 
 
+async def twilio_call(url: str, turns: list[CallerTurn], *, caller_number: str = "+15550100",
+                      auth_token: str | None = None, hang_up_after_secs: float = 2.5, **caller_options) -> CallResult:
+    """One call as Twilio places it: the signed voice webhook first, then the media stream its TwiML names with
+    the TwiML's parameters (the stream token). A server without a webhook (404) is streamed to directly."""
+    caller = TwilioCaller(url, caller_number=caller_number, **caller_options)
+    answer = await answer_call(url, call_sid=caller.call_sid, caller_number=caller_number, auth_token=auth_token)
+    if answer is not None and answer.stream_url is None:
+        return CallResult(stream_sid=caller.stream_sid, call_sid=caller.call_sid, started=time.monotonic(),
+                          refused=answer.said or "hung up")
+    if answer is not None:
+        caller.url, caller.custom_parameters = answer.stream_url, answer.parameters
+    caller.headers = signed_headers(caller.url, auth_token)
+    return await caller.run(turns, hang_up_after_secs=hang_up_after_secs)
+
+
 async def simulate_call(url: str, turns: list[CallerTurn], speech_models, *, caller_number: str = "+15550100",
                         save: Path | None = None, auth_token: str | None = None) -> CallReport:
-    caller = TwilioCaller(url, caller_number=caller_number, headers=signed_headers(url, auth_token))
-    result = await caller.run(turns)
+    result = await twilio_call(url, turns, caller_number=caller_number, auth_token=auth_token)
     report = CallReport(result=result, agent_texts=await asyncio.to_thread(transcribe_agent, result, speech_models))
     if save:
         save_call_audio(save, result)

@@ -25,3 +25,11 @@ def transfer_twiml(number: str) -> str:
     response.say(TRANSFER_ANNOUNCEMENT)
     response.append(Dial(number))
     return str(response)
+
+
+def say_and_hang_up_twiml(line: str) -> str:
+    """`<Say>` one line, then `<Hangup/>`: the webhook's polite refusal (busy, too many calls)."""
+    response = VoiceResponse()
+    response.say(line)
+    response.hangup()
+    return str(response)

@@ -27,12 +27,6 @@ CALLBACK_AT = "A specialist will call you back at the number ending in {digits}.
 CALLBACK_SOON = "A specialist will follow up with you as soon as possible."
 TRANSFER_ANNOUNCEMENT = "Connecting you to a specialist now."  # said by the phone network while it dials
 
-# Bookings are read out only to the number they were booked for (the number the call comes from)
-OWN_BOOKINGS_ONLY = ("For your privacy I can only look up bookings for the number you're calling from. "
-                     "Please call us from that number, or I can connect you with a specialist.")
-NUMBER_HIDDEN = ("For your privacy I can only look up bookings for the number you're calling from, "
-                 "and I can't see that number on this call.")
-
 # Turns nobody could understand before the caller is handed to a human
 MAX_NOT_UNDERSTOOD = 3
 
@@ -43,18 +37,3 @@ TOO_MANY_CALLS = ("Thanks for calling {business}. We have had a lot of calls fro
                   "Please try again later. Goodbye.")
 SERVER_CLOSING = ("I'm sorry, I have to end our call now for a short maintenance. "
                   "Please call us back in a few minutes. Goodbye.")
-
-# When the offline brain cannot tell what a turn meant (its intent classifier is unsure)
-CLARIFY = ("Sorry, I'm not sure I followed. Do you have a question, would you like to book an appointment, "
-           "or should I connect you with a person?")
-CONFIRM_AGAIN = "Sorry, I didn't quite get that. Shall I book it? Just say yes or no."
-
-# The call flow on every brain (docs/call-flow.md): cues while a lookup or tool runs (they alternate, so a caller
-# never hears the same one twice in a row), the idle check, and the booking's confirmation text
-ONE_MOMENT = "One moment."
-LISTENING_CUES = (LISTENING_CUE, ONE_MOMENT)
-STILL_THERE = "Are you still there?"
-IDLE_GOODBYE = "I can't hear anything, so I'll end the call now. Thanks for calling {business}. Goodbye!"
-TEXT_COMING = "You'll receive a confirmation text shortly."
-CONFIRMATION_SMS = ("{business}: your appointment is confirmed for {when}. Booking reference {reference}. "
-                    "Call us to change or cancel it.")

@@ -12,13 +12,15 @@ import uuid
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI, WebSocket
 from sqlalchemy import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import make_settings
-from voiceagent.simulate.run import local_server, signed_headers
-from voiceagent.simulate.webhook import answer_call
+from voiceagent.simulate.run import free_port, local_server, signed_headers, twilio_call
+from voiceagent.simulate.webhook import answer_call, webhook_url
 from voiceagent.storage.models import CallRecordRow
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -114,3 +116,34 @@ def test_voiceagent_call_goes_through_the_signed_webhook_when_the_auth_token_is_
     assert done.returncode == 0, done.stderr[-2000:]
     assert "turn 1: response latency" in done.stdout and "no answer" not in done.stdout, done.stdout
     assert "Refused" not in done.stderr, done.stderr[-2000:]
+
+
+def test_the_webhook_is_found_next_to_the_media_stream():
+    assert webhook_url("ws://127.0.0.1:8000/ws/media") == "http://127.0.0.1:8000/webhook/voice"
+    assert webhook_url("wss://agent.example.com/ws/media") == "https://agent.example.com/webhook/voice"
+
+
+async def test_a_server_without_a_webhook_is_streamed_to_directly():
+    bare = FastAPI()  # media stream only, as an older server or another implementation
+    starts = []
+
+    @bare.websocket("/ws/media")
+    async def media(websocket: WebSocket):
+        await websocket.accept()
+        while (message := json.loads(await websocket.receive_text()))["event"] != "start":
+            pass
+        starts.append(message["start"]["customParameters"])
+        await websocket.close(code=1000)
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(bare, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        result = await twilio_call(f"ws://127.0.0.1:{port}/ws/media", [], caller_number="+15551234567")
+    finally:
+        server.should_exit = True
+        await serving
+    assert starts == [{"caller": "+15551234567", "callSid": result.call_sid}]
+    assert not result.refused

@@ -85,10 +85,10 @@ class AccessGate:
         if self._redis is not None:
             await self._redis.aclose()
 
-    def refuse(self, refusal: Refusal, where: str) -> Refusal:
+    def refuse(self, refusal: Refusal, where: str, level: str = "WARNING") -> Refusal:
         """Count and log a refusal (its message never holds a token, a number or a secret)."""
         self.metrics.rejected_requests.labels(reason=refusal.reason).inc()
-        logger.warning(f"Refused {where}: {refusal.message}")
+        logger.log(level, f"Refused {where}: {refusal.message}")
         return refusal
 
     def _shared_state_failed(self, what: str, error: Exception) -> None:
@@ -112,9 +112,9 @@ class AccessGate:
         except SHARED_STATE_ERRORS as error:
             self._shared_state_failed("rate limit", error)
             return None
-        if retry_after is not None:
+        if retry_after is not None:  # a flood would flood the log too: the counter is the signal here
             self.refuse(Refusal("rate_limit", f"{scope.get('path')}: over {self.settings.rate_limit_per_minute} "
-                                "requests per minute from one client"), "request")
+                                "requests per minute from one client"), "request", level="DEBUG")
         return retry_after
 
     def metrics_authorized(self, authorization: str | None) -> bool:

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests run as real servers or tools (each test starts its own throw-away instance):
-# Redis (shared limits), PostgreSQL (storage), promtool (alert rules). Installs only what is missing.
+# Redis (shared limits), PostgreSQL (storage), promtool (alert rules), chromium (the softphone and console in a real
+# browser, driven by Playwright) and node (the softphone's audio code). Installs only what is missing.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages the tests need: ${need[*]}"
 sudo=""

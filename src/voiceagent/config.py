@@ -104,6 +104,10 @@ class Settings(BaseSettings):
         "Security", 60.0, "A stream token must open its media stream within this long after the webhook", gt=0, le=3600)
     metrics_token: SecretStr | None = _setting(
         "Security", None, "When set, /metrics needs `Authorization: Bearer <token>` (401 otherwise)")
+    console_token: SecretStr | None = _setting(
+        "Security", None, "Opens the call console (/console) and the softphone (/phone) to whoever sends it "
+        "(`Authorization: Bearer`, or `?token=` once, kept in an HttpOnly cookie); unset: both open on localhost only "
+        "(docs/browser.md)")
     trusted_proxies: str | None = _setting(
         "Security", None, "Comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client (default: "
         "none, the socket peer is the client)")

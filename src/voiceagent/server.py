@@ -16,11 +16,13 @@ from voiceagent.access.gate import AccessGate, Refusal
 from voiceagent.access.middleware import RateLimitMiddleware
 from voiceagent.call.session import receive_start, run_call
 from voiceagent.config import Settings
+from voiceagent.observability.live import LiveCalls
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.redact import redact_phone
 from voiceagent.telephony.signature import SignatureChecker, public_url
 from voiceagent.telephony.twiml import connect_stream_twiml, say_and_hang_up_twiml
+from voiceagent.web import browser_may_stream, web_router
 
 MEDIA_PATH = "/ws/media"
 # How uvicorn serves the app. Media Stream messages are 20 ms of base64 audio each way: per-message deflate
@@ -41,6 +43,7 @@ class AppState:
     runtime: AgentRuntime | None = None
     load_error: str | None = None
     calls: set[asyncio.Task] = field(default_factory=set)
+    live: LiveCalls = field(default_factory=LiveCalls)  # running calls' records, for the softphone's event stream
 
 
 def _external_base(request_headers, scheme: str, settings: Settings) -> tuple[str, str]:
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
     app = FastAPI(title="voiceagent", lifespan=lifespan)
     app.state.agent = state
     app.add_middleware(RateLimitMiddleware, gate=state.gate)
+    app.include_router(web_router(state, MEDIA_PATH))  # /phone and /console (docs/browser.md)
 
     @app.get("/health")
     async def health():
@@ -130,7 +134,10 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
         scheme, host = _external_base(websocket.headers, websocket.url.scheme, settings)
         ws_scheme = {"https": "wss", "http": "ws"}.get(scheme, scheme)
         signed_url = public_url(ws_scheme, host, websocket.url.path, websocket.url.query)
-        if not state.signatures.valid_websocket(signed_url, websocket.headers.get("x-twilio-signature")):
+        # The softphone page cannot sign its upgrade; it must be this server's page, opened on localhost or with
+        # CONSOLE_TOKEN, and still needs a stream token like every call.
+        if not (state.signatures.valid_websocket(signed_url, websocket.headers.get("x-twilio-signature"))
+                or browser_may_stream(websocket, settings)):
             state.gate.refuse(Refusal("signature", "bad or missing X-Twilio-Signature"), "media stream")
             await websocket.close(code=1008, reason="invalid signature")
             return
@@ -148,7 +155,8 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
         task = asyncio.current_task()
         state.calls.add(task)
         try:
-            await run_call(websocket, state.runtime, state.metrics, start=admitted, closing=state.gate.drain.closing)
+            await run_call(websocket, state.runtime, state.metrics, start=admitted, closing=state.gate.drain.closing,
+                           live=state.live)
         finally:
             state.calls.discard(task)
             await state.gate.release(admitted)

@@ -12,6 +12,7 @@ LAYERS = [
     {"cli"},  # the one command
     {"cli_kb", "simulate", "emulators"},  # its sub-commands and the test harness
     {"server"},
+    {"web"},  # the softphone page and the call console, mounted by the server
     {"access"},  # who may call: stream tokens, limits, call slots, the drain
     {"call"},
     {"runtime"},

@@ -17,6 +17,7 @@ from voiceagent.call.resilience import LLMFailureFallback, LLMProgressProbe, Not
 from voiceagent.providers.factory import make_llm, make_voices
 from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.record import CallRecord
+from voiceagent.shared.redact import redact_value
 from voiceagent.shared.speech_text import speakable_transform
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
 from voiceagent.tools.appointments import describe_requested_time, free_times_on
@@ -82,7 +83,10 @@ def make_brain(runtime: AgentRuntime, record: CallRecord) -> Brain:
         if isinstance(arguments, dict) and isinstance(arguments.get("name"), str):
             record.personal_names.add(arguments["name"])  # masked wherever it appears in the stored transcript
         result = await run_tool(context, name, arguments)
-        record.tool_calls.append({"name": name, "ok": bool(result.get("ok")), "error": result.get("error")})
+        # Redacted as stored: the console shows what the tool was asked and answered, without names or numbers.
+        record.tool_calls.append({"name": name, "ok": bool(result.get("ok")), "error": result.get("error"),
+                                  "arguments": redact_value(arguments, record.personal_names),
+                                  "result": redact_value(result, record.personal_names)})
         return result
 
     llm = make_llm(runtime.settings)

@@ -14,6 +14,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from voiceagent.call.pipeline import build_call_pipeline
 from voiceagent.observability.latency import TurnLatencyObserver
+from voiceagent.observability.live import LiveCalls
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.observability.usage import UsageObserver
 from voiceagent.runtime import AgentRuntime
@@ -77,10 +78,11 @@ async def _close_when(closing: asyncio.Event, task: PipelineWorker, record: Call
 
 
 async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start: StreamStart | None = None,
-                   closing: asyncio.Event | None = None) -> CallRecord | None:
+                   closing: asyncio.Event | None = None, live: LiveCalls | None = None) -> CallRecord | None:
     """Serve one accepted Media Stream WebSocket until the call ends (reading its `start` unless given).
 
-    When `closing` is set the call says the server's closing line and ends.
+    When `closing` is set the call says the server's closing line and ends. `live` lists the call's record while it
+    runs, for the softphone page's event stream (watchers read it; the call publishes nothing).
     """
     start = start or await receive_start(websocket, metrics)
     if start is None:
@@ -90,6 +92,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
     log = logger.bind(call=start.call_sid or start.stream_sid)
     log.info(f"Call started from {record.caller_redacted}")
     metrics.active_calls.inc()
+    if live is not None:
+        live.add(record)
     task: PipelineWorker | None = None
 
     async def end_call(outcome: str) -> None:
@@ -172,6 +176,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
         except Exception:  # the call is over either way; a failed write must not raise into the server
             metrics.errors.labels(component="storage").inc()
             log.exception("Could not save the call record")
+        if live is not None:  # after the save: a watcher told the call ended finds it in the console
+            live.remove(record)
         if call and call.speculation:
             metrics.speculative_answers.labels(result="kept").inc(call.speculation.kept)
             metrics.speculative_answers.labels(result="discarded").inc(call.speculation.discarded)

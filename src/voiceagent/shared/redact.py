@@ -28,3 +28,28 @@ def redact_text(text: str, names: Iterable[str] = ()) -> str:
         text = re.sub(r"\b(?:" + "|".join(map(re.escape, parts)) + r")\b", "[name]", text, flags=re.IGNORECASE)
         text = re.sub(r"\[name\](?:\s+\[name\])+", "[name]", text)
     return text
+
+
+_PHONE_KEYS = {"phone", "callback", "callback_phone", "caller", "caller_phone", "number"}
+_MAX_TEXT = 500
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?")
+
+
+def redact_value(value, names: Iterable[str] = (), key: str | None = None):
+    """A tool call's arguments or result as stored for the console: `name` fields masked, phone fields cut to
+    their last two digits, other text redacted as transcripts are and shortened."""
+    if isinstance(value, dict):
+        return {str(k): redact_value(v, names, str(k)) for k, v in list(value.items())[:50]}
+    if isinstance(value, (list, tuple)):
+        return [redact_value(item, names, key) for item in list(value)[:50]]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = str(value)
+    if key == "name":
+        return "[name]"
+    if key in _PHONE_KEYS:
+        return redact_phone(text)
+    if _ISO_TIME.fullmatch(text):  # a booked time, not a phone number
+        return text
+    text = redact_text(text, names)
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"

@@ -1,8 +1,10 @@
 """A real browser (Debian's chromium, a WAV file as its microphone) places calls from /phone against a live
-in-process server, then finds them in /console. Screenshots of both pages go to docs/images/."""
+in-process server, then finds them in /console. `UPDATE_SCREENSHOTS=1` refreshes the pages' screenshots in
+docs/images/."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from voiceagent.simulate.run import local_server
 from voiceagent.storage import Database
 
 DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+# The screenshots in docs/images/ are refreshed only on request; otherwise they go to the test's temp folder.
+UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 QUESTION = "How much does the Pro plan cost?"
 ANSWER = re.compile(r"\b99\b")
 
@@ -25,9 +29,10 @@ def _agent(runtime, tmp_path):
     return runtime_with(runtime, make_settings(tmp_path), database=database)
 
 
-async def _screenshot(page, name: str) -> None:
-    if DOCS_IMAGES.is_dir():
-        await page.screenshot(path=str(DOCS_IMAGES / name), full_page=True)
+async def _screenshot(page, folder: Path, name: str) -> None:
+    path = (DOCS_IMAGES if UPDATE_SCREENSHOTS else folder) / name
+    await page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000, f"{name}: an empty page?"
 
 
 @pytest.mark.realtime
@@ -55,18 +60,18 @@ async def test_a_browser_call_from_the_phone_page_shows_in_the_console(runtime, 
             await outcome.locator("a").wait_for(timeout=30_000)
             outcome_text = await outcome.inner_text()
             stats = await page.locator("#stats").inner_text()
-            await _screenshot(page, "phone.png")
+            await _screenshot(page, tmp_path, "phone.png")
 
             await page.goto(f"{base}/console")
             rows = page.locator("table.calls tbody tr[data-call-sid]")
             assert await rows.count() == 1
             row_text = await rows.first.inner_text()
-            await _screenshot(page, "console.png")
+            await _screenshot(page, tmp_path, "console.png")
             await rows.first.locator("a").click()
             await page.wait_for_selector("ol.transcript li.caller")
             call_page = await page.locator("main").inner_text()
             stages = await page.locator(".waterfall .stage").count()
-            await _screenshot(page, "console-call.png")
+            await _screenshot(page, tmp_path, "console-call.png")
 
     assert any("procost" in squash(line) or "proplan" in squash(line) for line in caller_lines), caller_lines
     assert re.search(r"Turn 1: \d+\.\d\d s", latency), latency

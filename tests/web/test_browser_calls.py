@@ -44,6 +44,9 @@ async def test_a_browser_call_from_the_phone_page_shows_in_the_console(runtime, 
         base = media_url.replace("ws://", "http://").removesuffix("/ws/media")
         async with chromium(mic, tmp_path / "profile") as browser:
             page = await browser.new_page()
+            errors: list[str] = []  # script errors and blocked content (the pages' Content-Security-Policy)
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
             await page.goto(f"{base}/phone")
             await page.click("#call")
             transcript = page.locator("#transcript")
@@ -81,6 +84,7 @@ async def test_a_browser_call_from_the_phone_page_shows_in_the_console(runtime, 
     assert "caller_hung_up" in row_text and "browser" in row_text, row_text
     assert "99" in call_page and "How can I help" in call_page, call_page
     assert stages >= 3, "the waterfall shows the turn's stages"
+    assert errors == []
 
 
 @pytest.mark.realtime

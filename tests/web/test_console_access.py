@@ -110,6 +110,7 @@ def test_the_softphone_is_open_on_loopback_and_starts_a_call_with_a_stream_token
         remote_call = remote.post("/phone/call")
         with_token = remote.post("/phone/call", headers={"Authorization": f"Bearer {CONSOLE_TOKEN}"})
     assert page.status_code == 200 and 'id="call"' in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]  # never framed, nothing from afar
     assert placed.status_code == 200
     answer = placed.json()
     assert answer["call_sid"].startswith("WB") and answer["stream_path"] == "/ws/media"

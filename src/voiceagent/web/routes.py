@@ -21,9 +21,16 @@ from voiceagent.web.views import BROWSER_CALL_PREFIX, detail, summarize
 
 HERE = Path(__file__).parent
 STATIC_FILES = {path.name: path for path in (HERE / "static").iterdir() if path.is_file()}
-MEDIA_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".css": "text/css"}
+MEDIA_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 BROWSER_CALLER = "browser"  # the caller "number" of softphone calls (their per-number limit is shared)
 PAGE_CALL_TTL_SECS = 3600.0  # how long the page that started a call may follow its events
+# The pages load nothing from elsewhere and are never framed (a framed softphone could be clicked into a call).
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+                               "base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _seconds(value: float | None, digits: int = 2) -> str:
@@ -76,7 +83,9 @@ def web_router(state, media_path: str) -> APIRouter:
             # The token leaves the address bar (and the history) at once: the cookie carries it from now on.
             query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
             return with_cookie(request, RedirectResponse(request.url.path + (f"?{query}" if query else ""), 303))
-        return render()
+        response = render()
+        response.headers.update(PAGE_HEADERS)
+        return response
 
     def database():
         return state.runtime.database if state.runtime is not None else None

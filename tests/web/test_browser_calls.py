@@ -90,8 +90,8 @@ async def test_a_browser_call_from_the_phone_page_shows_in_the_console(runtime, 
 @pytest.mark.realtime
 async def test_talking_over_the_greeting_clears_it_and_greys_what_was_not_heard(runtime, caller_voice, tmp_path):
     agent = _agent(runtime, tmp_path)
-    # The question starts 2 s into the call, while the greeting (about 5 s) is still playing.
-    mic = microphone_wav(tmp_path / "caller.wav", caller_voice.say(QUESTION), before_secs=2.0, after_secs=20.0)
+    # The question starts 3 s after the microphone opens, while the greeting (about 5 s) is still playing.
+    mic = microphone_wav(tmp_path / "caller.wav", caller_voice.say(QUESTION), before_secs=3.0, after_secs=20.0)
     async with local_server(agent, agent.settings) as media_url:
         base = media_url.replace("ws://", "http://").removesuffix("/ws/media")
         async with chromium(mic, tmp_path / "profile") as browser:

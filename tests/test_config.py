@@ -35,6 +35,12 @@ def test_numbers_out_of_range_and_impossible_hours_are_refused():
         "BUSINESS_CLOSE_HOUR must be after BUSINESS_OPEN_HOUR"]
 
 
+def test_the_text_message_sender_must_be_an_e164_number():
+    (problem,) = _problems(sms_from="555-0100")
+    assert problem.startswith("SMS_FROM='555-0100': String should match pattern")
+    assert _problems(idle_hangup_secs=-1) == ["IDLE_HANGUP_SECS=-1: Input should be greater than or equal to 0"]
+
+
 def test_provider_names_are_case_insensitive_and_blank_means_auto(tmp_path):
     settings = make_settings(tmp_path, llm_provider=" Embedded ", tts_provider="", log_level="debug")
     assert (settings.llm_provider, settings.tts_provider, settings.log_level) == ("embedded", "auto", "DEBUG")

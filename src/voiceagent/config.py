@@ -191,6 +191,15 @@ class Settings(BaseSettings):
     # Call flow
     hangup_after_goodbye_secs: float = _setting(
         "Call flow", 2.0, "Caller silence after the closing line before the agent hangs up", ge=0)
+    idle_hangup_secs: float = _setting(
+        "Call flow", 20.0, "Silence on both sides before the agent says goodbye and hangs up, on every brain; it asks "
+        "\"are you still there?\" at half this time (0 = never)", ge=0)
+    cue_after_secs: float = _setting(
+        "Call flow", 0.3, "LLM brains: a lookup still running this long after the caller's turn gets a listening cue "
+        "(a tool call gets one at once)", gt=0)
+    sms_from: str | None = _setting(
+        "Call flow", None, "Number (E.164) the booking confirmation text is sent from through Twilio's Messages API; "
+        "needs the Twilio credentials (unset = no text, and the agent promises none)", pattern=r"^\+[1-9]\d{6,14}$")
 
     @field_validator("stt_provider", "llm_provider", "tts_provider", "embeddings_provider", mode="before")
     @classmethod

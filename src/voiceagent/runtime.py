@@ -15,7 +15,7 @@ from voiceagent.providers.embeddings import make_embedder
 from voiceagent.providers.speech_models import SpeechModels
 from voiceagent.providers.turn_models import TurnModels
 from voiceagent.storage import Database
-from voiceagent.telephony.rest import TwilioCallControl
+from voiceagent.telephony.rest import TwilioCallControl, TwilioMessages
 
 
 @dataclass
@@ -28,6 +28,7 @@ class AgentRuntime:
     database: Database
     knowledge: KnowledgeBase
     call_control: TwilioCallControl | None = None
+    text_messages: TwilioMessages | None = None  # booking confirmations, when SMS_FROM and the credentials are set
     # Fixed phrases a cloud voice has spoken once (greeting, cues), replayed in later calls without a round trip.
     phrase_audio: AudioCache = field(default_factory=lambda: AudioCache(limit_bytes=4 << 20))
     started_at: float = field(default_factory=time.time)
@@ -49,9 +50,12 @@ class AgentRuntime:
         report = knowledge.ingest(load_faq(settings.faq_path))
         logger.info(f"Knowledge base: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
                     f"{report.unchanged} unchanged ({knowledge.embedder.model_id})")
-        control = None
+        control = messages = None
         if settings.twilio_account_sid and settings.twilio_auth_token:
             control = TwilioCallControl(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
                                         settings.twilio_api_base_url)
+            if settings.sms_from:
+                messages = TwilioMessages(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+                                          settings.sms_from, settings.twilio_api_base_url)
         return cls(settings=settings, turn_models=TurnModels.load(), speech_models=speech, database=database,
-                   knowledge=knowledge, call_control=control)
+                   knowledge=knowledge, call_control=control, text_messages=messages)

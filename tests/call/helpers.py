@@ -17,7 +17,7 @@ def squash(text: str) -> str:
 
 
 def runtime_with(shared: AgentRuntime, settings, **parts) -> AgentRuntime:
-    """A runtime with other settings (and optionally database, knowledge, call control), same models."""
+    """A runtime with other settings (and optionally database, knowledge, call control, texts), same models."""
     return AgentRuntime(
         settings=settings,
         turn_models=shared.turn_models,
@@ -25,6 +25,7 @@ def runtime_with(shared: AgentRuntime, settings, **parts) -> AgentRuntime:
         database=parts.get("database", shared.database),
         knowledge=parts.get("knowledge", shared.knowledge),
         call_control=parts.get("call_control"),
+        text_messages=parts.get("text_messages"),
     )
 
 

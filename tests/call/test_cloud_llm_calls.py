@@ -48,7 +48,8 @@ async def test_faq_answer_and_a_streamed_tool_call_through_claude(cloud_runtime,
     assert "specialist" in spoken, report.agent_texts  # the tool's result, spoken after the tool ran
     first = emulator.requests[0]
     assert first["stream"] is True and first["model"] == "claude-sonnet-4-5"
-    assert {tool["name"] for tool in first["tools"]} == {"book_appointment", "check_appointment", "escalate_to_human"}
+    assert {tool["name"] for tool in first["tools"]} == {"book_appointment", "check_appointment", "escalate_to_human",
+                                                         "end_call"}
     assert "Relevant FAQ" in json.dumps(first["messages"]) and "$299" in json.dumps(first["messages"])
     assert "cache_control" in json.dumps(first.get("system", "")) + json.dumps(first["tools"])
     tool_results = [

@@ -42,7 +42,7 @@ async def test_faq_answer_and_a_streamed_tool_call(llm_runtime, caller_voice, em
     first = emulator.requests[0]
     assert first["stream"] is True and first["model"] == "llama-3.1-8b-instruct"
     assert {tool["function"]["name"] for tool in first["tools"]} == {
-        "book_appointment", "check_appointment", "escalate_to_human"}
+        "book_appointment", "check_appointment", "escalate_to_human", "end_call"}
     assert "Relevant FAQ" in json.dumps(first["messages"]) and "$299" in json.dumps(first["messages"])
     tool_messages = [m for r in emulator.requests for m in r["messages"] if m.get("role") == "tool"]
     assert tool_messages and "ticket" in tool_messages[0]["content"]

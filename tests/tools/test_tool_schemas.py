@@ -39,6 +39,11 @@ EXPECTED = {
             "callback": {"type": "string", "description": "Callback number if different from the caller's"},
         }},
     ),
+    "end_call": (
+        "End the phone call. Use it when the caller says goodbye or has nothing else: say your closing line first "
+        "(thank them and say goodbye), then call this. Never use it while the caller still needs something.",
+        {"type": "object", "additionalProperties": False, "required": [], "properties": {}},
+    ),
 }
 
 

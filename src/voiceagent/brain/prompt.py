@@ -16,9 +16,11 @@ Tools:
   after the caller confirms. Use the caller's own phone number unless they give another one.
 - check_appointment: when the caller asks about their existing appointment.
 - escalate_to_human: when the caller asks for a person, is frustrated, or you cannot help after two tries.
-After a tool returns, tell the caller its "message" in your own short words.
-
-When the caller says goodbye or has nothing else, thank them for calling {business} and say goodbye."""
+- end_call: when the caller says goodbye or has nothing else, first say your closing line (thank them for
+  calling {business} and say goodbye), then call end_call in the same reply. The call hangs up once they
+  have heard it; never call it while the caller still needs something.
+After a tool returns, tell the caller its "message" in your own short words. Promise a confirmation text only
+when the booking's message says one is on its way."""
 
 
 def system_prompt(business: str) -> str:

@@ -14,12 +14,13 @@ from voiceagent.brain.service import OfflineBrainService
 from voiceagent.call.clauses import speak_first_clause_early
 from voiceagent.call.llm_tools import register_tools
 from voiceagent.call.resilience import LLMFailureFallback, LLMProgressProbe, NotHeardGuard
+from voiceagent.observability.metrics import CallMetrics
 from voiceagent.providers.factory import make_llm, make_voices
 from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.record import CallRecord
 from voiceagent.shared.redact import redact_value
 from voiceagent.shared.speech_text import speakable_transform
-from voiceagent.tools import BusinessHours, ToolContext, run_tool
+from voiceagent.tools import TOOLS, BusinessHours, ToolContext, run_tool
 from voiceagent.tools.appointments import describe_requested_time, free_times_on
 
 
@@ -48,11 +49,22 @@ def make_call_voice(runtime: AgentRuntime) -> FrameProcessor:
     return ServiceSwitcher(services=voices, strategy_type=FailoverOnFirstError)
 
 
-def make_tool_context(runtime: AgentRuntime, record: CallRecord) -> ToolContext:
-    """What the tools know about this call; transfers go through the phone network's REST API when configured."""
+def make_tool_context(runtime: AgentRuntime, record: CallRecord, metrics: CallMetrics | None = None) -> ToolContext:
+    """What the tools know about this call; transfers and texts go through the phone network's REST API when
+    configured."""
     settings = runtime.settings
     hours = BusinessHours.from_settings(settings)
     control = runtime.call_control
+    messages = runtime.text_messages
+
+    async def send_text(to: str, body: str) -> bool:
+        sent = await messages.send(to, body) is not None
+        if metrics:
+            metrics.sms.labels(result="sent" if sent else "failed").inc()
+        return sent
+
+    def end_call() -> None:
+        record.closing = True  # HangupAfterClosing hangs up once the closing line was heard and the caller is quiet
 
     async def transfer(number: str) -> bool:
         return bool(control and record.call_sid) and await control.transfer(record.call_sid, number)
@@ -64,7 +76,8 @@ def make_tool_context(runtime: AgentRuntime, record: CallRecord) -> ToolContext:
         database=runtime.database, hours=hours, caller_phone=record.caller, call_sid=record.call_sid,
         now=lambda: datetime.now(hours.zone), transcript=record.conversation,
         transfer_call=transfer if control else None, transfer_number=settings.transfer_number,
-        on_escalated=escalated,
+        on_escalated=escalated, business_name=settings.business_name,
+        send_text=send_text if messages else None, on_end_call=end_call,
     )
 
 
@@ -76,9 +89,20 @@ class Brain:
     is_llm: bool
 
 
-def make_brain(runtime: AgentRuntime, record: CallRecord) -> Brain:
-    context = make_tool_context(runtime, record)
+_TOOL_NAMES = {spec.name for spec in TOOLS}
 
+
+def tool_result_label(result: dict) -> str:
+    """ok, invalid (the arguments were refused before the tool ran) or failed (it ran and could not do it)."""
+    if result.get("ok"):
+        return "ok"
+    return "invalid" if result.get("error") == "invalid_arguments" else "failed"
+
+
+def make_brain(runtime: AgentRuntime, record: CallRecord, metrics: CallMetrics | None = None) -> Brain:
+    context = make_tool_context(runtime, record, metrics)
+
+    # Every tool call of every brain comes through here: one place records and counts them.
     async def call_tool(name: str, arguments: dict) -> dict:
         if isinstance(arguments, dict) and isinstance(arguments.get("name"), str):
             record.personal_names.add(arguments["name"])  # masked wherever it appears in the stored transcript
@@ -87,6 +111,9 @@ def make_brain(runtime: AgentRuntime, record: CallRecord) -> Brain:
         record.tool_calls.append({"name": name, "ok": bool(result.get("ok")), "error": result.get("error"),
                                   "arguments": redact_value(arguments, record.personal_names),
                                   "result": redact_value(result, record.personal_names)})
+        if metrics:
+            tool = name if name in _TOOL_NAMES else "unknown"  # an LLM's made-up name must not become a label
+            metrics.tool_calls.labels(tool=tool, result=tool_result_label(result)).inc()
         return result
 
     llm = make_llm(runtime.settings)

@@ -13,11 +13,14 @@ from pipecat.transports.base_transport import BaseTransport
 
 from voiceagent.brain.prompt import system_prompt
 from voiceagent.call.assembly import make_brain, make_call_voice
+from voiceagent.call.cues import ListeningCues
+from voiceagent.call.idle import IdleCheck, watch_idle
 from voiceagent.call.llm_tools import tools_schema
 from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
 from voiceagent.call.retrieval import RetrievalContext, RetrievalPrefetch
 from voiceagent.call.turn_taking import turn_taking_params
 from voiceagent.call.turn_taking.speculation import SpeculativeTurnStopStrategy
+from voiceagent.observability.metrics import CallMetrics
 from voiceagent.providers.factory import make_stt
 from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.record import CallRecord
@@ -42,24 +45,32 @@ class CallPipeline:
     context: LLMContext
     tracker: PlaybackTracker
     hangup: HangupAfterClosing
+    idle: IdleCheck
     llm_brain: bool = False
     speculation: SpeculativeTurnStopStrategy | None = None
+    cues: ListeningCues | None = None  # LLM brains (the offline engine says its own cues)
 
 
-def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record: CallRecord, end_call) -> CallPipeline:
+def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record: CallRecord, end_call,
+                        metrics: CallMetrics | None = None) -> CallPipeline:
     """Wire the processors of one call; `end_call(outcome)` ends it politely."""
-    brain = make_brain(runtime, record)
+    settings = runtime.settings
+    brain = make_brain(runtime, record, metrics)
+    cues = None
     if brain.is_llm:
-        context = LLMContext(messages=[{"role": "system", "content": system_prompt(runtime.settings.business_name)}],
+        context = LLMContext(messages=[{"role": "system", "content": system_prompt(settings.business_name)}],
                              tools=tools_schema())
         prefetch = RetrievalPrefetch(runtime.knowledge)
         # Retrieval starts on interim transcripts, except in the stock profile the bench compares against.
-        before_user = [prefetch] if runtime.settings.pipeline_profile == "tuned" else []
-        before_brain = [RetrievalContext(runtime.knowledge, prefetch)]
+        before_user = [prefetch] if settings.pipeline_profile == "tuned" else []
+        cues = ListeningCues(settings.cue_after_secs)
+        before_brain = [cues.watch, RetrievalContext(runtime.knowledge, prefetch)]
     else:
         context, before_user, before_brain = LLMContext(), [], []
-    user_params, speculation = turn_taking_params(runtime.settings, runtime.turn_models, speculate=brain.is_llm)
+    user_params, speculation = turn_taking_params(settings, runtime.turn_models, speculate=brain.is_llm)
+    user_params.user_idle_timeout = settings.idle_hangup_secs / 2  # "are you still there?" at half, goodbye at full
     aggregators = LLMContextAggregatorPair(context, user_params=user_params)
+    idle = watch_idle(aggregators.user(), record, settings.business_name)
     if brain.is_llm:
         @aggregators.user().event_handler("on_user_turn_stopped")
         async def _caller_said(_aggregator, _strategy, message):
@@ -67,7 +78,7 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
                 record.caller_said(message.content)
 
     tracker = PlaybackTracker(record)
-    hangup = HangupAfterClosing(record, tracker, runtime.settings.hangup_after_goodbye_secs, end_call)
+    hangup = HangupAfterClosing(record, tracker, settings.hangup_after_goodbye_secs, end_call)
     pipeline = Pipeline(
         [
             transport.input(),
@@ -78,6 +89,7 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             HeardContextFilter(record),
             *before_brain,
             *brain.processors,
+            *([cues.speaker] if cues else []),
             make_call_voice(runtime),
             tracker,
             hangup,
@@ -85,5 +97,5 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             aggregators.assistant(),
         ]
     )
-    return CallPipeline(pipeline=pipeline, context=context, tracker=tracker, hangup=hangup, llm_brain=brain.is_llm,
-                        speculation=speculation)
+    return CallPipeline(pipeline=pipeline, context=context, tracker=tracker, hangup=hangup, idle=idle,
+                        llm_brain=brain.is_llm, speculation=speculation, cues=cues)

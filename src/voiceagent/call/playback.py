@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+from loguru import logger
 from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
     Frame,
+    FunctionCallResultFrame,
     InterruptionFrame,
     LLMContextFrame,
     TTSTextFrame,
     UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
@@ -96,7 +100,12 @@ class HeardContextFilter(FrameProcessor):
 
 
 class HangupAfterClosing(FrameProcessor):
-    """Ends the call once the closing line has been heard and the caller stays silent."""
+    """Ends the call once the closing line has been heard and the caller stays silent, whatever the brain.
+
+    The brain marks the call as closing (the offline engine's goodbye, an LLM's end_call tool, the idle check's
+    goodbye). The hang-up waits until the agent has stopped speaking and every mark has come back, then
+    `silence_secs` of quiet. The caller speaking after the closing was decided cancels it: the call goes on.
+    """
 
     def __init__(self, record: CallRecord, tracker: PlaybackTracker, silence_secs: float, end_call, **kwargs):
         super().__init__(**kwargs)
@@ -105,16 +114,37 @@ class HangupAfterClosing(FrameProcessor):
         self._silence_secs = silence_secs
         self._end_call = end_call
         self._task: asyncio.Task | None = None
+        self._bot_speaking = False
+        self._caller_speaking = False
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
-        if isinstance(frame, BotStoppedSpeakingFrame) and self._record.closing and self._task is None:
-            self._task = self.create_task(self._hang_up_when_quiet())
-        elif isinstance(frame, UserStartedSpeakingFrame) and self._task is not None:
-            await self.cancel_task(self._task)
-            self._task = None
-            self._record.closing = False
+        if isinstance(frame, BotStartedSpeakingFrame):
+            self._bot_speaking = True
+            await self._cancel()  # more of the closing line is playing: count the silence from its end
+        elif isinstance(frame, BotStoppedSpeakingFrame):
+            self._bot_speaking = False
+            self._maybe_start()
+        elif isinstance(frame, FunctionCallResultFrame) and direction == FrameDirection.DOWNSTREAM:
+            self._maybe_start()  # an LLM that ended the call with no closing line of its own still hangs up
+        elif isinstance(frame, UserStartedSpeakingFrame):
+            self._caller_speaking = True
+            if self._record.closing:
+                logger.debug("The caller spoke after the goodbye: the call goes on")
+                self._record.closing = False
+                await self._cancel()
+        elif isinstance(frame, UserStoppedSpeakingFrame):
+            self._caller_speaking = False
         await self.push_frame(frame, direction)
+
+    def _maybe_start(self) -> None:
+        if self._record.closing and self._task is None and not (self._bot_speaking or self._caller_speaking):
+            self._task = self.create_task(self._hang_up_when_quiet())
+
+    async def _cancel(self) -> None:
+        if self._task is not None:
+            task, self._task = self._task, None
+            await self.cancel_task(task)
 
     async def _hang_up_when_quiet(self):
         try:
@@ -122,4 +152,6 @@ class HangupAfterClosing(FrameProcessor):
         except TimeoutError:
             pass
         await asyncio.sleep(self._silence_secs)
-        await self._end_call("completed")
+        self._task = None
+        if self._record.closing:
+            await self._end_call("completed")

@@ -120,7 +120,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
     call = None
     closer: asyncio.Task | None = None
     try:
-        call = build_call_pipeline(runtime, transport, record, end_call)
+        call = build_call_pipeline(runtime, transport, record, end_call, metrics)
         task = PipelineWorker(
             call.pipeline,
             params=PipelineParams(

@@ -17,14 +17,15 @@ EMULATOR_SHUTDOWN_SECS = 1.0
 
 @dataclass
 class Faults:
-    """Switches tests flip: fail the next N requests with a status, hang, drop the stream mid-way, or send
-    an event whose data is not JSON."""
+    """Switches tests flip: fail the next N requests with a status, hang, drop the stream mid-way, send
+    an event whose data is not JSON, or take a while to answer a tool result (a slow tool round trip)."""
 
     fail_next: int = 0
     status: int = 529
     hang_next: int = 0
     disconnect_next: int = 0
     malformed_next: int = 0
+    slow_tool_ms: float = 0.0
 
 
 @dataclass
@@ -63,6 +64,8 @@ class AnthropicEmulator:
         if self.faults.hang_next > 0:
             self.faults.hang_next -= 1
             await asyncio.sleep(3600)
+        if self.faults.slow_tool_ms and answers_tool_result(body):
+            await asyncio.sleep(self.faults.slow_tool_ms / 1000)
         blocks = decide(body)
         usage = self._usage(body, blocks)
         if not body.get("stream"):
@@ -101,7 +104,7 @@ class AnthropicEmulator:
         async def send(event: str, data: dict):
             await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
 
-        message = _message(body, [], {**usage, "output_tokens": 1})
+        message = _message(body, [], {**usage, "output_tokens": 1}, final=False)
         await send("message_start", {"type": "message_start", "message": message})
         await asyncio.sleep(self._delay())
         await send("ping", {"type": "ping"})
@@ -139,10 +142,11 @@ def _error(status: int, kind: str, message: str) -> web.Response:
     return web.json_response({"type": "error", "error": {"type": kind, "message": message}}, status=status)
 
 
-def _message(body: dict, blocks: list[dict], usage: dict) -> dict:
+def _message(body: dict, blocks: list[dict], usage: dict, final: bool = True) -> dict:
+    """A whole message, or (not final) the one `message_start` carries: no stop reason yet."""
     stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
     return {"id": "msg_" + uuid.uuid4().hex[:24], "type": "message", "role": "assistant",
-            "model": body.get("model", "claude-sonnet-4-5"), "content": blocks, "stop_reason": stop if blocks else None,
+            "model": body.get("model", "claude-sonnet-4-5"), "content": blocks, "stop_reason": stop if final else None,
             "stop_sequence": None, "usage": usage}
 
 
@@ -152,32 +156,54 @@ def _text_of(content) -> str:
     return " ".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")
 
 
+def answers_tool_result(body: dict) -> bool:
+    """The request's last message carries a tool result (the model is asked to answer what a tool returned)."""
+    messages = body.get("messages", [])
+    content = messages[-1].get("content") if messages else None
+    return isinstance(content, list) and any(
+        isinstance(part, dict) and part.get("type") == "tool_result" for part in content)
+
+
+# The caller taking leave, as a model given the system prompt's end_call rule reads it
+LEAVE_TAKING = re.compile(r"\b(good ?bye|bye|that'?s all|that is all|no,? thanks?|nothing else)\b")
+
+
 def decide(body: dict) -> list[dict]:
-    """The scripted policy: tool results are summarised; caller text maps to a tool call or an answer."""
+    """The scripted policy: tool results are summarised; caller text maps to a tool call or an answer; a caller
+    taking leave gets the closing line and end_call."""
     messages = body.get("messages", [])
     last = messages[-1] if messages else {"content": ""}
     content = last.get("content")
     if isinstance(content, list):
         results = [part for part in content if isinstance(part, dict) and part.get("type") == "tool_result"]
-        if results:
+        spoke = any(isinstance(part, dict) and part.get("type") == "text" and part.get("text", "").strip()
+                    for part in content)
+        if results and not spoke:  # (a caller who spoke after the tool ran is answered instead, below)
             raw = results[-1].get("content")
             raw = _text_of(raw) if isinstance(raw, list) else str(raw)
             try:
-                said = json.loads(raw).get("message") or raw
+                result = json.loads(raw)
+                said = result.get("message") or raw
             except (json.JSONDecodeError, AttributeError):
-                said = raw
+                result, said = {}, raw
+            if result.get("ending"):
+                return []  # the call is ending: nothing more to say (clients normally don't even ask)
             return [{"type": "text", "text": f"{said} Is there anything else I can help with?"}]
     # The caller's latest words decide (consecutive caller turns arrive merged into one message).
     parts = [content] if isinstance(content, str) else [
         part.get("text", "") for part in content or [] if isinstance(part, dict) and part.get("type") == "text"]
     text = (parts[-1] if parts else "").split("Caller: ")[-1].lower()
     tool = {"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:20]}
+    if LEAVE_TAKING.search(text):
+        business = re.search(r"assistant of (.+?) Customer Support", json.dumps(body.get("system", "")))
+        thanks = f"Thanks for calling {business.group(1)}." if business else "Thanks for calling."
+        return [{"type": "text", "text": f"{thanks} Have a great day!"}, {**tool, "name": "end_call", "input": {}}]
     if re.search(r"\b(human|person|agent|representative|specialist)\b", text):
         return [{"type": "text", "text": "Let me get someone for you."},
                 {**tool, "name": "escalate_to_human", "input": {"reason": "caller asked for a person"}}]
     if re.search(r"\b(check|look up)\b.*\bappointment", text):
         return [{**tool, "name": "check_appointment", "input": {}}]
-    booking = re.search(r"\bbook\b.*?\b(tomorrow|monday|tuesday|wednesday|thursday|friday)\b.*?\bat ([\w:]+(?: ?[ap]m)?)", text)
+    booking = re.search(r"\bbook\b.*?\b(tomorrow|monday|tuesday|wednesday|thursday|friday)\b.*?\bat ([\w:]+(?: ?[ap]\.?m\b\.?)?)", text)
     name = re.search(r"\bname is ([a-z]+(?: [a-z]+)?)", text)
     if booking and name:
         return [{**tool, "name": "book_appointment",

@@ -13,20 +13,21 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from voiceagent.emulators.anthropic_messages import decide
+from voiceagent.emulators.anthropic_messages import answers_tool_result, decide
 from voiceagent.emulators.openai_embeddings import openai_error
 
 
 @dataclass
 class ChatFaults:
-    """Switches tests flip: fail the next N requests with a status, hang, drop the stream, or send a chunk
-    that is not JSON."""
+    """Switches tests flip: fail the next N requests with a status, hang, drop the stream, send a chunk
+    that is not JSON, or take a while to answer a tool result (a slow tool round trip)."""
 
     fail_next: int = 0
     status: int = 429
     hang_next: int = 0
     disconnect_next: int = 0
     malformed_next: int = 0
+    slow_tool_ms: float = 0.0
 
 
 def to_anthropic_shape(body: dict) -> dict:
@@ -72,7 +73,10 @@ class OpenAIChatEmulator:
         if self.faults.hang_next > 0:
             self.faults.hang_next -= 1
             await asyncio.sleep(3600)
-        blocks = decide(to_anthropic_shape(body))
+        shaped = to_anthropic_shape(body)
+        if self.faults.slow_tool_ms and answers_tool_result(shaped):
+            await asyncio.sleep(self.faults.slow_tool_ms / 1000)
+        blocks = decide(shaped)
         completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
         usage = {"prompt_tokens": len(json.dumps(body.get("messages", []))) // 4,
                  "completion_tokens": max(1, len(json.dumps(blocks)) // 4)}

@@ -52,6 +52,18 @@ class CallMetrics:
         )
         for result in ("kept", "discarded"):
             self.speculative_answers.labels(result=result)
+        # Every tool call of every brain (call/assembly.py): ok, failed (the tool could not do it), or invalid
+        # (arguments the tool refused); ok / all is the plan's tool-execution success ratio.
+        self.tool_calls = Counter(
+            "voiceagent_tool_calls", "Tool calls by tool and result: ok, failed, invalid", ["tool", "result"],
+            registry=self.registry,
+        )
+        self.sms = Counter(
+            "voiceagent_sms", "Booking confirmation texts: sent (Twilio accepted it) or failed", ["result"],
+            registry=self.registry,
+        )
+        for result in ("sent", "failed"):
+            self.sms.labels(result=result)
         for kind in ("stt_seconds", "llm_input_tokens", "llm_output_tokens", "llm_cached_tokens", "tts_characters"):
             self.provider_usage.labels(kind=kind)
         for outcome in ("completed", "escalated", "failed", "caller_hung_up", "drained"):

@@ -37,3 +37,13 @@ TOO_MANY_CALLS = ("Thanks for calling {business}. We have had a lot of calls fro
                   "Please try again later. Goodbye.")
 SERVER_CLOSING = ("I'm sorry, I have to end our call now for a short maintenance. "
                   "Please call us back in a few minutes. Goodbye.")
+
+# The call flow on every brain (docs/call-flow.md): cues while a lookup or tool runs (they alternate, so a caller
+# never hears the same one twice in a row), the idle check, and the booking's confirmation text
+ONE_MOMENT = "One moment."
+LISTENING_CUES = (LISTENING_CUE, ONE_MOMENT)
+STILL_THERE = "Are you still there?"
+IDLE_GOODBYE = "I can't hear anything, so I'll end the call now. Thanks for calling {business}. Goodbye!"
+TEXT_COMING = "You'll receive a confirmation text shortly."
+CONFIRMATION_SMS = ("{business}: your appointment is confirmed for {when}. Booking reference {reference}. "
+                    "Call us to change or cancel it.")

@@ -65,6 +65,7 @@ class CallResult:
     marks_sent_back: int = 0
     clears: int = 0
     hung_up_by_agent: bool = False
+    ended: float | None = None  # when the socket closed (monotonic), whoever hung up
     close_code: int | None = None
     close_reason: str = ""
     refused: str = ""  # what the webhook said instead of connecting the call (busy, too many calls)
@@ -195,6 +196,7 @@ class TwilioCaller:
             self.result.close_reason = closed.rcvd.reason if closed.rcvd else ""
         finally:
             self.result.hung_up_by_agent = not self._stop_sent
+            self.result.ended = time.monotonic()
             self._closed.set()
 
     def _on_agent_media(self, now: float, payload: bytes) -> None:

@@ -1,4 +1,4 @@
-"""Twilio's REST API during a call, through the official SDK: transfer to a human, hang up."""
+"""Twilio's REST API through the official SDK: transfer a live call to a human, hang up, send a text message."""
 
 from __future__ import annotations
 
@@ -41,3 +41,29 @@ class TwilioCallControl:
         except (TimeoutError, OSError) as error:
             logger.warning(f"Twilio call update failed: {type(error).__name__}")
             return False
+
+
+class TwilioMessages:
+    """Sends text messages through Twilio's Messages API (the official SDK) from one configured number."""
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str, api_base_url: str | None = None,
+                 timeout: float = 5.0):
+        self._client = Client(account_sid, auth_token)
+        if api_base_url:
+            self._client.api.base_url = api_base_url.rstrip("/")
+        self._from = from_number
+        self._timeout = timeout
+
+    async def send(self, to: str, body: str) -> str | None:
+        """The message's SID once Twilio accepted it; None when it refused it or could not be reached (logged
+        with Twilio's error code, never the number or the text)."""
+        try:
+            message = await asyncio.wait_for(asyncio.to_thread(
+                lambda: self._client.messages.create(to=to, from_=self._from, body=body)), self._timeout)
+            return message.sid
+        except TwilioRestException as error:
+            logger.warning(f"Twilio refused a text message: HTTP {error.status} code {error.code}")
+            return None
+        except (TimeoutError, OSError) as error:
+            logger.warning(f"Twilio text message failed: {type(error).__name__}")
+            return None

@@ -8,7 +8,9 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from voiceagent.shared.phrases import TEXT_COMING
 from voiceagent.storage import Appointment
+from voiceagent.tools.confirmation import booking_reference, text_confirmation
 from voiceagent.tools.context import ToolContext
 from voiceagent.tools.phone import InvalidPhone, last_digits, normalize_phone
 from voiceagent.tools.when import (
@@ -153,10 +155,14 @@ async def book_appointment(ctx: ToolContext, date: str, time: str | None = None,
         return {"ok": False, "error": "slot_taken", "alternatives": [s.isoformat() for s in slots],
                 "message": f"Sorry, {spoken} is already taken. The nearest free times are "
                            f"{speak_times(slots, now, ctx.hours)}."}
+    # The text goes out before the message is spoken, so the agent promises one only when it was accepted.
+    texted = not existed and await text_confirmation(ctx, appointment.id, when, number)
     return {"ok": True, "appointment_id": appointment.id, "starts_at": when.isoformat(), "spoken_when": spoken,
             "already_booked": existed, "phone_last_digits": last_digits(number),
+            "reference": booking_reference(appointment.id), "confirmation_text_sent": texted,
             "message": (f"You're already booked for {spoken}." if existed
-                        else f"Great! I've scheduled your appointment for {spoken}.")}
+                        else f"Great! I've scheduled your appointment for {spoken}."
+                        + (f" {TEXT_COMING}" if texted else ""))}
 
 
 def _upcoming(ctx: ToolContext, phone: str, now: datetime) -> list[Appointment]:

@@ -12,7 +12,7 @@ from voiceagent.tools.when import BusinessHours
 
 @dataclass
 class ToolContext:
-    """Per-call facts and services a tool may use; the telephony layer injects `transfer_call`."""
+    """Per-call facts and services a tool may use; the call layer injects the callbacks (transfer, text, end)."""
 
     database: Database
     hours: BusinessHours = field(default_factory=BusinessHours)
@@ -23,3 +23,7 @@ class ToolContext:
     transfer_call: Callable[[str], Awaitable[bool]] | None = None
     transfer_number: str | None = None
     on_escalated: Callable[[], None] | None = None
+    business_name: str = "ByteAI"
+    # send_text(to, body) -> accepted; None when no SMS sender is configured (the agent then promises no text)
+    send_text: Callable[[str, str], Awaitable[bool]] | None = None
+    on_end_call: Callable[[], None] | None = None  # the agent said goodbye: hang up once it has been heard

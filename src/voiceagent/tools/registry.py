@@ -10,10 +10,11 @@ from loguru import logger
 from voiceagent.shared.phrases import TOOL_FAILED
 from voiceagent.tools.appointments import book_appointment, check_appointment
 from voiceagent.tools.context import ToolContext
+from voiceagent.tools.ending import end_call
 from voiceagent.tools.escalation import escalate_to_human
 from voiceagent.tools.schema import ToolSpec, tool_spec
 
-TOOLS = [tool_spec(book_appointment), tool_spec(check_appointment), tool_spec(escalate_to_human)]
+TOOLS = [tool_spec(book_appointment), tool_spec(check_appointment), tool_spec(escalate_to_human), tool_spec(end_call)]
 TOOLS_BY_NAME = {tool.name: tool for tool in TOOLS}
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 
+from voiceagent.brain.intents import IntentClassifier
 from voiceagent.config import Settings
 from voiceagent.knowledge import KnowledgeBase, load_faq
 from voiceagent.process import tune_memory_allocator
@@ -29,6 +30,7 @@ class AgentRuntime:
     knowledge: KnowledgeBase
     call_control: TwilioCallControl | None = None
     text_messages: TwilioMessages | None = None  # booking confirmations, when SMS_FROM and the credentials are set
+    intents: IntentClassifier | None = None  # the offline brain's intent classifier, on the knowledge base's embedder
     # Fixed phrases a cloud voice has spoken once (greeting, cues), replayed in later calls without a round trip.
     phrase_audio: AudioCache = field(default_factory=lambda: AudioCache(limit_bytes=4 << 20))
     started_at: float = field(default_factory=time.time)
@@ -50,6 +52,11 @@ class AgentRuntime:
         report = knowledge.ingest(load_faq(settings.faq_path))
         logger.info(f"Knowledge base: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
                     f"{report.unchanged} unchanged ({knowledge.embedder.model_id})")
+        # The offline brain reads intents with the embedder already loaded (never a second copy); its examples
+        # are embedded once here, not in the first call.
+        intents = IntentClassifier(knowledge.embedder.embed)
+        if stack["llm"] == "embedded":
+            intents.warm_up()
         control = messages = None
         if settings.twilio_account_sid and settings.twilio_auth_token:
             control = TwilioCallControl(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
@@ -58,4 +65,4 @@ class AgentRuntime:
                 messages = TwilioMessages(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
                                           settings.sms_from, settings.twilio_api_base_url)
         return cls(settings=settings, turn_models=TurnModels.load(), speech_models=speech, database=database,
-                   knowledge=knowledge, call_control=control, text_messages=messages)
+                   knowledge=knowledge, call_control=control, intents=intents, text_messages=messages)

@@ -10,7 +10,9 @@ from tests.architecture.imports import PACKAGE_DIR, component_graph, external_im
 # Top to bottom; a component may import only components of lower layers (and itself).
 LAYERS = [
     {"cli"},  # the one command
-    {"cli_kb", "simulate", "emulators"},  # its sub-commands and the test harness
+    {"cli_kb", "cli_eval"},  # its sub-commands
+    {"evals"},  # intent, transcription and scenario evals, run on the test harness
+    {"simulate", "emulators"},  # the test harness
     {"server"},
     {"web"},  # the softphone page and the call console, mounted by the server
     {"access"},  # who may call: stream tokens, limits, call slots, the drain

@@ -15,8 +15,10 @@ from voiceagent.tools.appointments import describe_requested_time, free_times_on
 NOW = datetime(2026, 2, 19, 10, 0, tzinfo=ZoneInfo("America/New_York"))
 
 
-@pytest.fixture
-def make_engine(tmp_path, runtime):
+@pytest.fixture(params=["classifier", "regex"])
+def make_engine(tmp_path, runtime, request):
+    """The engine as served (intent classifier on the runtime's MiniLM), and with the regex layer alone."""
+    intents = runtime.intents if request.param == "classifier" else None
     database = Database(f"sqlite:///{tmp_path / 'dialog.db'}")
     database.create_all()
 
@@ -26,7 +28,7 @@ def make_engine(tmp_path, runtime):
         return DialogEngine("ByteAI", knowledge=runtime.knowledge,
                             run_tool=lambda name, args: run_tool(ctx, name, args),
                             describe_when=lambda text: describe_requested_time(ctx, text),
-                            free_times=lambda text: free_times_on(ctx, text))
+                            free_times=lambda text: free_times_on(ctx, text), intents=intents)
     return build
 
 

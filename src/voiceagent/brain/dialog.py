@@ -15,6 +15,7 @@ from voiceagent.brain.understanding import (
     bare_hour_as_time,
     checks_presence,
     date_part,
+    Intent,
     detect_intent,
     extract_name,
     extract_phone_digits,
@@ -25,14 +26,17 @@ from voiceagent.brain.understanding import (
     vague_time,
     when_phrase,
 )
+from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.shared.phrases import (
     ANYTHING_ELSE,
+    CLARIFY,
     CLOSING,
+    CONFIRM_AGAIN,
     DID_NOT_CATCH,
     DONT_KNOW,
-    GREETING,
     LISTENING_CUE,
     MAX_NOT_UNDERSTOOD,
+    greeting_line,
 )
 
 _WEEK = re.compile(r"\b(next|this) week\b")
@@ -85,12 +89,15 @@ class DialogEngine:
 
     def __init__(self, business_name: str = "ByteAI", knowledge: KnowledgeLookup | None = None,
                  run_tool: ToolRunner | None = None, describe_when: Callable[[str], Awaitable[dict]] | None = None,
-                 free_times: Callable[[str], Awaitable[dict]] | None = None):
+                 free_times: Callable[[str], Awaitable[dict]] | None = None,
+                 intents: IntentClassifier | None = None, recording_notice: bool = False):
         self.business_name = business_name
+        self._recording_notice = recording_notice  # RECORD_CALLS: the greeting tells the caller
         self._knowledge = knowledge
         self._run_tool = run_tool
         self._describe_when = describe_when
         self._free_times = free_times
+        self._intents = intents  # None: the regex layer alone (tests of it, tools that build no embedder)
         self.state = DialogState()
 
     @property
@@ -98,7 +105,7 @@ class DialogEngine:
         return self.state.not_understood
 
     def greeting(self) -> str:
-        self.state.last_reply = GREETING.format(business=self.business_name)
+        self.state.last_reply = greeting_line(self.business_name, recorded=self._recording_notice)
         return self.state.last_reply
 
     def forget_unheard(self, text: str) -> None:
@@ -159,7 +166,7 @@ class DialogEngine:
                 yield utterance
             return
         self.state.history.append(text)
-        intent = detect_intent(text)
+        intent = await self._read_intent(text)
         booking = self.state.booking
         if intent.name == "escalate" or (intent.frustrated and intent.name not in ("goodbye", "thanks")):
             reason = "caller asked for a human" if intent.name == "escalate" else "caller is frustrated"
@@ -181,11 +188,25 @@ class DialogEngine:
             "greeting": self._greeting_reply,
             "yes": self._yes_without_question,
             "no": self._no_without_question,
+            "clarify": self._clarify,
         }.get(intent.name, self._answer_question)
         async for utterance in handler(text):
             if utterance.text.endswith(ANYTHING_ELSE):
                 self.state.pending_question = ANYTHING_ELSE
             yield utterance
+
+    async def _read_intent(self, text: str) -> Intent:
+        """What the turn means where the call is: the classifier (when given) reads it in the dialog state."""
+        regex = detect_intent(text)
+        booking = self.state.booking
+        if self._intents is None:
+            return regex
+        state = {"when": "when", "name": "name", "phone": "name", "confirm": "confirm"}.get(
+            booking.awaiting if booking else None, "idle")
+        name, _ = await asyncio.to_thread(understand, text, state, self._intents)
+        if name == "unsure" and state == "idle":
+            name = "clarify"  # within a booking "unsure" still fills the slots the turn names
+        return Intent(name, regex.frustrated)
 
     def _completes(self, text: str) -> bool:
         """A few words with no request of their own, outside a booking: the tail of an earlier sentence."""
@@ -212,6 +233,9 @@ class DialogEngine:
 
     async def _greeting_reply(self, text: str) -> AsyncIterator[Utterance]:
         yield Utterance("Hi there! How can I help you today?")
+
+    async def _clarify(self, text: str) -> AsyncIterator[Utterance]:
+        yield self._ask(CLARIFY)
 
     async def _yes_without_question(self, text: str) -> AsyncIterator[Utterance]:
         yield Utterance("Sure. What can I help you with? I can answer questions about ByteAI or book an appointment.")
@@ -278,7 +302,10 @@ class DialogEngine:
                 async for utterance in self._book(booking):
                     yield utterance
                 return
-            if intent == "no" and not (has_date(text) or has_time(text)):
+            if intent == "unsure" and not (has_date(text) or has_time(text)):
+                yield self._ask(CONFIRM_AGAIN)
+                return
+            if intent == "no" and not (has_date(text) or has_time(text) or extract_name(text)):
                 booking.awaiting = "when"
                 booking.rejected_when, booking.when_text = booking.when_text, ""
                 yield self._ask("No problem. What day and time would work better?")
@@ -300,6 +327,9 @@ class DialogEngine:
             previous_date = date_part(booking.when_text or booking.rejected_when)
             if not has_date(text) and previous_date:
                 phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
+            earlier_time = booking.when_text.replace(date_part(booking.when_text), " ").strip()
+            if booking.awaiting == "confirm" and not has_time(text) and has_time(earlier_time):
+                phrase = f"{phrase} {earlier_time}"  # read back "Tuesday at 10", "no, Wednesday": same hour
             booking.when_text = phrase
         name = extract_name(text, expecting_name=booking.awaiting == "name")
         if name:

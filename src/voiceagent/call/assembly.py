@@ -124,6 +124,8 @@ def make_brain(runtime: AgentRuntime, record: CallRecord, metrics: CallMetrics |
             run_tool=call_tool,
             describe_when=lambda text: describe_requested_time(context, text),
             free_times=lambda text: free_times_on(context, text),
+            intents=runtime.intents,
+            recording_notice=runtime.settings.record_calls,
         )
         return Brain([OfflineBrainService(engine, record)], is_llm=False)
     register_tools(llm, call_tool)

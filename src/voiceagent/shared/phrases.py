@@ -38,6 +38,11 @@ TOO_MANY_CALLS = ("Thanks for calling {business}. We have had a lot of calls fro
 SERVER_CLOSING = ("I'm sorry, I have to end our call now for a short maintenance. "
                   "Please call us back in a few minutes. Goodbye.")
 
+# When the offline brain cannot tell what a turn meant (its intent classifier is unsure)
+CLARIFY = ("Sorry, I'm not sure I followed. Do you have a question, would you like to book an appointment, "
+           "or should I connect you with a person?")
+CONFIRM_AGAIN = "Sorry, I didn't quite get that. Shall I book it? Just say yes or no."
+
 # The call flow on every brain (docs/call-flow.md): cues while a lookup or tool runs (they alternate, so a caller
 # never hears the same one twice in a row), the idle check, and the booking's confirmation text
 ONE_MOMENT = "One moment."

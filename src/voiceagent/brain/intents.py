@@ -1,0 +1,150 @@
+"""What a caller's turn means in the state the call is in: nearest labelled examples in embedding space.
+
+The embed function is injected (the process's one MiniLM, as the knowledge base uses), so this module loads
+no model and no framework. Regexes stay for slots (brain/understanding.py) and a few overrides below.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from voiceagent.brain.understanding import detect_intent, extract_name, has_date, has_time, normalize
+
+Embed = Callable[[list[str]], Sequence[Sequence[float]]]
+
+STATES = ("idle", "when", "name", "confirm")
+# Intents a caller may voice whatever the agent just asked: their idle examples count in every state.
+SHARED = ("escalate", "goodbye", "check", "faq")
+# A linear read-out of the sentence embedding per state (logistic regression: deterministic, milliseconds to
+# fit). An answer with a probability under MIN_PROBABILITY, or less than MARGIN ahead of the runner-up, is
+# "unsure". Both were set on the training examples (leave-one-out), never on the held-out turns.
+MIN_PROBABILITY = 0.4
+MARGIN = 0.15
+STRENGTH = 30.0  # inverse regularisation (sklearn's C), picked by leave-one-out on the training examples
+
+
+@dataclass(frozen=True)
+class Guess:
+    """The classifier's answer: the intent, its probability, and the runner-up."""
+
+    intent: str
+    score: float
+    runner_up: str
+    margin: float
+
+    @property
+    def unsure(self) -> bool:
+        return self.score < MIN_PROBABILITY or self.margin < MARGIN
+
+
+def load_corpus(part: str) -> dict[str, dict[str, list[str]]]:
+    """`train` or `heldout`: {state: {intent: [caller turns]}} from the package data."""
+    text = resources.files("voiceagent.brain").joinpath(f"data/intents_{part}.json").read_text()
+    return {state: intents for state, intents in json.loads(text).items() if not state.startswith("_")}
+
+
+def corpus_rows(corpus: dict[str, dict[str, list[str]]]) -> list[tuple[str, str, str]]:
+    """(state, intent, text) for every turn of a corpus."""
+    return [(state, intent, text) for state, intents in corpus.items() for intent, texts in intents.items()
+            for text in texts]
+
+
+def pool_rows(rows: list[tuple[str, str, str]], state: str) -> list[int]:
+    """Indexes of the examples a state learns from: its own first, then the shared intents' idle examples."""
+    own = [i for i, (s, _, _) in enumerate(rows) if s == state]
+    shared = [i for i, (s, intent, _) in enumerate(rows) if state != "idle" and s == "idle" and intent in SHARED]
+    return own + shared
+
+
+def fit(vectors: np.ndarray, labels: list[str]):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=STRENGTH, max_iter=2000, class_weight="balanced").fit(vectors, labels)
+
+
+def rank(model, vector: np.ndarray) -> Guess:
+    probabilities = model.predict_proba(vector.reshape(1, -1))[0]
+    order = sorted(range(len(probabilities)), key=lambda i: (-probabilities[i], model.classes_[i]))
+    best, second = order[0], order[1]
+    return Guess(str(model.classes_[best]), float(probabilities[best]), str(model.classes_[second]),
+                 float(probabilities[best] - probabilities[second]))
+
+
+class IntentClassifier:
+    """Intent of a caller turn from its sentence embedding, one small model per dialog state."""
+
+    def __init__(self, embed: Embed, examples: dict[str, dict[str, list[str]]] | None = None):
+        self._embed = embed
+        self._examples = examples if examples is not None else load_corpus("train")
+        self._models: dict | None = None
+        self._vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> dict:
+        """Embed every example once (about 250 short texts) and fit each state's model, on first use."""
+        with self._lock:
+            if self._models is None:
+                rows = corpus_rows(self._examples)
+                vectors = self.embed([text for _, _, text in rows])
+                models = {}
+                for state in STATES:
+                    keep = pool_rows(rows, state)
+                    models[state] = fit(vectors[keep], [rows[i][1] for i in keep])
+                self._vectors, self._models = vectors, models
+            return self._models
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._embed([normalize(text) or text for text in texts]), dtype=np.float32)
+
+    def warm_up(self) -> None:
+        self._build()
+
+    def guess(self, text: str, state: str = "idle") -> Guess:
+        """The intent of one caller turn while the agent waits for `state`'s answer."""
+        model = self._build()[state if state in STATES else "idle"]
+        return rank(model, self.embed([text])[0])
+
+
+_NO_FIRST = re.compile(r"^((um|uh|oh|wait|well|sorry|actually) )*(no|nope|nah|not right|wrong|that'?s (wrong|not))\b")
+_YES_FIRST = re.compile(r"^((um|uh|oh|well) )*(yes|yeah|yep|yup|correct|right|that'?s right|that is (right|correct)|"
+                        r"sure|perfect|great|sounds good|absolutely)\b")
+_CHANGES = re.compile(r"\b(but|instead|actually|change|move|make it|rather|not|wrong|earlier|later)\b")
+_WHEN_SIDE_INTENTS = ("faq", "book", "yes", "greeting", "thanks")
+
+
+def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str, Guess | None]:
+    """The intent the dialog acts on: the classifier's guess, with a few overrides where words are certain.
+
+    Returns the intent ("unsure" when the classifier could not tell) and the guess (None when an override
+    decided alone)."""
+    text = normalize(text)
+    if state == "confirm":
+        # At a read-back the first word carries it: "no, Wednesday" corrects, "yes ... Tuesday" confirms.
+        if _NO_FIRST.match(text):
+            return "no", None
+        if _YES_FIRST.match(text) and not _CHANGES.search(text):
+            return "yes", None
+    guess = classifier.guess(text, state)
+    intent = guess.intent
+    if state == "when" and (has_date(text) or has_time(text)) and intent in _WHEN_SIDE_INTENTS:
+        return "inform", guess  # a day or hour offered while the agent asks when is the answer
+    if state == "name" and guess.unsure and extract_name(text, expecting_name=True):
+        return "inform", guess
+    if guess.unsure:
+        # The old patterns break a near tie when they name one of the two close intents.
+        regex = regex_intent(text, state)
+        return (regex if regex in (guess.intent, guess.runner_up) else "unsure"), guess
+    return intent, guess
+
+
+def regex_intent(text: str, state: str) -> str:
+    """The old regex layer's answer in the corpus's labels: "book" in a booking fills the slots, as "inform" does."""
+    name = detect_intent(normalize(text)).name
+    return "inform" if state != "idle" and name == "book" else name

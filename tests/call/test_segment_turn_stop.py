@@ -48,3 +48,25 @@ async def test_a_fragment_or_new_sound_keeps_the_turn_open():
     assert not await turn_ended("I was wondering...", audio(0.3, 0))
     assert not await turn_ended("Okay, thanks.", audio(0.3, 3000))  # "Goodbye." starting before VAD confirms it
     assert not await turn_ended("How much is the Pro plan?", audio(0.1, 0))  # not quiet for long enough yet
+
+
+async def test_an_unpunctuated_question_or_request_ends_the_turn_as_a_punctuated_one():
+    assert await turn_ended("how much is the pro plan", audio(0.3, 0))  # Whisper in lower case, no question mark
+    assert await turn_ended("um can i book a demo for tuesday at two", audio(0.3, 0))
+    assert await turn_ended("I'd like to talk to a person", audio(0.3, 0))
+
+
+async def test_an_unpunctuated_fragment_still_waits():
+    assert not await turn_ended("how much is the", audio(0.3, 0))  # trails off on a dangling word
+    assert not await turn_ended("so what about", audio(0.3, 0))
+    assert not await turn_ended("can i,", audio(0.3, 0))
+    assert not await turn_ended("the pro plan", audio(0.3, 0))  # opens like neither a question nor a request
+
+
+def test_which_bare_transcripts_read_as_finished():
+    from voiceagent.call.turn_taking.sentences import reads_as_finished
+
+    assert reads_as_finished("what are your hours") and reads_as_finished("Is there a free trial")
+    assert reads_as_finished("Okay, thanks.")  # punctuated: as before
+    assert not reads_as_finished("what are") and not reads_as_finished("i was wondering if")
+    assert not reads_as_finished("And what about?")  # punctuated but dangling: as before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
 
-from voiceagent.call.turn_taking.sentences import ends_a_sentence
+from voiceagent.call.turn_taking.sentences import reads_as_finished
 from voiceagent.config import TurnTaking, default_turn_taking
 from voiceagent.shared.audio_level import QuietTracker
 
@@ -19,7 +19,8 @@ class SegmentTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
     Smart-turn also calls some finished sentences unfinished ("...next Tuesday at two in the afternoon."), and
     the turn then waits out its whole silence limit (1.2 s). Whisper ends a sentence it heard finish with a
     full stop or question mark and leaves a trailing-off fragment ("I was wondering") bare, so a final
-    transcript that ends a sentence ends the turn after `finished_sentence_grace_secs` more of quiet caller
+    transcript that ends a sentence (or reads as a whole question or request without the punctuation, as
+    Whisper sometimes writes one: "how much is the pro plan") ends the turn after `finished_sentence_grace_secs` more of quiet caller
     audio (counted in audio, not wall-clock time, and by loudness, since the VAD confirms new speech only
     0.2 s after it starts); any sound of speech before that keeps the turn open as before."""
 
@@ -38,7 +39,7 @@ class SegmentTranscriptTurnStop(TurnAnalyzerUserTurnStopStrategy):
         if frame.finalized and not self._text:
             self._text = " "  # settled, with no words: the aggregator sees an empty turn
             await self._maybe_trigger_user_turn_stopped()
-        elif frame.finalized and ends_a_sentence(frame.text):
+        elif frame.finalized and reads_as_finished(frame.text):
             self._sentence_finished = True
             self._quiet.restart_quiet()
 

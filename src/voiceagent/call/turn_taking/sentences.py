@@ -30,3 +30,25 @@ def ends_a_sentence(text: str) -> bool:
     """Whether a transcript reads as a finished sentence: punctuated as one, and not ending on a dangling word."""
     text = text.strip()
     return bool(_SENTENCE_END.search(text)) and not ends_on_a_dangling_word(text)
+
+
+# How a whole question or request opens. Whisper leaves some finished ones bare ("how much is the pro plan"):
+# one that opens like this, runs a few words and does not trail off reads as finished as a punctuated one.
+_OPENS_A_QUESTION_OR_REQUEST = re.compile(
+    r"^((um|uh|so|and|okay|ok|oh|well|hi|hello|hey|yeah|yes|no|sorry|actually|also)\b[ ,]*)*"
+    r"(what|what's|how|how's|when|when's|where|which|who|why|is|are|am|do|does|did|can|could|would|will|should|"
+    r"may|have|has|i'd like|i would like|i want|i wanna|i need|i'm looking for|please|tell me|book|check|cancel|"
+    r"transfer|connect|put me|let me)\b")
+MIN_BARE_WORDS = 3
+
+
+def reads_as_finished(text: str) -> bool:
+    """A finished sentence, punctuated or not: a bare question or request of a few words that does not trail off
+    counts as one; a bare fragment ("I was wondering") or a comma at the end does not."""
+    text = text.strip()
+    if ends_a_sentence(text):
+        return True
+    if _SENTENCE_END.search(text) or trails_off(text) or text.endswith((",", ";", ":")):
+        return False
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return len(words) >= MIN_BARE_WORDS and bool(_OPENS_A_QUESTION_OR_REQUEST.match(" ".join(words)))

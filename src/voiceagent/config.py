@@ -6,7 +6,10 @@ from this class (`voiceagent config --markdown`), so the reference cannot drift 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -201,6 +204,20 @@ class Settings(BaseSettings):
         "Call flow", None, "Number (E.164) the booking confirmation text is sent from through Twilio's Messages API; "
         "needs the Twilio credentials (unset = no text, and the agent promises none)", pattern=r"^\+[1-9]\d{6,14}$")
 
+    # Recordings (docs/recordings.md)
+    record_calls: bool = _setting(
+        "Recordings", False, "Record both sides of every call (the greeting tells the caller), encrypted with "
+        "RECORDING_KEY into DATA_DIR/recordings")
+    recording_key: SecretStr | None = _setting(
+        "Recordings", None, "AES-256-GCM key new recordings are encrypted with: base64 of 32 random bytes "
+        "(`voiceagent recordings new-key`); required when RECORD_CALLS=true")
+    recording_key_id: str = _setting(
+        "Recordings", "k1", "Name of RECORDING_KEY, written in each file's header; give each new key a new id",
+        pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+    recording_old_keys: SecretStr | None = _setting(
+        "Recordings", None, "Earlier keys, still used to read older recordings after a rotation: "
+        "`id:base64,id:base64`")
+
     @field_validator("stt_provider", "llm_provider", "tts_provider", "embeddings_provider", mode="before")
     @classmethod
     def _provider_name(cls, value: Any) -> Any:
@@ -245,6 +262,29 @@ class Settings(BaseSettings):
         if self.business_close_hour <= self.business_open_hour:
             raise ValueError("BUSINESS_CLOSE_HOUR must be after BUSINESS_OPEN_HOUR")
         return self
+
+    @model_validator(mode="after")
+    def _recording_keys_are_usable(self) -> Settings:
+        # A model validator: its errors never echo the value, and these values are keys.
+        keys = self.recording_keyring()
+        if self.record_calls and self.recording_key_id not in keys:
+            raise ValueError("RECORD_CALLS=true needs RECORDING_KEY: base64 of 32 random bytes "
+                             "(make one with `voiceagent recordings new-key` or `openssl rand -base64 32`)")
+        return self
+
+    def recording_keyring(self) -> dict[str, bytes]:
+        """Every configured recording key by id (the current one and RECORDING_OLD_KEYS); ValueError if malformed."""
+        keys: dict[str, bytes] = {}
+        old = self.recording_old_keys.get_secret_value() if self.recording_old_keys else ""
+        for item in filter(None, (part.strip() for part in old.split(","))):
+            key_id, _, encoded = item.partition(":")
+            key_id = key_id.strip()
+            if not encoded or not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", key_id):
+                raise ValueError("RECORDING_OLD_KEYS must be `id:base64,id:base64` (ids of letters, digits, . _ -)")
+            keys[key_id] = _recording_key(encoded, f"RECORDING_OLD_KEYS (key {key_id!r})")
+        if self.recording_key is not None:
+            keys[self.recording_key_id] = _recording_key(self.recording_key.get_secret_value(), "RECORDING_KEY")
+        return keys
 
     @property
     def turn_stop_secs(self) -> float:
@@ -313,6 +353,17 @@ class Settings(BaseSettings):
     def stack_summary(self) -> dict[str, str]:
         """Which provider each part uses; safe to log (no keys)."""
         return {part: self.resolved_provider(part) for part in PARTS}
+
+
+def _recording_key(encoded: str, name: str) -> bytes:
+    """A 32-byte AES key from base64; the message names the setting, never the value."""
+    try:
+        key = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{name} is not valid base64") from None
+    if len(key) != 32:
+        raise ValueError(f"{name} must be 32 bytes (AES-256), base64-encoded; it decodes to {len(key)} bytes")
+    return key
 
 
 def default_turn_taking() -> TurnTaking:

@@ -6,7 +6,11 @@ formatted with the business name.
 
 from __future__ import annotations
 
+import re
+
 GREETING = "Hello! Thanks for calling {business}. I'm your AI assistant. How can I help you today?"
+# With RECORD_CALLS=true the greeting says so before the caller says anything (staying on the line is consent).
+RECORDING_NOTICE = "This call is recorded for quality and training."
 DID_NOT_CATCH = "I'm sorry, I didn't catch that. Could you repeat?"
 ANYTHING_ELSE = "Is there anything else I can help with today?"
 CLOSING = "Perfect! Thanks for calling {business}. Have a great day!"
@@ -52,3 +56,13 @@ IDLE_GOODBYE = "I can't hear anything, so I'll end the call now. Thanks for call
 TEXT_COMING = "You'll receive a confirmation text shortly."
 CONFIRMATION_SMS = ("{business}: your appointment is confirmed for {when}. Booking reference {reference}. "
                     "Call us to change or cancel it.")
+
+
+def greeting_line(business: str, recorded: bool = False) -> str:
+    """The greeting every brain opens with; it carries the recording notice when calls are recorded."""
+    line = GREETING.format(business=business)
+    if not recorded:
+        return line
+    sentences = re.split(r"(?<=[.!?])\s+", line)
+    at = min(2, len(sentences) - 1)  # after "Hello! Thanks for calling ...", before the question
+    return " ".join([*sentences[:at], RECORDING_NOTICE, *sentences[at:]])

@@ -8,12 +8,14 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from voiceagent.cli_eval import app as eval_app
 from voiceagent.cli_kb import app as kb_app
 from voiceagent.config import load_settings
 
 app = typer.Typer(help="Real-time phone voice agent for ByteAI Customer Support.", no_args_is_help=True)
 console = Console()
 app.add_typer(kb_app, name="kb")
+app.add_typer(eval_app, name="eval")
 
 
 def _configure_logging(level: str) -> None:
@@ -51,6 +53,8 @@ def call(
                             "(default: start one in this process)"),
     caller_number: str = typer.Option("+15550100", help="The caller's number (Twilio From)"),
     save: Path = typer.Option(None, help="Save both sides of the call to this stereo WAV"),
+    voice: str = typer.Option("piper", help="The caller's voice: piper, or a Debian voice (espeak-us, slt, rms, "
+                              "awb, ...) with -slow/-fast and -noisy, e.g. slt-slow-noisy"),
 ):
     """Simulate a phone call exactly as Twilio would, and print its timeline and latencies."""
     import asyncio
@@ -60,7 +64,7 @@ def call(
     from voiceagent.providers.speech_models import SpeechModels
     from voiceagent.runtime import AgentRuntime
     from voiceagent.simulate.run import local_server, parse_turns, simulate_call, summarize
-    from voiceagent.simulate.voices import CallerVoice
+    from voiceagent.simulate.voices import caller_voice
 
     settings = load_settings()
     _configure_logging("WARNING")
@@ -69,7 +73,7 @@ def call(
         runtime = None if url else await asyncio.to_thread(AgentRuntime.load, settings)
         models = (runtime.speech_models if runtime and runtime.speech_models else
                   await asyncio.to_thread(SpeechModels.load))
-        turns = parse_turns(say or [], wav or [], CallerVoice(models.piper_voice))
+        turns = parse_turns(say or [], wav or [], caller_voice(voice, models.piper_voice))
         token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
         if url:
             return await simulate_call(url, turns, models, caller_number=caller_number, save=save, auth_token=token)
@@ -107,6 +111,8 @@ def bench(
                             "(server CPU, memory and stages are then not measured)"),
     compare_stock: bool = typer.Option(False, help="Also run Pipecat's stock configuration and print the ratio"),
     output: Path = typer.Option(Path("bench-results"), help="Folder for bench.json and bench.png"),
+    voice: list[str] = typer.Option(None, "--voice", help="Caller voice(s), one run each (default piper); "
+                                    "see `voiceagent call --help`"),
 ):
     """Measure response latency (caller side), stages, pacing, server memory/CPU with simulated calls."""
     import asyncio
@@ -123,7 +129,7 @@ def bench(
         write_figures,
     )
     from voiceagent.simulate.run import parse_turns
-    from voiceagent.simulate.voices import CallerVoice
+    from voiceagent.simulate.voices import caller_voice
 
     if stack not in ("embedded", "cloud"):
         raise typer.BadParameter("use embedded or cloud", param_hint="--stack")
@@ -132,7 +138,9 @@ def bench(
 
     async def main():
         models = await asyncio.to_thread(SpeechModels.load)
-        turns = parse_turns(say or DEFAULT_SCENARIO, [], CallerVoice(models.piper_voice))
+        voices = {name: parse_turns(say or DEFAULT_SCENARIO, [], caller_voice(name, models.piper_voice))
+                  for name in (voice or ["piper"])}
+        turns = next(iter(voices.values()))
         runs = []
         with Progress(console=console) as progress:
             if url:
@@ -146,12 +154,13 @@ def bench(
             if emulators:
                 env = await emulators.start()
             try:
-                for profile in profiles:
-                    task = progress.add_task(f"{stack}/{profile}: {calls} calls, {concurrency} at a time", total=calls)
+                for (name, turns), profile in ((pair, p) for pair in voices.items() for p in profiles):
+                    label = stack if len(voices) == 1 else f"{stack} {name}"
+                    task = progress.add_task(f"{label}/{profile}: {calls} calls, {concurrency} at a time", total=calls)
                     run = await bench_server(turns, calls=calls, concurrency=concurrency, profile=profile, env=env,
                                              progress=lambda task=task: progress.advance(task),
                                              emulator_pid=emulators.process.pid if emulators else None)
-                    run.stack = stack
+                    run.stack = label
                     runs.append(run)
             finally:
                 if emulators:

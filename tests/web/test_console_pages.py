@@ -80,5 +80,6 @@ def test_a_calls_page_shows_said_versus_heard_tools_and_the_latency_waterfall(we
     assert "escalate_to_human" in page and "wants a person" in page and "ticket_id" in page
     assert "p50 0.90 s" in page and "p95 1.50 s" in page  # the two turns' latencies
     assert page.count('class="stage ') == 6 + 3  # six stages in turn 1, three in turn 2
-    assert "Recording" not in page  # no recordings module: no player
+    assert "Recording" not in page  # no recording of this call: no player
     assert missing.status_code == 404
+

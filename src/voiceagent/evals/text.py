@@ -2,7 +2,8 @@
 
 Explicit, so a word error means a wrong word: lower case; punctuation dropped (an apostrophe stays inside a
 word); "$99" -> "99 dollars", "30%" -> "30 percent", "2pm"/"2 p.m." -> "2 pm"; number words -> digits ("ninety
-nine" -> "99", "two thirty" -> "2 30"); "byte ai" -> "byteai" (spacing of the brand, not its spelling: "bite ai"
+nine" -> "99"); digits next to each other join, however they were grouped ("five five five, one two three" and
+"555 123" -> "555123", "two thirty" -> "230"); "byte ai" -> "byteai" (spacing of the brand, not its spelling: "bite ai"
 stays an error); hyphens split words ("follow-up" -> "follow up")."""
 
 from __future__ import annotations
@@ -61,4 +62,4 @@ def normalise(text: str) -> str:
     text = re.sub(r"[^\w\s']", " ", text)
     text = re.sub(r"\bbyte ai\b", "byteai", text)
     words = [w.strip("'") for w in text.split() if w.strip("'")]
-    return " ".join(_numbers_as_digits(words))
+    return re.sub(r"(?<=\d) (?=\d)", "", " ".join(_numbers_as_digits(words)))

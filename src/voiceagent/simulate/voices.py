@@ -91,13 +91,13 @@ class SystemVoice:
             _run(["flite", "-voice", self._voice, "--setf", f"duration_stretch={1 / self._speed:.2f}", "-t", text,
                   "-o", raw])
         # The telephone band, one level for every voice, 8 kHz 16-bit as the phone network carries it.
-        _run(["sox", raw, "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", line, "highpass", "300", "lowpass", "3400",
-              "norm", "-6"])
+        _run(["sox", "-R", "-D", raw, "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", line,
+              "highpass", "300", "lowpass", "3400", "norm", "-6"])  # -R -D: no random dither, the same every run
         if self._noisy:
             noise, mixed = f"{folder}/noise.wav", f"{folder}/mixed.wav"
             _run(["sox", "-R", "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", noise, "synth",
                   f"{_seconds(line) + 0.05:.2f}", "pinknoise", "vol", str(NOISE_VOLUME)])  # -R: the same every run
-            _run(["sox", "-m", "-v", "1", line, "-v", "1", noise, mixed, "trim", "0", f"{_seconds(line):.2f}"])
+            _run(["sox", "-R", "-D", "-m", "-v", "1", line, "-v", "1", noise, mixed, "trim", "0", f"{_seconds(line):.2f}"])
             line = mixed
         from voiceagent.simulate.audio import read_wav
 

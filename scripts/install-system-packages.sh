@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests run as real servers or tools (each test starts its own throw-away instance):
 # Redis (shared limits), PostgreSQL (storage), promtool (alert rules), chromium (the softphone and console in a real
-# browser, driven by Playwright) and node (the softphone's audio code). Installs only what is missing.
+# browser, driven by Playwright), node (the softphone's audio code), espeak-ng, flite and sox (caller voices). Installs only what is missing.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
@@ -9,6 +9,9 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)  # caller voices other than the agent's (evals, bench)
+command -v flite >/dev/null 2>&1 || need+=(flite)
+command -v sox >/dev/null 2>&1 || need+=(sox)  # telephone band and line noise for those voices
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages the tests need: ${need[*]}"
 sudo=""

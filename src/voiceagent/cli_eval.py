@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -11,7 +12,7 @@ from rich.table import Table
 from voiceagent.config import load_settings
 
 app = typer.Typer(help="Evaluate understanding, transcription and whole calls.", no_args_is_help=True)
-console = Console()
+console = Console() if sys.stdout.isatty() else Console(width=140)  # tables stay readable in a CI log
 DEFAULT_SCENARIOS = "byteai"  # the packaged simulate/data/byteai_scenarios.yaml
 
 
@@ -136,6 +137,10 @@ def scenarios(
         table.add_row(check.scenario, check.what, "[green]pass[/green]" if check.passed else "[red]FAIL[/red]",
                       "" if check.passed else check.detail)
     console.print(table)
+    for name, latencies in run.latencies.items():
+        answered = sorted(latencies)
+        if answered:
+            console.print(f"{name}: {len(answered)} turns answered, slowest {answered[-1]:.2f} s")
     passed_scenarios = [name for name in run.seconds if all(c.passed for c in run.checks if c.scenario == name)]
     console.print(f"{len(passed_scenarios)}/{len(run.seconds)} scenarios passed, "
                   f"{sum(c.passed for c in run.checks)}/{len(run.checks)} checks")

@@ -8,14 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.understanding import (
+    Intent,
     asks_to_ask,
     asks_to_repeat,
     asks_who_is_speaking,
     bare_hour_as_time,
     checks_presence,
     date_part,
-    Intent,
     detect_intent,
     extract_name,
     extract_phone_digits,
@@ -26,7 +27,6 @@ from voiceagent.brain.understanding import (
     vague_time,
     when_phrase,
 )
-from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.shared.phrases import (
     ANYTHING_ELSE,
     CLARIFY,

@@ -10,11 +10,13 @@ from rich.console import Console
 
 from voiceagent.cli_eval import app as eval_app
 from voiceagent.cli_kb import app as kb_app
+from voiceagent.cli_recordings import app as recordings_app
 from voiceagent.config import load_settings
 
 app = typer.Typer(help="Real-time phone voice agent for ByteAI Customer Support.", no_args_is_help=True)
 console = Console()
 app.add_typer(kb_app, name="kb")
+app.add_typer(recordings_app, name="recordings")
 app.add_typer(eval_app, name="eval")
 
 

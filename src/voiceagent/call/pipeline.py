@@ -17,6 +17,7 @@ from voiceagent.call.cues import ListeningCues
 from voiceagent.call.idle import IdleCheck, watch_idle
 from voiceagent.call.llm_tools import tools_schema
 from voiceagent.call.playback import HangupAfterClosing, HeardContextFilter, PlaybackTracker
+from voiceagent.call.recording import CallRecording
 from voiceagent.call.retrieval import RetrievalContext, RetrievalPrefetch
 from voiceagent.call.turn_taking import turn_taking_params
 from voiceagent.call.turn_taking.speculation import SpeculativeTurnStopStrategy
@@ -49,6 +50,7 @@ class CallPipeline:
     llm_brain: bool = False
     speculation: SpeculativeTurnStopStrategy | None = None
     cues: ListeningCues | None = None  # LLM brains (the offline engine says its own cues)
+    recording: CallRecording | None = None  # RECORD_CALLS
 
 
 def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record: CallRecord, end_call,
@@ -79,9 +81,12 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
 
     tracker = PlaybackTracker(record)
     hangup = HangupAfterClosing(record, tracker, settings.hangup_after_goodbye_secs, end_call)
+    recording = CallRecording() if settings.record_calls else None
+    caller_tap, agent_tap = recording.taps() if recording else (None, None)
     pipeline = Pipeline(
         [
             transport.input(),
+            *([caller_tap] if caller_tap else []),
             make_stt(runtime.settings, runtime.speech_models),
             *before_user,
             aggregators.user(),
@@ -94,8 +99,10 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             tracker,
             hangup,
             transport.output(),
+            *([agent_tap] if agent_tap else []),  # what was written to Twilio, and the barge-in clears
             aggregators.assistant(),
         ]
     )
     return CallPipeline(pipeline=pipeline, context=context, tracker=tracker, hangup=hangup, idle=idle,
-                        llm_brain=brain.is_llm, speculation=speculation, cues=cues)
+                        llm_brain=brain.is_llm, speculation=speculation, cues=cues,
+                        recording=recording)

@@ -13,12 +13,13 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPI
 from pipecat.workers.runner import WorkerRunner
 
 from voiceagent.call.pipeline import build_call_pipeline
+from voiceagent.call.recording import save_recording
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.live import LiveCalls
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.observability.usage import UsageObserver
 from voiceagent.runtime import AgentRuntime
-from voiceagent.shared.phrases import GREETING, SERVER_CLOSING
+from voiceagent.shared.phrases import SERVER_CLOSING, greeting_line
 from voiceagent.shared.record import CallRecord
 from voiceagent.storage.calls import save_call_record
 from voiceagent.telephony.media_stream import MediaStreamSerializer, StreamProtocolError, StreamStart, read_stream_start
@@ -146,8 +147,9 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
         async def _on_timeout(_transport, _websocket):
             await end_call("completed")
 
-        # The offline engine greets when run; an LLM brain gets the plan's greeting spoken verbatim.
-        greeting = GREETING.format(business=runtime.settings.business_name)
+        # The offline engine greets when run; an LLM brain gets the plan's greeting spoken verbatim (both say
+        # that the call is recorded when it is).
+        greeting = greeting_line(runtime.settings.business_name, recorded=runtime.settings.record_calls)
         await task.queue_frames([TTSSpeakFrame(greeting) if call.llm_brain else LLMRunFrame()])
         runner = WorkerRunner(handle_sigint=False, handle_sigterm=False)
         await runner.add_workers(task)
@@ -176,6 +178,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
         except Exception:  # the call is over either way; a failed write must not raise into the server
             metrics.errors.labels(component="storage").inc()
             log.exception("Could not save the call record")
+        if call and call.recording:  # a failed call's too: what was said until it failed
+            await save_recording(runtime.settings, record.call_sid or record.stream_sid, call.recording, metrics, log)
         if live is not None:  # after the save: a watcher told the call ended finds it in the console
             live.remove(record)
         if call and call.speculation:

@@ -8,8 +8,10 @@ import wave
 
 import numpy as np
 
+from voiceagent.brain.dialog import DialogEngine
 from voiceagent.call import recording as recording_module
 from voiceagent.call.recording import CallRecording
+from voiceagent.shared.phrases import RECORDING_NOTICE, greeting_line
 
 RATE = 8000
 FRAME = 160  # 20 ms
@@ -98,3 +100,11 @@ def test_long_calls_are_written_in_chunks_with_one_header(monkeypatch):
     assert len(pieces) == 1 + 4  # header, then 3.6 s in 1 s pieces
     _, agent = tracks(recording)
     assert active_spans(agent) == [(0.0, 3.6)]
+
+
+def test_the_greeting_carries_the_notice_only_when_calls_are_recorded():
+    recorded, plain = greeting_line("ByteAI", recorded=True), greeting_line("ByteAI")
+    assert RECORDING_NOTICE not in plain and recorded.replace(f" {RECORDING_NOTICE}", "") == plain
+    assert recorded.index("ByteAI") < recorded.index(RECORDING_NOTICE) < recorded.index("How can I help")
+    assert DialogEngine(recording_notice=True).greeting() == recorded  # the offline engine's own greeting
+    assert DialogEngine().greeting() == plain

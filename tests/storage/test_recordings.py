@@ -138,6 +138,10 @@ def test_purge_older_than(tmp_path):
     assert store.purge_older_than(cutoff) == 2
     assert [p.name for p in tmp_path.iterdir()] == [recent.name]
     assert store.purge_older_than(cutoff.timestamp()) == 0  # a POSIX time works too
+    month_ago = time.time() - 31 * 86400
+    os.utime(recent, (month_ago, month_ago))
+    naive_utc = cutoff.replace(tzinfo=None) + timedelta(hours=1)  # storage/retention.py's cutoffs are naive UTC
+    assert store.purge_older_than(naive_utc) == 1 and not recent.exists()
     assert RecordingStore(tmp_path / "never-created", store.keys).purge_older_than(cutoff) == 0
 
 

@@ -201,8 +201,12 @@ class RecordingStore:
         return decrypt(path.read_bytes(), self.keys)
 
     def purge_older_than(self, cutoff: datetime | float) -> int:
-        """Delete recordings (and abandoned `.part` files) last written before `cutoff`; returns how many."""
-        limit = cutoff.timestamp() if isinstance(cutoff, datetime) else float(cutoff)
+        """Delete recordings (and abandoned `.part` files) last written before `cutoff` (a naive datetime is UTC,
+        as storage/retention.py's cutoff is; or a POSIX time); returns how many."""
+        if isinstance(cutoff, datetime):
+            limit = (cutoff if cutoff.tzinfo else cutoff.replace(tzinfo=timezone.utc)).timestamp()
+        else:
+            limit = float(cutoff)
         removed = 0
         for path in [*self.directory.glob(f"*{SUFFIX}"), *self.directory.glob(f".*{PART_SUFFIX}")]:
             try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from voiceagent.config import load_settings
@@ -52,12 +53,15 @@ def play(call_sid: str = typer.Argument(..., help="The call's CallSid, as `recor
     try:
         audio = _store().read(call_sid)
     except RecordingError as error:
-        console.print(f"[red]Cannot decrypt {call_sid}: {error}[/red]")
+        console.print(f"[red]Cannot decrypt {escape(call_sid)}: {escape(str(error))}[/red]")
         raise typer.Exit(2) from None
-    # Only the operator reads it: created 0600 instead of the umask's usual world-readable default.
-    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(audio)
+    try:  # only the operator reads it: created 0600, not with the umask's usual world-readable default
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(audio)
+    except OSError as error:
+        console.print(f"[red]Cannot write {escape(str(out))}: {escape(error.strerror or str(error))}[/red]")
+        raise typer.Exit(2) from None
     console.print(f"wrote {out} ({_size(len(audio))})")
 
 

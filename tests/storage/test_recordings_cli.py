@@ -83,6 +83,9 @@ def test_missing_and_wrong_keys_give_a_message_not_a_traceback(folder):
     for result in (without, wrong, missing):
         assert isinstance(result.exception, SystemExit)
     assert not out.exists()  # nothing written when nothing could be decrypted
+    unwritable = invoke("play", "CAcall", "--out", str(folder / "no" / "such" / "dir.wav"), environment=env(folder, key))
+    assert unwritable.exit_code == 2 and "Cannot write" in said(unwritable)
+    assert isinstance(unwritable.exception, SystemExit)
 
 
 def test_an_empty_folder_and_a_new_key(folder):

@@ -209,7 +209,7 @@ def _print_bench(runs, concurrency: int) -> None:
     if any(run.emulator_cpu_seconds_per_call for run in runs):
         row("emulators' CPU per call", lambda r: f"{r.emulator_cpu_seconds_per_call:.2f} s")
     console.print(table)
-    if len(runs) == 2 and runs[1].latency and runs[0].latency:
+    if len(runs) == 2 and runs[1].profile == "stock" and runs[1].latency and runs[0].latency:
         console.print(f"tuned/stock median latency ratio: {runs[0].latency['median'] / runs[1].latency['median']:.2f}")
 
 

@@ -34,16 +34,25 @@ def serve(
     log_level: str = typer.Option(None, help="DEBUG, INFO, WARNING"),
 ):
     """Run the voice agent server (Twilio webhook + media WebSocket)."""
+    from voiceagent.providers.gcp_secrets import GcpSecretSource
+    from voiceagent.secrets import load_settings_with_secrets
     from voiceagent.server import create_app, make_server
 
-    settings = load_settings()
+    # SECRETS_BACKEND=gcp: keys and tokens come from Secret Manager, over the environment's (docs/deploy.md).
+    settings, secrets = load_settings_with_secrets(GcpSecretSource.for_settings)
     _configure_logging(log_level or settings.log_level)
     host = host or settings.host
     port = port or settings.port
     console.print(f"[bold]voiceagent[/bold] on http://{host}:{port}  stack: {settings.stack_summary()}")
     console.print("Twilio voice webhook: POST /webhook/voice   media stream: /ws/media   health: /health")
+    if secrets:
+        secrets.start()
     # SIGTERM (a deploy) drains: calls in progress go on for up to DRAIN_SECS, new ones hear the busy line.
-    make_server(create_app(settings), host, port).run()
+    try:
+        make_server(create_app(settings), host, port).run()
+    finally:
+        if secrets:
+            secrets.stop()
 
 
 @app.command()

@@ -16,22 +16,20 @@ console = Console()
 
 
 def _open(rebuild: bool = False):
-    from voiceagent.knowledge import EmbeddingModelMismatch, KnowledgeBase
+    from voiceagent.knowledge import EmbeddingModelMismatch, KnowledgeBase, drop_knowledge_base
     from voiceagent.providers.embeddings import make_embedder
 
     settings = load_settings()
     embedder = make_embedder(settings)
     directory = settings.data_dir / "chroma"
     try:
-        return KnowledgeBase(directory, embedder)
+        return KnowledgeBase(directory, embedder, url=settings.chroma_url)
     except EmbeddingModelMismatch as error:
         if not rebuild:
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(2) from error
-        import shutil
-
-        shutil.rmtree(directory)
-        return KnowledgeBase(directory, embedder)
+        drop_knowledge_base(directory, settings.chroma_url)  # with CHROMA_URL: the collection every instance reads
+        return KnowledgeBase(directory, embedder, url=settings.chroma_url)
 
 
 @app.command()

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     database_url: str | None = _setting(
         "Storage", None, "SQLAlchemy URL (PostgreSQL for several instances); default: SQLite in DATA_DIR")
     faq_path: Path | None = _setting("Storage", None, "FAQ JSON to serve; default: the packaged ByteAI FAQ")
+    chroma_url: str | None = _setting(
+        "Storage", None, "Chroma server (`chroma run`) holding the knowledge base for several instances, e.g. "
+        "http://chroma:8000; default: an embedded store in DATA_DIR")
 
     # Twilio
     twilio_account_sid: str | None = _setting("Twilio", None, "Account SID, for hang-up and transfer over REST")
@@ -126,6 +129,19 @@ class Settings(BaseSettings):
     redis_url: str | None = _setting(
         "Limits", None, "Redis (redis://, rediss:// or unix://) shared by several instances: rate limits, call "
         "counts and used stream tokens; default: in memory, per process")
+
+    # Secrets: read from a secrets backend at start-up and refreshed while serving (docs/deploy.md)
+    secrets_backend: Literal["env", "gcp"] = _setting(
+        "Secrets", "env", "env (environment and .env only) or gcp (Google Secret Manager, over REST)")
+    gcp_project: str | None = _setting("Secrets", None, "Google Cloud project of the secrets (SECRETS_BACKEND=gcp)")
+    gcp_secrets: str = _setting(
+        "Secrets", "TWILIO_AUTH_TOKEN,STREAM_TOKEN_SECRET,METRICS_TOKEN", "Comma-separated secret settings read from "
+        "Secret Manager; each is the secret named in lower-kebab case (TWILIO_AUTH_TOKEN -> twilio-auth-token)")
+    gcp_secrets_endpoint: str | None = _setting(
+        "Secrets", None, "Secret Manager REST endpoint (a local emulator in tests); default: Google's")
+    secrets_refresh_secs: float = _setting(
+        "Secrets", 300.0, "New secret versions are read this often and used by new calls and requests (0: never)",
+        ge=0)
 
     # Providers: explicit choice per part; auto = the cloud vendor when its key is set, else embedded
     stt_provider: SttProvider = _setting("Providers", "auto", "Speech-to-text")
@@ -245,6 +261,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
     @model_validator(mode="after")
     def _chosen_providers_are_configured(self) -> Settings:
         needs = {
@@ -261,6 +284,8 @@ class Settings(BaseSettings):
                     raise ValueError(f"{part.upper()}_PROVIDER={provider} needs {', '.join(missing)}")
         if self.business_close_hour <= self.business_open_hour:
             raise ValueError("BUSINESS_CLOSE_HOUR must be after BUSINESS_OPEN_HOUR")
+        if self.secrets_backend == "gcp" and not self.gcp_project:
+            raise ValueError("SECRETS_BACKEND=gcp needs GCP_PROJECT")
         return self
 
     @model_validator(mode="after")

@@ -48,7 +48,7 @@ class AgentRuntime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database(settings.database_location)
         database.create_all()
-        knowledge = KnowledgeBase(settings.data_dir / "chroma", make_embedder(settings))
+        knowledge = KnowledgeBase(settings.data_dir / "chroma", make_embedder(settings), url=settings.chroma_url)
         report = knowledge.ingest(load_faq(settings.faq_path))
         logger.info(f"Knowledge base: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
                     f"{report.unchanged} unchanged ({knowledge.embedder.model_id})")

@@ -21,6 +21,7 @@ LAYERS = [
     {"brain", "providers", "telephony"},
     {"knowledge", "tools"},
     {"storage", "observability"},
+    {"secrets"},  # secret settings read from a secrets backend over the environment's (the client is a provider)
     {"shared", "config", "process", "pipecat_private"},
 ]
 VENDOR_SDKS = {"anthropic", "openai", "deepgram", "elevenlabs", "twilio"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -10,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 from loguru import logger
 
 from voiceagent.knowledge.faq import FaqEntry, KnowledgeError
@@ -48,6 +51,29 @@ class IngestReport:
     unchanged: int
 
 
+def chroma_client(directory: Path, url: str | None = None):
+    """The Chroma server at `url` (CHROMA_URL: one collection shared by every instance), else an embedded store."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        parts = urlsplit(url)
+        secure = parts.scheme == "https"
+        return chromadb.HttpClient(host=parts.hostname or "localhost", port=parts.port or (443 if secure else 80),
+                                   ssl=secure, settings=settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(directory), settings=settings)
+
+
+def drop_knowledge_base(directory: Path, url: str | None = None) -> None:
+    """Delete the stored collection (embedded folder or the server's collection), for a rebuild."""
+    if not url:
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    try:
+        chroma_client(directory, url).delete_collection(COLLECTION)
+    except NotFoundError:
+        pass
+
+
 def clean_query(text: str) -> str:
     """Caller speech as STT writes it, minus fillers and punctuation."""
     text = re.sub(r"[^\w\s'$]", " ", text.lower())
@@ -55,10 +81,14 @@ def clean_query(text: str) -> str:
 
 
 class KnowledgeBase:
-    """One per process; thread-safe, since calls search from worker threads."""
+    """One per process; thread-safe, since calls search from worker threads.
+
+    With a Chroma server (`url`) every instance reads and ingests the same collection. Ingest upserts by entry
+    id with a content hash, so instances ingesting at once write the same ids and vectors: never duplicates.
+    """
 
     def __init__(self, directory: Path, embedder: Embedder, min_score: float = 0.33,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, url: str | None = None):
         self.embedder = embedder
         self.min_score = min_score
         self.search_failures = 0
@@ -66,8 +96,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
         self._results: dict[tuple[str, int], tuple[float, list[Hit]]] = {}
-        directory.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(path=str(directory), settings=ChromaSettings(anonymized_telemetry=False))
+        self._client = chroma_client(directory, url)
         self._collection = self._open_collection()
 
     def _open_collection(self):
@@ -158,9 +187,12 @@ class KnowledgeBase:
             self.search_failures += 1
             logger.warning(f"Knowledge search unavailable ({type(error).__name__}); answering without the FAQ")
             return []
-        # The store is small (two vectors per FAQ entry), so every vector is scored and pairs are averaged.
-        result = self._collection.query(query_embeddings=[vector], n_results=max(1, self.count),
-                                        include=["metadatas", "documents", "distances"])
+        try:
+            result = self._query(vector)
+        except Exception as error:  # the store is down, or a shared collection was rebuilt under this instance
+            self.search_failures += 1
+            logger.warning(f"Knowledge store unavailable ({type(error).__name__}); answering without the FAQ")
+            return []
         scores: dict[str, list[float]] = {}
         entries: dict[str, FaqEntry] = {}
         for meta, document, distance in zip(result["metadatas"][0], result["documents"][0], result["distances"][0]):
@@ -173,6 +205,19 @@ class KnowledgeBase:
             if len(self._results) > 4096:
                 self._results = {k_: v for k_, v in self._results.items() if now - v[0] < RESULT_TTL_SECS}
         return hits
+
+    def _query(self, vector: list[float]) -> dict:
+        # The store is small (two vectors per FAQ entry), so every vector is scored and pairs are averaged.
+        def query() -> dict:
+            return self._collection.query(query_embeddings=[vector], n_results=max(1, self.count),
+                                          include=["metadatas", "documents", "distances"])
+
+        try:
+            return query()
+        except NotFoundError:  # another instance rebuilt the shared collection: open the new one
+            with self._lock:
+                self._collection = self._open_collection()
+            return query()
 
     def clear_cache(self) -> None:
         with self._lock:

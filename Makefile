@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-fast bench install system-packages clean
+.PHONY: serve test test-fast bench install system-packages clean cluster-test
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test-fast: $(STAMP) system-packages
 
 bench: $(STAMP)
 	$(VENV)/bin/voiceagent bench
+
+# Three instances behind nginx on one PostgreSQL, Redis and Chroma server: shared state, a crash (~3 min).
+cluster-test: $(STAMP) system-packages
+	$(VENV)/bin/python -m tests.cluster.run_cluster
 
 clean:
 	rm -rf $(VENV) data

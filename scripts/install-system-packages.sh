@@ -12,6 +12,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)  # caller voices other than the agent's (evals, bench)
 command -v flite >/dev/null 2>&1 || need+=(flite)
 command -v sox >/dev/null 2>&1 || need+=(sox)  # telephone band and line noise for those voices
+command -v caddy >/dev/null 2>&1 || need+=(caddy)  # deploy/Caddyfile validated by the deploy tests
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)  # the cluster test's load balancer
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages the tests need: ${need[*]}"
 sudo=""

@@ -47,7 +47,8 @@ class AgentRuntime:
         speech = SpeechModels.load(whisper_threads=settings.whisper_threads) if needs_speech else None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database(settings.database_location)
-        database.create_all()
+        with database.schema_lock():  # several instances may start at once on one PostgreSQL
+            database.create_all()
         knowledge = KnowledgeBase(settings.data_dir / "chroma", make_embedder(settings), url=settings.chroma_url)
         report = knowledge.ingest(load_faq(settings.faq_path))
         logger.info(f"Knowledge base: {report.added} added, {report.updated} updated, {report.deleted} deleted, "

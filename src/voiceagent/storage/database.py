@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceagent.storage.models import Base
+
+SCHEMA_LOCK_KEY = 0x766F6963  # the advisory lock of schema changes ("voic")
 
 
 class Database:
@@ -41,6 +43,20 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """On PostgreSQL, one process at a time inside the block: instances starting together would otherwise race
+        to create the same tables (a duplicate key in PostgreSQL's catalog). Elsewhere, nothing to hold."""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
 
 
 def _sqlite_pragmas(connection, _record) -> None:

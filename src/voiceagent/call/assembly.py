@@ -114,6 +114,8 @@ def make_brain(runtime: AgentRuntime, record: CallRecord, metrics: CallMetrics |
         if metrics:
             tool = name if name in _TOOL_NAMES else "unknown"  # an LLM's made-up name must not become a label
             metrics.tool_calls.labels(tool=tool, result=tool_result_label(result)).inc()
+            if result.get("error") == "internal":  # the tool raised (a bug or its storage), not a refusal
+                metrics.errors.labels(component="tools").inc()
         return result
 
     llm = make_llm(runtime.settings)
@@ -133,5 +135,5 @@ def make_brain(runtime: AgentRuntime, record: CallRecord, metrics: CallMetrics |
     async def escalate(reason: str) -> dict:
         return await call_tool("escalate_to_human", {"reason": reason})
 
-    fallback = LLMFailureFallback(llm, escalate, timeout_secs=runtime.settings.llm_timeout_secs)
+    fallback = LLMFailureFallback(llm, escalate, timeout_secs=runtime.settings.llm_timeout_secs, metrics=metrics)
     return Brain([NotHeardGuard(escalate), fallback, llm, LLMProgressProbe(fallback)], is_llm=True)

@@ -24,6 +24,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import LLMService
 
 from voiceagent.brain.service import EMPTY_TURN_MARKER
+from voiceagent.observability.metrics import CallMetrics
 from voiceagent.shared.phrases import DID_NOT_CATCH, LLM_FALLBACK, MAX_NOT_UNDERSTOOD
 
 Escalate = Callable[[str], Awaitable[dict]]
@@ -33,9 +34,11 @@ class LLMFailureFallback(FrameProcessor):
     """Before the LLM: when it errors, or produces nothing within the deadline, the caller hears a fallback
     and a human is called in (once per call). The SDK's own retries on 429/529 happen inside the deadline."""
 
-    def __init__(self, llm: LLMService, escalate: Escalate, *, timeout_secs: float, **kwargs):
+    def __init__(self, llm: LLMService, escalate: Escalate, *, timeout_secs: float,
+                 metrics: CallMetrics | None = None, **kwargs):
         super().__init__(**kwargs)
         self._llm = llm
+        self._call_metrics = metrics  # not `_metrics`: FrameProcessor keeps its own there
         self._escalate = escalate
         self._timeout = timeout_secs
         self._deadline: asyncio.Task | None = None
@@ -46,7 +49,7 @@ class LLMFailureFallback(FrameProcessor):
 
         @llm.event_handler("on_completion_timeout")
         async def _on_timeout(_service):
-            await self._fall_back("the language model timed out")
+            await self._fall_back("the language model timed out", cause="timeout")
 
     def progress(self) -> None:
         """The LLM produced output for the current request (called by the probe after it)."""
@@ -62,7 +65,7 @@ class LLMFailureFallback(FrameProcessor):
             self._stop_deadline()
             self._produced = self._handled = True
         elif isinstance(frame, ErrorFrame) and direction == FrameDirection.UPSTREAM and frame.processor is self._llm:
-            await self._fall_back(frame.error)
+            await self._fall_back(frame.error, cause="error")
         await self.push_frame(frame, direction)
 
     def _start_deadline(self) -> None:
@@ -82,14 +85,18 @@ class LLMFailureFallback(FrameProcessor):
         logger.warning(f"LLM produced nothing in {self._timeout:.0f} s; abandoning the request")
         self._deadline = None
         await self.push_frame(InterruptionFrame(), FrameDirection.DOWNSTREAM)  # cancels the LLM's request
-        await self._fall_back("the language model timed out")
+        await self._fall_back("the language model timed out", cause="timeout")
 
-    async def _fall_back(self, reason: str) -> None:
+    async def _fall_back(self, reason: str, *, cause: str) -> None:
         if self._handled:
             return  # e.g. the SDK's own time-out after our deadline already answered this request
         self._handled = True
         self._stop_deadline()
         self.failures += 1
+        if self._call_metrics is not None:
+            self._call_metrics.llm_fallbacks.labels(cause=cause).inc()
+            if cause == "timeout":  # a time-out raises no ErrorFrame for the ErrorObserver to count
+                self._call_metrics.errors.labels(component="llm").inc()
         logger.warning(f"LLM failed ({self.failures}): {reason[:120]}")
         text = LLM_FALLBACK
         if not self._escalated:

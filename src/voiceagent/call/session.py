@@ -14,6 +14,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from voiceagent.call.pipeline import build_call_pipeline
 from voiceagent.call.recording import save_recording
+from voiceagent.observability.errors import ErrorObserver
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.live import LiveCalls
 from voiceagent.observability.metrics import CallMetrics
@@ -135,6 +136,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
             observers=[
                 TurnLatencyObserver(record, metrics, runtime.settings.turn_stop_secs),
                 UsageObserver(record.usage, metrics),
+                ErrorObserver(metrics),
             ],
         )
 

@@ -6,6 +6,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 # Why a request or call was refused (docs/security.md): the label values of voiceagent_rejected_requests_total
 REJECT_REASONS = ("signature", "stream_token", "rate_limit", "number_limit", "busy", "draining", "protocol")
+# Where an error happened: the label values of voiceagent_errors_total (docs/alerts.md)
+ERROR_COMPONENTS = ("call", "stt", "llm", "tts", "tools", "storage", "recording", "shared_state")
+# Why the caller heard the LLM fallback line instead of an answer: voiceagent_llm_fallbacks_total
+FALLBACK_CAUSES = ("error", "timeout")
 LATENCY_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0)
 
 
@@ -32,7 +36,12 @@ class CallMetrics:
             registry=self.registry,
         )
         self.errors = Counter(
-            "voiceagent_errors", "Errors by component", ["component"], registry=self.registry
+            "voiceagent_errors", "Errors by component: " + ", ".join(ERROR_COMPONENTS), ["component"],
+            registry=self.registry,
+        )
+        self.llm_fallbacks = Counter(
+            "voiceagent_llm_fallbacks", "Turns answered with the fallback line because the LLM failed, by cause: "
+            "error or timeout", ["cause"], registry=self.registry,
         )
         self.rejected_requests = Counter(
             "voiceagent_rejected_requests", "Requests and calls refused, by reason: " + ", ".join(REJECT_REASONS),
@@ -70,6 +79,10 @@ class CallMetrics:
             self.calls.labels(outcome=outcome)
         for reason in REJECT_REASONS:
             self.rejected_requests.labels(reason=reason)
+        for component in ERROR_COMPONENTS:  # every series exists at 0, so rate() and alerts see the first error
+            self.errors.labels(component=component)
+        for cause in FALLBACK_CAUSES:
+            self.llm_fallbacks.labels(cause=cause)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

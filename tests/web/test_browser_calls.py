@@ -4,6 +4,7 @@ docs/images/."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from pathlib import Path
@@ -23,10 +24,10 @@ QUESTION = "How much does the Pro plan cost?"
 ANSWER = re.compile(r"\b99\b")
 
 
-def _agent(runtime, tmp_path):
+def _agent(runtime, tmp_path, **settings):
     database = Database(f"sqlite:///{tmp_path / 'calls.db'}")
     database.create_all()
-    return runtime_with(runtime, make_settings(tmp_path), database=database)
+    return runtime_with(runtime, make_settings(tmp_path, **settings), database=database)
 
 
 async def _screenshot(page, folder: Path, name: str) -> None:
@@ -37,9 +38,9 @@ async def _screenshot(page, folder: Path, name: str) -> None:
 
 @pytest.mark.realtime
 async def test_a_browser_call_from_the_phone_page_shows_in_the_console(runtime, caller_voice, tmp_path):
-    agent = _agent(runtime, tmp_path)
-    # The greeting plays first (about 5 s); the question comes after it, then quiet for the answer.
-    mic = microphone_wav(tmp_path / "caller.wav", caller_voice.say(QUESTION), before_secs=7.0, after_secs=16.0)
+    agent = _agent(runtime, tmp_path, record_calls=True, recording_key=base64.b64encode(os.urandom(32)).decode())
+    # The greeting plays first (about 7 s with the recording notice); the question comes after it, then quiet.
+    mic = microphone_wav(tmp_path / "caller.wav", caller_voice.say(QUESTION), before_secs=9.5, after_secs=16.0)
     async with local_server(agent, agent.settings) as media_url:
         base = media_url.replace("ws://", "http://").removesuffix("/ws/media")
         async with chromium(mic, tmp_path / "profile") as browser:
@@ -74,6 +75,10 @@ async def test_a_browser_call_from_the_phone_page_shows_in_the_console(runtime, 
             await page.wait_for_selector("ol.transcript li.caller")
             call_page = await page.locator("main").inner_text()
             stages = await page.locator(".waterfall .stage").count()
+            # The recording player: the browser loads the decrypted WAV and knows how long the call was.
+            recording_secs = await page.locator("audio").evaluate(
+                "audio => new Promise((resolve, reject) => { audio.onloadedmetadata = () => resolve(audio.duration);"
+                " audio.onerror = () => reject(new Error('the recording did not load')); audio.load(); })")
             await _screenshot(page, tmp_path, "console-call.png")
 
     assert any("procost" in squash(line) or "proplan" in squash(line) for line in caller_lines), caller_lines
@@ -84,6 +89,7 @@ async def test_a_browser_call_from_the_phone_page_shows_in_the_console(runtime, 
     assert "caller_hung_up" in row_text and "browser" in row_text, row_text
     assert "99" in call_page and "How can I help" in call_page, call_page
     assert stages >= 3, "the waterfall shows the turn's stages"
+    assert 5 < recording_secs < 60, recording_secs
     assert errors == []
 
 

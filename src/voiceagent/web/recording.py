@@ -11,15 +11,12 @@ import asyncio
 from fastapi.responses import PlainTextResponse, Response
 from loguru import logger
 
-try:
-    from voiceagent.storage.recordings import RecordingError, RecordingStore, safe_name
-except ImportError:  # a build without recordings: no call has one
-    RecordingStore = None
+from voiceagent.storage.recordings import RecordingError, RecordingStore, safe_name
 
 
 def recordings_available(settings, call_sid: str) -> bool:
     """Whether the call has a recording file (the player is shown; the keys decide whether it plays)."""
-    if RecordingStore is None or safe_name(call_sid) != call_sid:
+    if safe_name(call_sid) != call_sid:
         return False
     try:
         return RecordingStore.from_settings(settings).path_for(call_sid).is_file()

@@ -38,6 +38,7 @@ function render(call) {
   list.replaceChildren();
   const badges = new Map();
   for (const turn of call.turns) {
+    if (!turn) continue;
     // A turn's latency goes on the first agent line spoken after the caller stopped.
     const line = call.lines.find(
       (l) => l && l.role === "agent" && !badges.has(l.index) && l.at >= turn.speech_end_at - 0.05);
@@ -76,7 +77,11 @@ function render(call) {
   list.scrollTop = list.scrollHeight;
   const rows = $("latencies");
   rows.replaceChildren();
+  // One scale for every turn: 3 s, or the slowest turn when one took longer.
+  const scale = Math.max(3, ...call.turns.flatMap((turn) => (turn ? turn.stages.map((stage) => stage.end) : [])));
+  $("scale").textContent = `${scale.toFixed(scale > 3 ? 1 : 0)} s`;
   for (const turn of call.turns) {
+    if (!turn) continue;
     const row = document.createElement("li");
     row.className = "turn-latency";
     row.textContent = `Turn ${turn.index + 1}: ${seconds(turn.latency)}`;
@@ -85,8 +90,8 @@ function render(call) {
     for (const stage of turn.stages) {
       const part = document.createElement("span");
       part.className = `stage ${stage.name}`;
-      part.style.left = `${(stage.start / 3) * 100}%`;
-      part.style.width = `${Math.max(0.5, ((stage.end - stage.start) / 3) * 100)}%`;
+      part.style.left = `${(stage.start / scale) * 100}%`;
+      part.style.width = `${Math.max(0.5, ((stage.end - stage.start) / scale) * 100)}%`;
       part.title = `${stage.label}: ${seconds(stage.end)}`;
       bar.append(part);
     }

@@ -54,7 +54,8 @@ def parse_message(raw: str | bytes) -> dict[str, Any] | None:
         return None
     try:
         message = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    # ValueError also covers an integer too long to convert; RecursionError, arrays nested thousands deep.
+    except (ValueError, RecursionError):
         logger.warning(f"Media stream: ignored a message that is not JSON: {redact_text(str(raw)[:80])!r}")
         return None
     if not isinstance(message, dict) or not isinstance(message.get("event"), str):
@@ -75,15 +76,28 @@ def parse_start(message: dict[str, Any]) -> StreamStart:
     params = {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {}
     media_format = start.get("mediaFormat") if isinstance(start.get("mediaFormat"), dict) else {}
     encoding = media_format.get("encoding", "audio/x-mulaw")
-    if encoding != "audio/x-mulaw" or int(media_format.get("sampleRate", 8000)) != 8000:
-        raise StreamProtocolError(f"unsupported media format {encoding}", close_code=1003)
+    if encoding != "audio/x-mulaw" or _sample_rate(media_format) != PHONE_RATE:
+        # ascii(): the text becomes a close reason, which must stay within 123 bytes
+        raise StreamProtocolError(f"unsupported media format {ascii(encoding)[:40]}", close_code=1003)
     return StreamStart(
         stream_sid=stream_sid,
-        call_sid=start.get("callSid"),
-        account_sid=start.get("accountSid"),
+        call_sid=_text_or_none(start.get("callSid")),
+        account_sid=_text_or_none(start.get("accountSid")),
         custom_parameters=params,
         media_format=media_format,
     )
+
+
+def _sample_rate(media_format: dict[str, Any]) -> int | None:
+    try:
+        return int(media_format.get("sampleRate", PHONE_RATE))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A SID must be text: anything else would end up as a slot key or a database column."""
+    return value if isinstance(value, str) and value else None
 
 
 async def read_stream_start(receive_text: Callable[[], Awaitable[str | bytes | None]], max_messages: int = 200) -> StreamStart:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from voiceagent.cli_data import app as data_app
 from voiceagent.cli_eval import app as eval_app
 from voiceagent.cli_kb import app as kb_app
 from voiceagent.cli_recordings import app as recordings_app
@@ -18,13 +18,22 @@ console = Console()
 app.add_typer(kb_app, name="kb")
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(eval_app, name="eval")
+app.add_typer(data_app, name="data")
 
 
 def _configure_logging(level: str) -> None:
-    from loguru import logger
+    from voiceagent.observability.logging import configure_logging
 
-    logger.remove()
-    logger.add(sys.stderr, level=level.upper())
+    configure_logging(level)  # redacted, no local variables in tracebacks (docs/privacy.md)
+
+
+@app.callback()
+def _every_command() -> None:
+    """Every sub-command logs through the one redacting set-up; a command may set its own level after."""
+    import os
+
+    level = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+    _configure_logging(level if level in ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
 
 
 @app.command()

@@ -234,6 +234,18 @@ class Settings(BaseSettings):
         "Recordings", None, "Earlier keys, still used to read older recordings after a rotation: "
         "`id:base64,id:base64`")
 
+    # Privacy: how long personal data is kept, and finding a caller's data (docs/privacy.md)
+    retention_days: int = _setting(
+        "Privacy", 30, "Call records, support tickets, appointments and recordings are deleted this many days after "
+        "they ended (appointments: after their slot)", ge=1, le=3650)
+    retention_interval_secs: float = _setting(
+        "Privacy", 3600.0, "The server deletes what is past RETENTION_DAYS at start-up and then this often",
+        ge=1, le=7 * 86400)
+    data_hash_secret: SecretStr | None = _setting(
+        "Privacy", None, "Key of the HMAC-SHA256 of the caller's number kept with each call record, so `voiceagent "
+        "data export/delete` find a caller's calls; set the same value on every instance sharing a database "
+        "(default: a random key created once in DATA_DIR/data_hash_secret)")
+
     @field_validator("stt_provider", "llm_provider", "tts_provider", "embeddings_provider", mode="before")
     @classmethod
     def _provider_name(cls, value: Any) -> Any:

@@ -20,6 +20,7 @@ from voiceagent.observability.live import LiveCalls
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.redact import redact_phone
+from voiceagent.storage.retention import purge_periodically
 from voiceagent.telephony.signature import SignatureChecker, public_url
 from voiceagent.telephony.twiml import connect_stream_twiml, say_and_hang_up_twiml
 from voiceagent.web import browser_may_stream, web_router
@@ -74,7 +75,12 @@ def create_app(settings: Settings | None = None, runtime: AgentRuntime | None = 
             except Exception as error:
                 state.load_error = type(error).__name__
                 logger.exception("Start-up failed: the agent cannot take calls")
+        # Retention (docs/privacy.md): what ended more than RETENTION_DAYS ago goes at start-up, then every interval.
+        retention = state.runtime and asyncio.create_task(purge_periodically(
+            state.runtime.database, settings.retention_days, settings.retention_interval_secs, settings.data_dir))
         yield
+        if retention:
+            retention.cancel()
         # Without a drain before (uvicorn closed the calls' sockets), a call whose line has just closed is still
         # writing its record: it gets the grace to finish. After a drain the grace has been spent already.
         if state.calls and not state.gate.drain.finished.is_set():

@@ -28,8 +28,10 @@ EXPECTED = {
         }},
     ),
     "check_appointment": (
-        "Look up the caller's upcoming appointments by phone number (the caller's own number by default).",
-        {"type": "object", "additionalProperties": False, "required": [], "properties": {"phone": PHONE}},
+        "Look up the caller's upcoming appointments: only those of the number the call comes from. "
+        "For privacy, another number's bookings are never looked up or read out; asked for one, say so.",
+        {"type": "object", "additionalProperties": False, "required": [], "properties": {"phone": {
+            "type": "string", "description": "Only the caller's own number is accepted; leave empty to use it"}}},
     ),
     "escalate_to_human": (
         "Hand the caller to a human specialist: when they ask for a person, are frustrated, or you cannot help. "

@@ -40,7 +40,8 @@ def web_app(runtime, tmp_path):
     """Build an app (CONSOLE_TOKEN as given) whose database holds one finished call."""
 
     def build(**settings):
-        config = make_settings(tmp_path, **settings)
+        # A listed call is from 2025: past RETENTION_DAYS' default, the server's start-up purge would delete it.
+        config = make_settings(tmp_path, **{"retention_days": 3650, **settings})
         database = Database(f"sqlite:///{tmp_path / 'web.db'}")
         database.create_all()
         store_call(database)

@@ -113,10 +113,17 @@ class OfflineBrainService(LLMService):
             async for utterance in utterances:
                 if utterance.end_call:
                     self._record.closing = True
+                self._learn_name()
                 await self._say(utterance.text)
         finally:
             await self.stop_processing_metrics()
             await self.push_frame(LLMFullResponseEndFrame())
+
+    def _learn_name(self) -> None:
+        """A name the engine heard ("John Smith" given on its own) is masked from before it is read back."""
+        booking = self._engine.state.booking
+        if booking is not None and booking.name:
+            self._record.personal_names.add(booking.name)
 
     async def _say(self, text: str) -> None:
         await self.stop_ttfb_metrics()

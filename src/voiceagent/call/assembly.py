@@ -75,6 +75,7 @@ def make_tool_context(runtime: AgentRuntime, record: CallRecord, metrics: CallMe
     return ToolContext(
         database=runtime.database, hours=hours, caller_phone=record.caller, call_sid=record.call_sid,
         now=lambda: datetime.now(hours.zone), transcript=record.conversation,
+        personal_names=lambda: record.personal_names,
         transfer_call=transfer if control else None, transfer_number=settings.transfer_number,
         on_escalated=escalated, business_name=settings.business_name,
         send_text=send_text if messages else None, on_end_call=end_call,

@@ -23,6 +23,7 @@ from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.phrases import SERVER_CLOSING, greeting_line
 from voiceagent.shared.record import CallRecord
 from voiceagent.storage.calls import save_call_record
+from voiceagent.storage.subject import caller_key, data_hash_secret
 from voiceagent.telephony.media_stream import MediaStreamSerializer, StreamProtocolError, StreamStart, read_stream_start
 
 CLOSING_LINE_MAX_SECS = 12.0  # the server's closing line has this long to be heard before the call ends anyway
@@ -41,8 +42,13 @@ def _save(runtime: AgentRuntime, record: CallRecord) -> None:
         caller=record.caller_redacted, started_at=record.started_at, ended_at=record.ended_at,
         outcome=record.outcome or "unknown", turns=[asdict(turn) for turn in record.turns],
         transcript=record.redacted_transcript(), tool_calls=record.tool_calls, usage=record.usage.as_dict(),
-        cost_usd=record.cost_usd,
+        cost_usd=record.cost_usd, caller_key=caller_key(record.caller, _hash_secret(runtime)),
     )
+
+
+def _hash_secret(runtime: AgentRuntime) -> bytes:
+    configured = runtime.settings.data_hash_secret
+    return data_hash_secret(configured.get_secret_value() if configured else None, runtime.settings.data_dir)
 
 
 async def receive_start(websocket, metrics: CallMetrics) -> StreamStart | None:

@@ -31,6 +31,12 @@ CALLBACK_AT = "A specialist will call you back at the number ending in {digits}.
 CALLBACK_SOON = "A specialist will follow up with you as soon as possible."
 TRANSFER_ANNOUNCEMENT = "Connecting you to a specialist now."  # said by the phone network while it dials
 
+# Bookings are read out only to the number they were booked for (the number the call comes from)
+OWN_BOOKINGS_ONLY = ("For your privacy I can only look up bookings for the number you're calling from. "
+                     "Please call us from that number, or I can connect you with a specialist.")
+NUMBER_HIDDEN = ("For your privacy I can only look up bookings for the number you're calling from, "
+                 "and I can't see that number on this call.")
+
 # Turns nobody could understand before the caller is handed to a human
 MAX_NOT_UNDERSTOOD = 3
 

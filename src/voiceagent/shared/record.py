@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from voiceagent.shared.redact import redact_phone, redact_text
+from voiceagent.shared.redact import names_introduced, redact_phone, redact_text, watch_names
 from voiceagent.shared.usage import ProviderUsage
 
 
@@ -50,11 +50,15 @@ class CallRecord:
     personal_names: set[str] = field(default_factory=set)  # names given to tools: never stored in the transcript
     _unheard: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        watch_names(self)  # a name learnt during the call is masked in every log line from then on
+
     @property
     def caller_redacted(self) -> str:
         return redact_phone(self.caller)
 
     def caller_said(self, text: str) -> None:
+        self.personal_names.update(names_introduced(text))  # "my name is ...": masked in the agent's replies too
         self.transcript.append({"role": "caller", "text": text, "at": time.time()})
 
     def agent_sent(self, text: str) -> None:

@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Iterable
 
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 # The introduction in any case, the name capitalised as transcripts write names ("I'm your agent" is no name).
 _NAME_AFTER = re.compile(r"\b((?i:my name is|my name's|this is|i am|i'm|it's|name is|name:))\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
+
+
+# The stronger introductions only: a name learnt here is masked everywhere, and "it's Tuesday" names nobody.
+_INTRODUCED = re.compile(r"\b(?i:my name is|my name's|name is|call me)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
+# Call records whose `personal_names` every log line masks, by id (a record compares by value, so is unhashable)
+_NAME_SOURCES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_SOURCES_LOCK = threading.Lock()
+
+
+def names_introduced(text: str) -> set[str]:
+    """The names a speaker introduced themselves with ("my name is John Smith" -> {"John Smith"})."""
+    return {match.group(1) for match in _INTRODUCED.finditer(text)}
+
+
+def watch_names(source) -> None:
+    """Mask the names `source.personal_names` holds (now and as it grows) in every log line, while it lives."""
+    with _SOURCES_LOCK:
+        _NAME_SOURCES[id(source)] = source
+
+
+def names_in_calls() -> set[str]:
+    """Every name known from the calls watched (a call in progress, or a record still held)."""
+    with _SOURCES_LOCK:
+        sources = list(_NAME_SOURCES.values())
+    return {name for source in sources for name in set(source.personal_names)}
 
 
 def redact_phone(number: str | None) -> str:

@@ -60,6 +60,8 @@ class CallRecordRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
     caller: Mapped[str] = mapped_column(String(32))
+    # HMAC-SHA256 of the full number (storage/subject.py): finds a caller's calls for export and erasure
+    caller_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     outcome: Mapped[str] = mapped_column(String(32))

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from voiceagent.shared.phrases import TEXT_COMING
+from voiceagent.shared.phrases import NUMBER_HIDDEN, OWN_BOOKINGS_ONLY, TEXT_COMING
 from voiceagent.storage import Appointment
 from voiceagent.tools.confirmation import booking_reference, text_confirmation
 from voiceagent.tools.context import ToolContext
@@ -173,17 +173,35 @@ def _upcoming(ctx: ToolContext, phone: str, now: datetime) -> list[Appointment]:
         ).order_by(Appointment.starts_at)).all())
 
 
+def _own_number(ctx: ToolContext, asked: str | None) -> str | dict:
+    """The caller's own number (the call's verified From), or a refusal to speak: bookings are read out only to
+    the number they were booked for, whatever number the caller (or a prompt injection) names."""
+    try:
+        own = normalize_phone(ctx.caller_phone or "")
+    except InvalidPhone:
+        return {"ok": False, "error": "caller_number_unknown", "message": NUMBER_HIDDEN}
+    if asked:
+        try:
+            other = normalize_phone(asked) != own
+        except InvalidPhone:
+            other = True
+        if other:
+            return {"ok": False, "error": "not_callers_number", "message": OWN_BOOKINGS_ONLY}
+    return own
+
+
 # The docstring is what the LLM reads about this tool (tools/schema.py).
 async def check_appointment(ctx: ToolContext, phone: str | None = None) -> dict:
-    """Look up the caller's upcoming appointments by phone number (the caller's own number by default).
+    """Look up the caller's upcoming appointments: only those of the number the call comes from.
+
+    For privacy, another number's bookings are never looked up or read out; asked for one, say so.
 
     Args:
-        phone: Phone number if different from the caller's
+        phone: Only the caller's own number is accepted; leave empty to use it
     """
-    try:
-        number = normalize_phone(phone) if phone else normalize_phone(ctx.caller_phone or "")
-    except InvalidPhone as error:
-        return {"ok": False, "error": "invalid_phone", "message": str(error)}
+    number = _own_number(ctx, phone)
+    if isinstance(number, dict):
+        return number
     now = ctx.now()
     found = await asyncio.to_thread(_upcoming, ctx, number, now)
     if not found:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -20,6 +20,7 @@ class ToolContext:
     call_sid: str | None = None
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     transcript: Callable[[], list[dict]] = list
+    personal_names: Callable[[], Iterable[str]] = tuple  # names known from the call, masked in what tools store
     transfer_call: Callable[[str], Awaitable[bool]] | None = None
     transfer_number: str | None = None
     on_escalated: Callable[[], None] | None = None

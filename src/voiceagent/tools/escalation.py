@@ -8,15 +8,21 @@ import json
 from loguru import logger
 
 from voiceagent.shared.phrases import CALLBACK_AT, CALLBACK_SOON, ESCALATION_OPENING, TICKET_OPENED, TRANSFER_MESSAGE
+from voiceagent.shared.redact import names_introduced, redact_text
 from voiceagent.storage import SupportTicket
 from voiceagent.tools.context import ToolContext
 from voiceagent.tools.phone import InvalidPhone, last_digits, normalize_phone
 
 
 def _open_ticket(ctx: ToolContext, reason: str, callback: str | None) -> int:
+    # The callback number has its own column (calling back is the ticket's point); the text keeps no name or number.
+    said = ctx.transcript()
+    names = set(ctx.personal_names()).union(*(names_introduced(entry.get("text", "")) for entry in said
+                                               if entry.get("role") == "caller"))
+    transcript = [{**entry, "text": redact_text(entry.get("text", ""), names)} for entry in said]
     with ctx.database.session() as session:
-        ticket = SupportTicket(reason=reason[:500], callback_phone=callback, call_sid=ctx.call_sid,
-                               transcript=json.dumps(ctx.transcript()))
+        ticket = SupportTicket(reason=redact_text(reason, names)[:500], callback_phone=callback,
+                               call_sid=ctx.call_sid, transcript=json.dumps(transcript))
         session.add(ticket)
         session.flush()
         return ticket.id

@@ -16,8 +16,8 @@ from voiceagent.config import load_settings
 app = typer.Typer(help="Real-time phone voice agent for ByteAI Customer Support.", no_args_is_help=True)
 console = Console()
 app.add_typer(kb_app, name="kb")
-app.add_typer(recordings_app, name="recordings")
 app.add_typer(eval_app, name="eval")
+app.add_typer(recordings_app, name="recordings")
 app.add_typer(data_app, name="data")
 
 
@@ -133,6 +133,8 @@ def bench(
     output: Path = typer.Option(Path("bench-results"), help="Folder for bench.json and bench.png"),
     voice: list[str] = typer.Option(None, "--voice", help="Caller voice(s), one run each (default piper); "
                                     "see `voiceagent call --help`"),
+    soak: int = typer.Option(0, "--soak", min=0, help="Instead: N calls one after another against a fresh server; "
+                             "prints RSS after call 10 and after call N, their ratio and CPU per call"),
 ):
     """Measure response latency (caller side), stages, pacing, server memory/CPU with simulated calls."""
     import asyncio
@@ -154,6 +156,11 @@ def bench(
     if stack not in ("embedded", "cloud"):
         raise typer.BadParameter("use embedded or cloud", param_hint="--stack")
     _configure_logging("WARNING")
+    if soak:
+        if url:
+            raise typer.BadParameter("a soak starts a fresh server of its own", param_hint="--url")
+        _soak(soak, say, stack, output)
+        return
     profiles = ["tuned", "stock"] if compare_stock and not url else ["tuned"]
 
     async def main():
@@ -229,6 +236,49 @@ def _print_bench(runs, concurrency: int) -> None:
     console.print(table)
     if len(runs) == 2 and runs[1].profile == "stock" and runs[1].latency and runs[0].latency:
         console.print(f"tuned/stock median latency ratio: {runs[0].latency['median'] / runs[1].latency['median']:.2f}")
+
+
+def _soak(calls: int, say: list[str] | None, stack: str, output: Path) -> None:
+    """`bench --soak N`: does the server's memory settle, call after call?"""
+    import asyncio
+    import json
+    from dataclasses import asdict
+
+    from rich.progress import Progress
+
+    from voiceagent.providers.speech_models import SpeechModels
+    from voiceagent.simulate.bench import EmulatorProcess
+    from voiceagent.simulate.run import parse_turns
+    from voiceagent.simulate.soak import SOAK_SCENARIO, TARGET_GROWTH, soak_server
+    from voiceagent.simulate.voices import CallerVoice
+
+    async def main():
+        models = await asyncio.to_thread(SpeechModels.load)
+        turns = parse_turns(say or SOAK_SCENARIO, [], CallerVoice(models.piper_voice))
+        emulators = EmulatorProcess() if stack == "cloud" else None
+        env = await emulators.start() if emulators else {}
+        try:
+            with Progress(console=console) as progress:
+                task = progress.add_task(f"{stack}: soak, {calls} calls one after another", total=calls)
+                return await soak_server(turns, calls=calls, env=env, progress=lambda: progress.advance(task))
+        finally:
+            if emulators:
+                emulators.stop()
+
+    figures = asyncio.run(main())
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "soak.json").write_text(json.dumps({**asdict(figures), "stack": stack, "rss_ratio": figures.rss_ratio},
+                                                 indent=2))
+    console.print(f"server RSS after start-up {figures.rss_start_mb:.0f} MB, after call {figures.reference_call} "
+                  f"{figures.rss_reference_mb:.1f} MB, after call {len(figures.rss_after_call_mb)} "
+                  f"{figures.rss_last_mb:.1f} MB: ratio {figures.rss_ratio:.3f} "
+                  f"({'within' if figures.within_target else 'OVER'} the {TARGET_GROWTH:.0%} target)")
+    latency = figures.latency
+    console.print(f"server CPU per call {figures.cpu_seconds_per_call:.2f} s; {figures.turns} turns "
+                  f"({figures.unanswered_turns} unanswered, {figures.refused_calls} calls refused), latency median "
+                  f"{latency.get('median', float('nan')):.2f} s, p95 {latency.get('p95', float('nan')):.2f} s; "
+                  f"{figures.wall_seconds / 60:.1f} min")
+    console.print(f"figures: {output / 'soak.json'}")
 
 
 @app.command()

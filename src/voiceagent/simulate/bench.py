@@ -274,13 +274,16 @@ def stage_means(text: str, before: str = "") -> dict[str, float]:
     return means
 
 
+def bench_limits(concurrency: int) -> dict[str, str]:
+    """The bench measures what happens beyond the production limits: they must not refuse its calls."""
+    return {"MAX_CONCURRENT_CALLS": str(max(10, concurrency)), "RATE_LIMIT_PER_MINUTE": "100000",
+            "CALLS_PER_NUMBER_PER_HOUR": "100000"}
+
+
 async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int, profile: str = "tuned",
                        env: dict | None = None, progress=None, emulator_pid: int | None = None) -> BenchFigures:
     """Start a server process, warm it with one call, then measure `calls` calls."""
-    # The bench measures what happens beyond the production limits: they must not refuse its calls.
-    limits = {"MAX_CONCURRENT_CALLS": str(max(10, concurrency)), "RATE_LIMIT_PER_MINUTE": "100000",
-              "CALLS_PER_NUMBER_PER_HOUR": "100000"}
-    async with ServerProcess({**limits, **(env or {}), "PIPELINE_PROFILE": profile}) as server:
+    async with ServerProcess({**bench_limits(concurrency), **(env or {}), "PIPELINE_PROFILE": profile}) as server:
         start_rss = _rss_mb(server.pid)
         token = server.env.get("TWILIO_AUTH_TOKEN")  # the server then checks signatures, as in production
         warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)

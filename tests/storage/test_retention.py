@@ -80,8 +80,9 @@ def test_purge_deletes_what_ended_before_the_cutoff_and_keeps_the_rest(any_datab
     ending_after = store_appointment(db, cutoff - timedelta(minutes=10))  # its 30-minute slot ends after the cutoff
     upcoming = store_appointment(db, NOW + timedelta(days=2))
     old_file = write_recording(tmp_path, "CAold.wav.enc", 31)
-    nested_old = write_recording(tmp_path, "2026/05/CAx.wav.enc", 45)
+    abandoned_part = write_recording(tmp_path, ".CAcrashed.wav.enc.x1.part", 45)  # a crash mid-write
     new_file = write_recording(tmp_path, "CArecent.wav.enc", 29)
+    not_a_recording = write_recording(tmp_path, "README.txt", 90)  # the purge deletes recordings only
 
     report = purge(db, 30, tmp_path, now=NOW)
 
@@ -89,7 +90,7 @@ def test_purge_deletes_what_ended_before_the_cutoff_and_keeps_the_rest(any_datab
     assert remaining(db, CallRecordRow) == {"CArecent", "CAlongcall"}
     assert remaining(db, SupportTicket) == {new_ticket} and old_ticket not in remaining(db, SupportTicket)
     assert remaining(db, Appointment) == {ending_after, upcoming} and ended not in remaining(db, Appointment)
-    assert not old_file.exists() and not nested_old.exists() and new_file.exists()
+    assert not old_file.exists() and not abandoned_part.exists() and new_file.exists() and not_a_recording.exists()
     assert purge(db, 30, tmp_path, now=NOW).total == 0  # idempotent
 
 

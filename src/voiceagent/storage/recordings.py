@@ -139,6 +139,25 @@ def safe_name(call_sid: str | None) -> str:
     return _SAFE_NAME.sub("_", call_sid or "")[:64] or "unknown"
 
 
+def purge_folder(directory: Path, cutoff: datetime | float) -> int:
+    """Delete recordings (and abandoned `.part` files) in `directory` last written before `cutoff` (a naive
+    datetime is UTC, as storage/retention.py's cutoff is; or a POSIX time); returns how many. Needs no key."""
+    if isinstance(cutoff, datetime):
+        limit = (cutoff if cutoff.tzinfo else cutoff.replace(tzinfo=timezone.utc)).timestamp()
+    else:
+        limit = float(cutoff)
+    directory = Path(directory)
+    removed = 0
+    for path in [*directory.glob(f"*{SUFFIX}"), *directory.glob(f".*{PART_SUFFIX}")]:
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # removed meanwhile (another instance's purge)
+            continue
+    return removed
+
+
 class RecordingStore:
     """The recordings folder: write, list, read, purge."""
 
@@ -201,18 +220,5 @@ class RecordingStore:
         return decrypt(path.read_bytes(), self.keys)
 
     def purge_older_than(self, cutoff: datetime | float) -> int:
-        """Delete recordings (and abandoned `.part` files) last written before `cutoff` (a naive datetime is UTC,
-        as storage/retention.py's cutoff is; or a POSIX time); returns how many."""
-        if isinstance(cutoff, datetime):
-            limit = (cutoff if cutoff.tzinfo else cutoff.replace(tzinfo=timezone.utc)).timestamp()
-        else:
-            limit = float(cutoff)
-        removed = 0
-        for path in [*self.directory.glob(f"*{SUFFIX}"), *self.directory.glob(f".*{PART_SUFFIX}")]:
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:  # removed meanwhile (another instance's purge)
-                continue
-        return removed
+        """Delete recordings (and abandoned `.part` files) last written before `cutoff`; returns how many."""
+        return purge_folder(self.directory, cutoff)

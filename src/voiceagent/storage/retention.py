@@ -11,9 +11,10 @@ from loguru import logger
 from sqlalchemy import delete, func, select
 
 from voiceagent.storage.database import Database
+from voiceagent.storage.recordings import purge_folder
 from voiceagent.storage.models import Appointment, CallRecordRow, SupportTicket
 
-RECORDINGS_DIR = "recordings"  # under DATA_DIR, whatever writes the files (storage/recordings.py)
+RECORDINGS_DIR = "recordings"  # under DATA_DIR, as RecordingStore.from_settings places them
 _BATCH = 500
 
 
@@ -41,20 +42,11 @@ def cutoff_for(retention_days: int, now: datetime | None = None) -> datetime:
 
 
 def purge_recordings(data_dir: Path | None, cutoff: datetime) -> int:
-    """Delete files under DATA_DIR/recordings last written before `cutoff` (naive UTC); 0 without the folder."""
+    """Delete recordings under DATA_DIR/recordings written before `cutoff` (naive UTC); 0 without the folder."""
     folder = Path(data_dir) / RECORDINGS_DIR if data_dir is not None else None
     if folder is None or not folder.is_dir():
         return 0
-    limit = cutoff.replace(tzinfo=timezone.utc).timestamp()
-    deleted = 0
-    for path in folder.rglob("*"):
-        try:
-            if path.is_file() and path.stat().st_mtime < limit:
-                path.unlink()
-                deleted += 1
-        except FileNotFoundError:  # deleted meanwhile (another instance, the recordings module's own purge)
-            continue
-    return deleted
+    return purge_folder(folder, cutoff)
 
 
 def _ended_appointments(database: Database, cutoff: datetime) -> list[int]:

@@ -135,6 +135,14 @@ def bench(
                                     "see `voiceagent call --help`"),
     soak: int = typer.Option(0, "--soak", min=0, help="Instead: N calls one after another against a fresh server; "
                              "prints RSS after call 10 and after call N, their ratio and CPU per call"),
+    ramp: str = typer.Option(None, help="Instead: one server measured at several concurrencies, e.g. 10,20,30,50 "
+                             "(that many calls at each); a table, ramp.png, and the largest within --p95-budget"),
+    p95_budget: float = typer.Option(1.5, help="With --ramp: the p95 latency a concurrency must hold (seconds)"),
+    server_cpus: str = typer.Option(None, help="Run the server on these CPUs only (taskset list, e.g. 0) and the "
+                                    "simulated callers and emulators on the others"),
+    workers: int = typer.Option(1, min=1, help="Server worker processes (serve --workers)"),
+    profile: bool = typer.Option(False, "--profile", help="Sample the server with py-spy during the measured calls; "
+                                 "prints the costliest functions, keeps the samples in the output folder"),
 ):
     """Measure response latency (caller side), stages, pacing, server memory/CPU with simulated calls."""
     import asyncio
@@ -147,6 +155,7 @@ def bench(
         EmulatorProcess,
         bench_server,
         bench_url,
+        cpu_list,
         plot_figures,
         write_figures,
     )
@@ -156,10 +165,31 @@ def bench(
     if stack not in ("embedded", "cloud"):
         raise typer.BadParameter("use embedded or cloud", param_hint="--stack")
     _configure_logging("WARNING")
+    try:
+        cpus = cpu_list(server_cpus)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--server-cpus") from None
+    if (soak or ramp or profile) and url:
+        raise typer.BadParameter("a soak, a ramp or a profile starts a server of its own", param_hint="--url")
+    if profile:
+        from voiceagent.simulate.profile import ProfilerMissing, py_spy
+
+        try:
+            py_spy()
+        except ProfilerMissing as error:
+            raise typer.BadParameter(str(error), param_hint="--profile") from None
+    profile_dir = output if profile else None
     if soak:
-        if url:
-            raise typer.BadParameter("a soak starts a fresh server of its own", param_hint="--url")
         _soak(soak, say, stack, output)
+        return
+    if ramp:
+        try:
+            levels = sorted({int(level) for level in ramp.split(",") if level.strip()})
+        except ValueError:
+            levels = []
+        if not levels or levels[0] < 1:
+            raise typer.BadParameter("a list of concurrencies such as 10,20,30,50", param_hint="--ramp")
+        _ramp(levels, say, stack, output, p95_budget, cpus, workers, profile_dir)
         return
     profiles = ["tuned", "stock"] if compare_stock and not url else ["tuned"]
 
@@ -186,7 +216,8 @@ def bench(
                     task = progress.add_task(f"{label}/{profile}: {calls} calls, {concurrency} at a time", total=calls)
                     run = await bench_server(turns, calls=calls, concurrency=concurrency, profile=profile, env=env,
                                              progress=lambda task=task: progress.advance(task),
-                                             emulator_pid=emulators.process.pid if emulators else None)
+                                             emulator_pid=emulators.process.pid if emulators else None,
+                                             cpus=cpus, workers=workers, profile_dir=profile_dir)
                     run.stack = label
                     runs.append(run)
             finally:
@@ -198,6 +229,8 @@ def bench(
     write_figures(output / "bench.json", runs)
     plot_figures(output / "bench.png", runs)
     _print_bench(runs, concurrency)
+    if profile_dir:
+        _print_profiles(profile_dir)
     console.print(f"figures: {output / 'bench.json'}, plot: {output / 'bench.png'}")
 
 
@@ -230,12 +263,95 @@ def _print_bench(runs, concurrency: int) -> None:
     row(f"server RSS peak, {concurrency} calls", lambda r: f"{r.server_rss_peak_mb:.0f} MB")
     row("extra RSS per concurrent call", lambda r: f"{r.extra_rss_per_call_mb:.1f} MB")
     row("server CPU per call", lambda r: f"{r.server_cpu_seconds_per_call:.2f} s")
+    row("server CPU per call-minute", lambda r: f"{r.server_cpu_seconds_per_call_minute:.2f} s")
     row("simulated callers' CPU per call", lambda r: f"{r.caller_cpu_seconds_per_call:.2f} s")
     if any(run.emulator_cpu_seconds_per_call for run in runs):
         row("emulators' CPU per call", lambda r: f"{r.emulator_cpu_seconds_per_call:.2f} s")
     console.print(table)
     if len(runs) == 2 and runs[1].profile == "stock" and runs[1].latency and runs[0].latency:
         console.print(f"tuned/stock median latency ratio: {runs[0].latency['median'] / runs[1].latency['median']:.2f}")
+
+
+def _print_profiles(folder: Path) -> None:
+    """The costliest server functions of each profiled run (own samples, and samples with them on the stack)."""
+    from rich.table import Table
+
+    from voiceagent.simulate.profile import summarize_profile
+
+    for path in sorted(folder.glob("profile-*.txt")):
+        summary = summarize_profile(path)
+        table = Table(title=f"{path.name}: {summary.samples} samples of the server's busy threads")
+        table.add_column("own time: function")
+        table.add_column("share", justify="right")
+        table.add_column("with callees: function")
+        table.add_column("share", justify="right")
+        for (own, own_share), (total, total_share) in zip(summary.top("own"), summary.top("total")):
+            table.add_row(own, f"{own_share:.1%}", total, f"{total_share:.1%}")
+        console.print(table)
+
+
+def _ramp(levels: list[int], say: list[str] | None, stack: str, output: Path, p95_budget: float,
+          cpus: set[int] | None, workers: int, profile_dir: Path | None = None) -> None:
+    """`bench --ramp 10,20,30,50`: one server at each concurrency; where does it stop holding the budget?"""
+    import asyncio
+    import os
+
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from voiceagent.providers.speech_models import SpeechModels
+    from voiceagent.simulate.bench import (
+        DEFAULT_SCENARIO,
+        EmulatorProcess,
+        bench_levels,
+        largest_within_budget,
+        plot_ramp,
+        within_budget,
+        write_figures,
+    )
+    from voiceagent.simulate.run import parse_turns
+    from voiceagent.simulate.voices import CallerVoice
+
+    async def main():
+        models = await asyncio.to_thread(SpeechModels.load)
+        turns = parse_turns(say or DEFAULT_SCENARIO, [], CallerVoice(models.piper_voice))
+        emulators = EmulatorProcess() if stack == "cloud" else None
+        env = await emulators.start() if emulators else {}
+        try:
+            with Progress(console=console) as progress:
+                tasks = {level: progress.add_task(f"{stack}: {level} calls at a time", total=level) for level in levels}
+                return await bench_levels(
+                    turns, [(level, level) for level in levels], env=env, cpus=cpus, workers=workers,
+                    profile_dir=profile_dir,
+                    emulator_pid=emulators.process.pid if emulators else None,
+                    progress=lambda level: (lambda: progress.advance(tasks[level[1]])))
+        finally:
+            if emulators:
+                emulators.stop()
+
+    runs = asyncio.run(main())
+    for run in runs:
+        run.stack = stack
+    write_figures(output / "ramp.json", runs)
+    plot_ramp(output / "ramp.png", runs, p95_budget)
+    where = f"server on CPU {','.join(map(str, sorted(cpus)))}" if cpus else f"{os.cpu_count()} CPUs shared"
+    table = Table(title=f"voiceagent bench --ramp, {stack} stack, {workers} worker(s), {where}")
+    for column in ("calls at once", "turns (unanswered)", "p50", "p95", "late frames", "server CPU / call-min",
+                   "callers CPU / call", "emulators CPU / call", f"p95 <= {p95_budget:g} s"):
+        table.add_column(column, justify="right")
+    for run in runs:
+        table.add_row(str(run.concurrency), f"{run.turns} ({run.unanswered_turns})",
+                      f"{run.latency.get('median', float('nan')):.2f} s", f"{run.latency.get('p95', float('nan')):.2f} s",
+                      f"{100 * run.late_frames / max(1, run.agent_frames):.2f}%",
+                      f"{run.server_cpu_seconds_per_call_minute:.2f} s", f"{run.caller_cpu_seconds_per_call:.2f} s",
+                      f"{run.emulator_cpu_seconds_per_call:.2f} s", "yes" if within_budget(run, p95_budget) else "no")
+    console.print(table)
+    if profile_dir:
+        _print_profiles(profile_dir)
+    best = largest_within_budget(runs, p95_budget)
+    console.print(f"largest concurrency within p95 {p95_budget:g} s, every turn answered, < 0.5% late frames: "
+                  f"{best if best is not None else 'none of ' + ','.join(map(str, levels))}")
+    console.print(f"figures: {output / 'ramp.json'}, plot: {output / 'ramp.png'}")
 
 
 def _soak(calls: int, say: list[str] | None, stack: str, output: Path) -> None:

@@ -19,8 +19,8 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     # The embedded STT's early transcription and segment merging (providers/whisper.py).
     "pipecat.services.stt_service.STTService": ("_do_reconnect", "_user_id", "_user_speaking"),
     "pipecat.services.stt_service.SegmentedSTTService": (
-        "_audio_buffer", "_handle_user_started_speaking", "_handle_user_stopped_speaking", "_segment_queue",
-        "_trailing_silence",
+        "_audio_buffer", "_cancel_segment_task", "_handle_user_started_speaking", "_handle_user_stopped_speaking",
+        "_segment_queue", "_segment_task", "_trailing_silence",
     ),
     # Deepgram keeping unconfirmed audio across a dropped socket (providers/deepgram.py).
     "pipecat.services.deepgram.stt.DeepgramSTTService": ("_connection", "_on_message"),

@@ -187,6 +187,16 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
         self._audio_buffer.clear()
         await self._segment_queue.put(_EarlyTranscript(early, self._early_audio))
 
+    async def cleanup(self):
+        """A call torn down before its EndFrame or CancelFrame reached this service (a stream cut right after
+        `start`) would leave the segment task waiting on its queue forever, to be garbage-collected pending."""
+        if self._early is not None:
+            self._early.cancel()
+            self._early = None
+        if self._segment_task is not None:
+            await self._cancel_segment_task()
+        await super().cleanup()
+
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
         """A segment's transcript is final for the turn only if no later segment is spoken or queued.
 

@@ -16,9 +16,12 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from voiceagent.simulate.caller import CallerTurn
+from voiceagent.simulate.profile import ServerProfiler
 from voiceagent.simulate.run import free_port, summarize, twilio_call
 
 STAGGER_SECS = 0.5  # between the starts of the first calls of a concurrent run
+RAMP_SPREAD_SECS = 10.0  # at most this long from the first call's start to the last's at one concurrency
+LATE_FRAME_SHARE = 0.005  # a run holds its budget with fewer late outbound frames than this share
 DEFAULT_SCENARIO = [
     "Hi, I have a question about your plans.",
     "How much does the Pro plan cost?",
@@ -45,6 +48,8 @@ class BenchFigures:
     server_rss_peak_mb: float = 0.0
     extra_rss_per_call_mb: float = 0.0
     server_cpu_seconds_per_call: float = 0.0
+    call_minutes: float = 0.0  # the measured calls' total length, socket open to close
+    server_cpu_seconds_per_call_minute: float = 0.0  # the per-core figure: what one minute of one call costs
     # What else ran on the same cores meanwhile: the bench's simulated callers and the vendor emulators
     caller_cpu_seconds_per_call: float = 0.0
     emulator_cpu_seconds_per_call: float = 0.0
@@ -66,10 +71,79 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _cpu_seconds(pid: int) -> float:
+def _stat_fields(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    """CPU time of one process alone (the bench's own: its children are the server and the emulators)."""
+    fields = _stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and every live descendant (a server's --workers, the helpers it started)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                children.setdefault(int(_stat_fields(int(entry))[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending.extend(children.get(current, []))
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its descendants: each live one's own, plus what exited ones left in their
+    parents' cutime/cstime."""
+    ticks = 0
+    for member in _process_tree(pid):
+        try:
+            ticks += sum(int(value) for value in _stat_fields(member)[11:15])  # utime, stime, cutime, cstime
+        except OSError:
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its descendants, summed (pages the workers share count once per worker)."""
+    total = 0.0
+    for member in _process_tree(pid):
+        try:
+            total += _rss_mb(member)
+        except OSError:
+            continue
+    return total
+
+
+def cpu_list(text: str | None) -> set[int] | None:
+    """`0` or `0,1` or `0-3` (taskset's list) as a set of CPU numbers; None for none given."""
+    if not text:
+        return None
+    cpus: set[int] = set()
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        cpus.update(range(int(low), int(high or low) + 1))
+    unknown = cpus - os.sched_getaffinity(0)
+    if unknown:
+        raise ValueError(f"CPU(s) {sorted(unknown)} not available here (this process may use "
+                         f"{sorted(os.sched_getaffinity(0))})")
+    return cpus
+
+
+def pin_harness(server_cpus: set[int] | None, *pids: int) -> None:
+    """Keep the simulated callers and the emulators off the server's CPUs (when any CPU is left for them)."""
+    if not server_cpus:
+        return
+    rest = os.sched_getaffinity(0) - server_cpus or os.sched_getaffinity(0)
+    for pid in (0, *pids):
+        os.sched_setaffinity(pid, rest)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -89,8 +163,10 @@ def _tail(log, size: int = 2000) -> str:
 class ServerProcess:
     """`voiceagent serve` in its own process, so its memory and CPU are measured alone."""
 
-    def __init__(self, env: dict | None = None):
+    def __init__(self, env: dict | None = None, *, cpus: set[int] | None = None, workers: int = 1):
         self.port = free_port()
+        self.cpus = cpus  # taskset: the server (and its workers) only on these CPUs
+        self.workers = workers
         # Each bench server gets a data directory of its own: its calls must not land in the user's call
         # records, and a knowledge base embedded by another stack (the cloud bench embeds with the emulated
         # cloud embedding model) must not stop it from starting.
@@ -101,9 +177,12 @@ class ServerProcess:
         self._log = tempfile.TemporaryFile()
 
     async def __aenter__(self) -> ServerProcess:
+        command = [sys.executable, "-m", "voiceagent.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--log-level", "WARNING", *(["--workers", str(self.workers)] if self.workers > 1 else [])]
+        if self.cpus:
+            command = ["taskset", "-c", ",".join(map(str, sorted(self.cpus))), *command]  # taskset execs: same pid
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "voiceagent.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "WARNING"],
+            command,
             env=self.env, stdout=subprocess.DEVNULL, stderr=self._log,
         )
         try:
@@ -184,7 +263,7 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
     async def sample_memory():
         nonlocal peak
         while True:
-            peak = max(peak, _rss_mb(pid)) if pid else 0.0
+            peak = max(peak, _tree_rss_mb(pid)) if pid else 0.0
             await asyncio.sleep(0.2)
 
     async def one_call(index: int):
@@ -192,25 +271,27 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
             if index < concurrency:
                 await asyncio.sleep(index * stagger_secs)
             result = await twilio_call(url, turn_audio, caller_number=f"+1555010{index % 10}{index // 10 % 10}",
-                                       auth_token=auth_token)
+                                       auth_token=auth_token, keep_audio=False)
             if progress:
                 progress()
             return result
 
     sampler = asyncio.create_task(sample_memory())
     cpu_before = _cpu_seconds(pid) if pid else 0.0
-    callers_before = _cpu_seconds(os.getpid())
+    callers_before = _own_cpu_seconds(os.getpid())
     emulators_before = _cpu_seconds(emulator_pid) if emulator_pid else 0.0
     started = time.monotonic()
     results = await asyncio.gather(*(one_call(i) for i in range(calls)))
     figures.wall_seconds = time.monotonic() - started
-    figures.caller_cpu_seconds_per_call = (_cpu_seconds(os.getpid()) - callers_before) / max(1, calls)
+    figures.caller_cpu_seconds_per_call = (_own_cpu_seconds(os.getpid()) - callers_before) / max(1, calls)
     if emulator_pid:
         figures.emulator_cpu_seconds_per_call = (_cpu_seconds(emulator_pid) - emulators_before) / max(1, calls)
     sampler.cancel()
     greetings = []
     for result in results:
         figures.refused_calls += bool(result.refused)
+        if result.ended is not None:
+            figures.call_minutes += (result.ended - result.started) / 60
         if result.agent:
             greetings.append(round(result.agent[0].started - result.started, 3))
         figures.turns += len(result.turns)
@@ -223,7 +304,10 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
     figures.greeting = summarize(greetings)
     if pid:
         figures.server_rss_peak_mb = peak
-        figures.server_cpu_seconds_per_call = (_cpu_seconds(pid) - cpu_before) / max(1, calls)
+        server_cpu = _cpu_seconds(pid) - cpu_before
+        figures.server_cpu_seconds_per_call = server_cpu / max(1, calls)
+        if figures.call_minutes:
+            figures.server_cpu_seconds_per_call_minute = server_cpu / figures.call_minutes
     return figures
 
 
@@ -281,24 +365,92 @@ def bench_limits(concurrency: int) -> dict[str, str]:
 
 
 async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int, profile: str = "tuned",
-                       env: dict | None = None, progress=None, emulator_pid: int | None = None) -> BenchFigures:
+                       env: dict | None = None, progress=None, emulator_pid: int | None = None,
+                       cpus: set[int] | None = None, workers: int = 1,
+                       profile_dir: Path | None = None) -> BenchFigures:
     """Start a server process, warm it with one call, then measure `calls` calls."""
-    async with ServerProcess({**bench_limits(concurrency), **(env or {}), "PIPELINE_PROFILE": profile}) as server:
-        start_rss = _rss_mb(server.pid)
+    runs = await bench_levels(turns, [(calls, concurrency)], profile=profile, env=env, emulator_pid=emulator_pid,
+                              cpus=cpus, workers=workers, progress=lambda _level: progress, profile_dir=profile_dir)
+    return runs[0]
+
+
+async def bench_levels(turns: list[CallerTurn], levels: list[tuple[int, int]], *, profile: str = "tuned",
+                       env: dict | None = None, emulator_pid: int | None = None, cpus: set[int] | None = None,
+                       workers: int = 1, progress=None, stagger_secs: float = STAGGER_SECS,
+                       profile_dir: Path | None = None) -> list[BenchFigures]:
+    """One server process, warmed with one call, measured at each (calls, concurrency) of `levels` in turn
+    (a ramp: the same process at 10, 20, 30... calls at a time). `progress(level)` gives a per-call callback."""
+    most = max(concurrency for _, concurrency in levels)
+    async with ServerProcess({**bench_limits(most), **(env or {}), "PIPELINE_PROFILE": profile},
+                             cpus=cpus, workers=workers) as server:
+        pin_harness(cpus, *([emulator_pid] if emulator_pid else []))
+        start_rss = _tree_rss_mb(server.pid)
         token = server.env.get("TWILIO_AUTH_TOKEN")  # the server then checks signatures, as in production
         warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)
-        warmed = await scrape_metrics(server.port)  # the warm-up call is left out of the figures
-        measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url, pid=server.pid,
-                                   progress=progress, auth_token=token, emulator_pid=emulator_pid)
-        text = await scrape_metrics(server.port)
-        measured.stage_means = stage_means(text, warmed)
-        measured.speculative_answers = speculative_answers(text, warmed)
-    measured.profile = profile
-    measured.server_rss_start_mb = start_rss
-    measured.server_rss_after_warmup_mb = warm.server_rss_peak_mb
-    if concurrency > 1:
-        measured.extra_rss_per_call_mb = max(0.0, (measured.server_rss_peak_mb - warm.server_rss_peak_mb) / (concurrency - 1))
-    return measured
+        runs = []
+        for calls, concurrency in levels:
+            before = await scrape_metrics(server.port)  # the warm-up call and earlier levels are left out
+            profiler = (ServerProfiler(server.pid, profile_dir / f"profile-{profile}-{concurrency}.txt")
+                        if profile_dir else None)
+            if profiler:
+                profiler.start()
+            try:
+                measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url,
+                                           pid=server.pid, progress=progress((calls, concurrency)) if progress else None,
+                                           auth_token=token, emulator_pid=emulator_pid,
+                                           stagger_secs=min(stagger_secs, RAMP_SPREAD_SECS / concurrency))
+            finally:
+                if profiler:
+                    await asyncio.to_thread(profiler.stop)
+            text = await scrape_metrics(server.port)
+            measured.stage_means = stage_means(text, before)
+            measured.speculative_answers = speculative_answers(text, before)
+            measured.profile = profile
+            measured.server_rss_start_mb = start_rss
+            measured.server_rss_after_warmup_mb = warm.server_rss_peak_mb
+            if concurrency > 1:
+                measured.extra_rss_per_call_mb = max(
+                    0.0, (measured.server_rss_peak_mb - warm.server_rss_peak_mb) / (concurrency - 1))
+            runs.append(measured)
+    return runs
+
+
+def within_budget(run: BenchFigures, p95_budget: float) -> bool:
+    """The issue's bar for a concurrency: p95 within budget, every turn answered, < 0.5% late outbound frames."""
+    return (bool(run.latency) and run.latency["p95"] <= p95_budget and run.unanswered_turns == 0
+            and run.refused_calls == 0 and run.late_frames <= LATE_FRAME_SHARE * max(1, run.agent_frames))
+
+
+def largest_within_budget(runs: list[BenchFigures], p95_budget: float) -> int | None:
+    """The largest concurrency of a ramp that held the budget (None when none did)."""
+    held = [run.concurrency for run in runs if within_budget(run, p95_budget)]
+    return max(held) if held else None
+
+
+def plot_ramp(path: Path, runs: list[BenchFigures], p95_budget: float) -> None:
+    """PNG: p50 and p95 latency and the share of late frames against concurrency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = [run.concurrency for run in runs]
+    fig, left = plt.subplots(figsize=(8, 4.5))
+    left.plot(levels, [run.latency.get("median", float("nan")) for run in runs], "o-", label="p50")
+    left.plot(levels, [run.latency.get("p95", float("nan")) for run in runs], "s-", label="p95")
+    left.axhline(p95_budget, color="grey", linestyle="--", label=f"p95 budget {p95_budget:.1f} s")
+    left.set_xlabel("calls at the same time")
+    left.set_ylabel("response latency (s)")
+    right = left.twinx()
+    right.bar(levels, [100 * run.late_frames / max(1, run.agent_frames) for run in runs], alpha=0.25, color="C3",
+              width=max(1, min(levels)) * 0.4, label="late frames %")
+    right.set_ylabel("late outbound frames (%)")
+    handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    left.legend(handles=handles, loc="upper left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def plot_figures(path: Path, runs: list[BenchFigures]) -> None:

@@ -16,6 +16,8 @@ from websockets.exceptions import ConnectionClosed
 from voiceagent.simulate.audio import FRAME_BYTES, FRAME_SECS, SAMPLE_RATE, mulaw_decode, mulaw_encode
 
 SILENCE_FRAME = mulaw_encode(np.zeros(FRAME_BYTES, dtype=np.int16))
+SILENCE_PAYLOAD = base64.b64encode(SILENCE_FRAME).decode()
+SILENCE_PCM = mulaw_decode(SILENCE_FRAME)
 LATE_FRAME_SECS = 0.04  # a frame this late after the audio before it ran out is an audible gap
 REPLY_GAP_SECS = 0.8  # a longer silence starts a new reply
 
@@ -30,6 +32,22 @@ class CallerTurn:
     wait_for_agent: bool = True  # wait until the agent has finished speaking first
     barge_in_after: float | None = None  # speak this many seconds after the agent starts talking
     pause_secs: float = 0.6  # silence before speaking, once the agent is done
+    _payloads: list[tuple[str, np.ndarray]] | None = field(default=None, repr=False, compare=False)
+
+    def payloads(self) -> list[tuple[str, np.ndarray]]:
+        """The audio as Twilio's 20 ms media payloads (base64 mu-law) with the PCM the line carries; encoded
+        once, however many calls of a bench say this turn."""
+        if self._payloads is None and self.audio is not None:
+            audio = self.audio.astype(np.int16)
+            encoded = []
+            for i in range(0, len(audio), FRAME_BYTES):
+                frame = audio[i:i + FRAME_BYTES]
+                if len(frame) < FRAME_BYTES:
+                    frame = np.pad(frame, (0, FRAME_BYTES - len(frame)))
+                payload = mulaw_encode(frame)
+                encoded.append((base64.b64encode(payload).decode(), mulaw_decode(payload)))
+            self._payloads = encoded
+        return self._payloads or []
 
 
 @dataclass
@@ -37,9 +55,10 @@ class AgentSpeech:
     """Agent audio of one reply as heard at the phone side."""
 
     started: float
-    pcm: list[np.ndarray] = field(default_factory=list)
+    pcm: list[np.ndarray] = field(default_factory=list)  # empty unless the caller keeps audio
     text: str = ""
     cleared: bool = False
+    samples: int = 0
 
 
 @dataclass
@@ -85,17 +104,18 @@ class TwilioCaller:
 
     def __init__(self, url: str, *, caller_number: str = "+15550100", headers: dict | None = None,
                  agent_quiet_secs: float = 1.2, reply_timeout: float = 12.0, call_sid: str | None = None,
-                 custom_parameters: dict[str, str] | None = None):
+                 custom_parameters: dict[str, str] | None = None, keep_audio: bool = True):
         self.url = url
         self.caller_number = caller_number
         self.headers = headers or {}
         # The TwiML's <Parameter>s (the stream token); without a webhook, the old direct path's caller and CallSid.
         self.custom_parameters = custom_parameters
+        self.keep_audio = keep_audio  # both sides' audio kept for --save and checks; a bench needs only timings
         self.agent_quiet_secs = agent_quiet_secs
         self.reply_timeout = reply_timeout
         self.stream_sid = "MZ" + uuid.uuid4().hex
         self.call_sid = call_sid or "CA" + uuid.uuid4().hex
-        self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
+        self._outgoing: asyncio.Queue[tuple[str, np.ndarray]] = asyncio.Queue()
         self._play_end = 0.0  # when the agent audio buffered at "Twilio" finishes playing
         self._pending_marks: list[tuple[float, str]] = []
         self._last_agent_media = 0.0
@@ -152,15 +172,16 @@ class TwilioCaller:
         next_at = time.monotonic()
         while True:
             try:
-                payload = self._outgoing.get_nowait()
+                payload, pcm = self._outgoing.get_nowait()
             except asyncio.QueueEmpty:
-                payload = SILENCE_FRAME
+                payload, pcm = SILENCE_PAYLOAD, SILENCE_PCM
             chunk += 1
             now = time.monotonic()
-            self.result.caller_track.append((now, mulaw_decode(payload)))
+            if self.keep_audio:
+                self.result.caller_track.append((now, pcm))
             await self._ws.send(json.dumps(self._event("media", media={
                 "track": "inbound", "chunk": str(chunk), "timestamp": str(int((now - self.result.started) * 1000)),
-                "payload": base64.b64encode(payload).decode()})))
+                "payload": payload})))
             self._echo_due_marks(now)
             next_at += FRAME_SECS
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
@@ -209,7 +230,8 @@ class TwilioCaller:
         starts = max(now, self._play_end)
         self._play_end = starts + len(pcm) / SAMPLE_RATE
         self._last_agent_media = now
-        self.result.agent_track.append((starts, pcm))
+        if self.keep_audio:
+            self.result.agent_track.append((starts, pcm))
         turn = self.result.turns[-1] if self.result.turns else None
         if turn and turn.first_agent_audio is None and now > turn.speech_end and int(np.abs(pcm).max(initial=0)) >= 200:
             turn.first_agent_audio = now
@@ -218,12 +240,14 @@ class TwilioCaller:
             self._speech = AgentSpeech(started=starts)
             self.result.agent.append(self._speech)
         if self._speech is not None:
-            self._speech.pcm.append(pcm)
+            self._speech.samples += len(pcm)
+            if self.keep_audio:
+                self._speech.pcm.append(pcm)
 
     def _speech_end_time(self) -> float:
         if not self._speech:
             return 0.0
-        return self._speech.started + sum(len(p) for p in self._speech.pcm) / SAMPLE_RATE
+        return self._speech.started + self._speech.samples / SAMPLE_RATE
 
     # -- the caller's behaviour ---------------------------------------------------------------
 
@@ -279,16 +303,12 @@ class TwilioCaller:
         await asyncio.sleep(max(0.0, started + after - time.monotonic()))
 
     async def _speak(self, turn: CallerTurn) -> None:
-        audio = turn.audio.astype(np.int16)
-        frames = [audio[i:i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
-        for frame in frames:
-            if len(frame) < FRAME_BYTES:
-                frame = np.pad(frame, (0, FRAME_BYTES - len(frame)))
-            await self._outgoing.put(mulaw_encode(frame))
+        for frame in turn.payloads():
+            self._outgoing.put_nowait(frame)
         # Wait until the last frame has gone out: that is the end of the caller's speech.
         while not self._outgoing.empty() and not self._closed.is_set():
             await asyncio.sleep(0.005)
-        self.result.turns.append(TurnResult(caller_text=turn.text, speech_end=time.monotonic() - _trailing_silence(audio)))
+        self.result.turns.append(TurnResult(caller_text=turn.text, speech_end=time.monotonic() - _trailing_silence(turn.audio)))
 
 
 def _trailing_silence(audio: np.ndarray, threshold: int = 300) -> float:

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     shutdown_grace_secs: float = _setting(
         "Server", 15.0, "After the drain, calls get this long to say the closing line, end and save their records "
         "before they are cancelled", ge=0)
+    inbound_chunk_ms: int = _setting(
+        "Server", 40, "Caller audio enters the call's pipeline in chunks this long (Twilio sends 20 ms frames): "
+        "every processor then handles fewer frames; at most this minus 20 ms later", ge=20, le=200, multiple_of=20)
+    outbound_chunk_ms: int = _setting(
+        "Server", 40, "The agent's audio goes to Twilio in messages this long (Pipecat's default is 40)",
+        ge=20, le=200, multiple_of=10)
 
     # Business
     business_name: str = _setting("Business", "ByteAI", "Name the agent answers for")

@@ -14,6 +14,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from voiceagent.call.pipeline import build_call_pipeline
 from voiceagent.call.recording import save_recording
+from voiceagent.observability.call_observer import CallObserver
 from voiceagent.observability.errors import ErrorObserver
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.live import LiveCalls
@@ -123,6 +124,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
             add_wav_header=False,
             serializer=serializer,
             session_timeout=int(runtime.settings.max_call_secs),
+            **({"audio_out_10ms_chunks": runtime.settings.outbound_chunk_ms // 10}
+               if runtime.settings.pipeline_profile == "tuned" else {}),
         ),
     )
     call = None
@@ -139,11 +142,14 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
             ),
             enable_rtvi=False,
             enable_turn_tracking=False,  # the call record and TurnLatencyObserver keep the turns
-            observers=[
+            # Pipecat's idle check would be a fourth observer queue fed every frame; the call's own idle check
+            # (IDLE_HANGUP_SECS) and MAX_CALL_SECS end a call nobody speaks on.
+            idle_timeout_secs=None,
+            observers=[CallObserver(
                 TurnLatencyObserver(record, metrics, runtime.settings.turn_stop_secs),
                 UsageObserver(record.usage, metrics),
                 ErrorObserver(metrics),
-            ],
+            )],
         )
 
         @transport.event_handler("on_client_disconnected")

@@ -7,7 +7,9 @@ import audioop
 import base64
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
@@ -17,6 +19,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 MAX_CONTEXTS = 5
+REMEMBERED_CLAUSES = 1024
 
 
 @dataclass
@@ -28,6 +31,9 @@ class ElevenLabsEmulator:
     disconnect_after_audio: int = 0  # fault: drop the socket after this many audio messages (0 = never)
     reject_status: int = 0  # fault: refuse the WebSocket handshake with this HTTP status (429: quota or rate limit)
     messages: list[dict] = field(default_factory=list)
+    syntheses: int = 0  # clauses synthesised (a clause voiced before is sent from memory)
+    _voiced: OrderedDict = field(default_factory=OrderedDict)
+    _voiced_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def process_request(self, connection: ServerConnection, request):
         if self.reject_status:
@@ -125,7 +131,24 @@ class ElevenLabsEmulator:
                     return
 
     def _speak(self, text: str, output_format: str) -> list[tuple[str, float]]:
-        """The sentence as ~200 ms audio messages: (base64 audio, duration in ms)."""
+        """The sentence as ~200 ms audio messages: (base64 audio, duration in ms). The same text always sounds the
+        same, so a clause voiced before (a bench's many calls hear the same answers) is sent from memory: the
+        emulator then costs this machine little, as the vendor's compute would not be on it. The first audio is
+        due `first_audio_ms` after the text either way."""
+        key = (text, output_format)
+        with self._voiced_lock:
+            if key in self._voiced:
+                self._voiced.move_to_end(key)
+                return self._voiced[key]
+        chunks = self._synthesize(text, output_format)
+        with self._voiced_lock:
+            self.syntheses += 1
+            self._voiced[key] = chunks
+            while len(self._voiced) > REMEMBERED_CLAUSES:
+                self._voiced.popitem(last=False)
+        return chunks
+
+    def _synthesize(self, text: str, output_format: str) -> list[tuple[str, float]]:
         chunks = []
         kind, _, rate_text = output_format.partition("_")
         rate = int(rate_text or 16000)

@@ -111,15 +111,16 @@ def _cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _rss_or_zero(pid: int) -> float:
+    try:
+        return _rss_mb(pid)
+    except OSError:  # gone meanwhile
+        return 0.0
+
+
 def _tree_rss_mb(pid: int) -> float:
     """RSS of a process and its descendants, summed (pages the workers share count once per worker)."""
-    total = 0.0
-    for member in _process_tree(pid):
-        try:
-            total += _rss_mb(member)
-        except OSError:
-            continue
-    return total
+    return sum(_rss_or_zero(member) for member in _process_tree(pid))
 
 
 def cpu_list(text: str | None) -> set[int] | None:
@@ -130,18 +131,21 @@ def cpu_list(text: str | None) -> set[int] | None:
     for part in text.split(","):
         low, _, high = part.strip().partition("-")
         cpus.update(range(int(low), int(high or low) + 1))
-    unknown = cpus - os.sched_getaffinity(0)
+    unknown = cpus - _machine_cpus()
     if unknown:
-        raise ValueError(f"CPU(s) {sorted(unknown)} not available here (this process may use "
-                         f"{sorted(os.sched_getaffinity(0))})")
+        raise ValueError(f"CPU(s) {sorted(unknown)} not available here (this machine has {sorted(_machine_cpus())})")
     return cpus
+
+
+def _machine_cpus() -> set[int]:
+    return set(range(os.cpu_count() or 1))
 
 
 def pin_harness(server_cpus: set[int] | None, *pids: int) -> None:
     """Keep the simulated callers and the emulators off the server's CPUs (when any CPU is left for them)."""
     if not server_cpus:
         return
-    rest = os.sched_getaffinity(0) - server_cpus or os.sched_getaffinity(0)
+    rest = _machine_cpus() - server_cpus or _machine_cpus()
     for pid in (0, *pids):
         os.sched_setaffinity(pid, rest)
 
@@ -261,10 +265,14 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
     peak = 0.0
 
     async def sample_memory():
+        # The process tree (a server's workers) is looked up every few seconds: walking /proc costs the bench.
         nonlocal peak
-        while True:
-            peak = max(peak, _tree_rss_mb(pid)) if pid else 0.0
-            await asyncio.sleep(0.2)
+        tree, looked_up = [], 0.0
+        while pid:
+            if time.monotonic() - looked_up > 5:
+                tree, looked_up = _process_tree(pid), time.monotonic()
+            peak = max(peak, sum(_rss_or_zero(member) for member in tree))
+            await asyncio.sleep(0.5)
 
     async def one_call(index: int):
         async with semaphore:

@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ class ProfilerMissing(RuntimeError):
 
 
 def py_spy() -> str:
-    found = shutil.which("py-spy")
+    beside = Path(sys.executable).parent / "py-spy"  # the project's .venv/bin, whatever PATH says
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
     if not found:
         raise ProfilerMissing("--profile needs py-spy: `.venv/bin/pip install py-spy` (it samples the running "
                               "server from outside; it is not a dependency of the agent)")

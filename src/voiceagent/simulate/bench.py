@@ -89,8 +89,9 @@ def _tail(log, size: int = 2000) -> str:
 class ServerProcess:
     """`voiceagent serve` in its own process, so its memory and CPU are measured alone."""
 
-    def __init__(self, env: dict | None = None):
+    def __init__(self, env: dict | None = None, workers: int = 1):
         self.port = free_port()
+        self.workers = workers
         # Each bench server gets a data directory of its own: its calls must not land in the user's call
         # records, and a knowledge base embedded by another stack (the cloud bench embeds with the emulated
         # cloud embedding model) must not stop it from starting.
@@ -103,7 +104,7 @@ class ServerProcess:
     async def __aenter__(self) -> ServerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "voiceagent.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "WARNING"],
+             "--log-level", "WARNING", "--workers", str(self.workers)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=self._log,
         )
         try:
@@ -143,6 +144,9 @@ class ServerProcess:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    def log_tail(self) -> str:
+        return _tail(self._log)
 
 
 class EmulatorProcess:

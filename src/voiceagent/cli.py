@@ -142,6 +142,8 @@ def bench(
     output: Path = typer.Option(Path("bench-results"), help="Folder for bench.json and bench.png"),
     voice: list[str] = typer.Option(None, "--voice", help="Caller voice(s), one run each (default piper); "
                                     "see `voiceagent call --help`"),
+    workers: int = typer.Option(1, min=1, help="Worker processes of the bench server (serve --workers); memory and "
+                                "CPU are summed over them, stage figures come from the worker /metrics reaches"),
     soak: int = typer.Option(0, "--soak", min=0, help="Instead: N calls one after another against a fresh server; "
                              "prints RSS after call 10 and after call N, their ratio and CPU per call"),
 ):
@@ -195,7 +197,8 @@ def bench(
                     task = progress.add_task(f"{label}/{profile}: {calls} calls, {concurrency} at a time", total=calls)
                     run = await bench_server(turns, calls=calls, concurrency=concurrency, profile=profile, env=env,
                                              progress=lambda task=task: progress.advance(task),
-                                             emulator_pid=emulators.process.pid if emulators else None)
+                                             emulator_pid=emulators.process.pid if emulators else None,
+                                             workers=workers)
                     run.stack = label
                     runs.append(run)
             finally:

@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import free_port, summarize, twilio_call
+from voiceagent.workers import worker_pids
 
 STAGGER_SECS = 0.5  # between the starts of the first calls of a concurrent run
 DEFAULT_SCENARIO = [
@@ -59,17 +60,22 @@ class BenchFigures:
 
 
 def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the process and of its worker processes (`serve --workers N`)."""
+    total = 0.0
+    for process in (pid, *worker_pids(pid)):
+        with open(f"/proc/{process}/status") as status:
+            total += next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:")), 0.0)
+    return total
 
 
 def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of the process and of its worker processes (`serve --workers N`)."""
+    total = 0.0
+    for process in (pid, *worker_pids(pid)):
+        with open(f"/proc/{process}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -144,9 +150,6 @@ class ServerProcess:
     @property
     def pid(self) -> int:
         return self.process.pid
-
-    def log_tail(self) -> str:
-        return _tail(self._log)
 
 
 class EmulatorProcess:
@@ -285,9 +288,11 @@ def bench_limits(concurrency: int) -> dict[str, str]:
 
 
 async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int, profile: str = "tuned",
-                       env: dict | None = None, progress=None, emulator_pid: int | None = None) -> BenchFigures:
-    """Start a server process, warm it with one call, then measure `calls` calls."""
-    async with ServerProcess({**bench_limits(concurrency), **(env or {}), "PIPELINE_PROFILE": profile}) as server:
+                       env: dict | None = None, progress=None, emulator_pid: int | None = None,
+                       workers: int = 1) -> BenchFigures:
+    """Start a server process (with `workers` worker processes), warm it with one call, then measure `calls` calls."""
+    async with ServerProcess({**bench_limits(concurrency), **(env or {}), "PIPELINE_PROFILE": profile},
+                             workers=workers) as server:
         start_rss = _rss_mb(server.pid)
         token = server.env.get("TWILIO_AUTH_TOKEN")  # the server then checks signatures, as in production
         warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)

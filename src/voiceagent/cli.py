@@ -41,6 +41,9 @@ def serve(
     host: str = typer.Option(None, help="Interface to listen on (default from HOST, 0.0.0.0)"),
     port: int = typer.Option(None, help="Port (default from PORT, 8000)"),
     log_level: str = typer.Option(None, help="DEBUG, INFO, WARNING"),
+    workers: int = typer.Option(None, min=1, help="Processes taking calls on the one port, each loading the models "
+                                "once (default from WORKERS, 1); above 1 they share limits and stream tokens through "
+                                "REDIS_URL, else a private redis-server"),
 ):
     """Run the voice agent server (Twilio webhook + media WebSocket)."""
     from voiceagent.providers.gcp_secrets import GcpSecretSource
@@ -54,6 +57,12 @@ def serve(
     port = port or settings.port
     console.print(f"[bold]voiceagent[/bold] on http://{host}:{port}  stack: {settings.stack_summary()}")
     console.print("Twilio voice webhook: POST /webhook/voice   media stream: /ws/media   health: /health")
+    workers = workers or settings.workers
+    if workers > 1:  # each worker reads the secrets and keeps them current itself
+        from voiceagent.workers import run_workers
+
+        raise typer.Exit(run_workers(settings, host, port, workers, log_level or settings.log_level,
+                                     announce=console.print))
     if secrets:
         secrets.start()
     # SIGTERM (a deploy) drains: calls in progress go on for up to DRAIN_SECS, new ones hear the busy line.
@@ -140,7 +149,8 @@ def bench(
     p95_budget: float = typer.Option(1.5, help="With --ramp: the p95 latency a concurrency must hold (seconds)"),
     server_cpus: str = typer.Option(None, help="Run the server on these CPUs only (taskset list, e.g. 0) and the "
                                     "simulated callers and emulators on the others"),
-    workers: int = typer.Option(1, min=1, help="Server worker processes (serve --workers)"),
+    workers: int = typer.Option(1, min=1, help="Worker processes of the bench server (serve --workers); memory and "
+                                "CPU are summed over them, stage figures come from the worker /metrics reaches"),
     profile: bool = typer.Option(False, "--profile", help="Sample the server with py-spy during the measured calls; "
                                  "prints the costliest functions, keeps the samples in the output folder"),
 ):

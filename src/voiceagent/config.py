@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         "Server", None, "Public base URL Twilio reaches, e.g. https://agent.example.com (Twilio signs this URL)")
     data_dir: Path = _setting("Server", Path("data"), "Folder for the SQLite database and the vector store")
     log_level: LogLevel = _setting("Server", "INFO", "Log level")
+    workers: int = _setting(
+        "Server", 1, "Server processes taking calls on the one port, each loading the models once; above 1 they share "
+        "limits and stream tokens through Redis (REDIS_URL, else a private redis-server) (docs/operations.md)", ge=1)
     max_call_secs: float = _setting("Server", 1800.0, "A call is ended politely after this long", gt=0)
     drain_secs: float = _setting(
         "Server", 300.0, "On SIGTERM, calls in progress may go on this long (new calls hear the busy line)", ge=0)

@@ -1,4 +1,4 @@
-"""Process-wide tuning applied once at start-up, before models load."""
+"""Process-wide settings applied once at start-up: the allocator before models load, the parent-death signal."""
 
 from __future__ import annotations
 
@@ -25,5 +25,17 @@ def tune_memory_allocator(trim_bytes: int = 1 << 20, arena_max: int = 2) -> bool
             libc.mallopt(option, value) == 1
             for option, value in ((_M_TRIM_THRESHOLD, trim_bytes), (_M_MMAP_THRESHOLD, trim_bytes), (_M_ARENA_MAX, arena_max))
         )
+    except (OSError, AttributeError):
+        return False
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(signal_number: int) -> bool:
+    """Ask Linux to send `signal_number` to this process when its parent dies, so that a supervisor killed outright
+    leaves no worker or helper behind. Returns False where prctl is missing (not Linux)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal_number) == 0
     except (OSError, AttributeError):
         return False

@@ -16,6 +16,7 @@ from voiceagent.providers.embeddings import make_embedder
 from voiceagent.providers.speech_models import SpeechModels
 from voiceagent.providers.turn_models import TurnModels
 from voiceagent.storage import Database
+from voiceagent.storage.file_lock import file_lock
 from voiceagent.telephony.rest import TwilioCallControl, TwilioMessages
 
 
@@ -47,10 +48,14 @@ class AgentRuntime:
         speech = SpeechModels.load(whisper_threads=settings.whisper_threads) if needs_speech else None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database(settings.database_location)
-        with database.schema_lock():  # several instances may start at once on one PostgreSQL
+        with database.schema_lock():  # several instances or workers may start at once on one database
             database.create_all()
-        knowledge = KnowledgeBase(settings.data_dir / "chroma", make_embedder(settings), url=settings.chroma_url)
-        report = knowledge.ingest(load_faq(settings.faq_path))
+        # Workers sharing DATA_DIR take turns to open and fill the embedded vector store: the first one ingests,
+        # the others then find every entry unchanged (two writers at once could corrupt it).
+        embedder = make_embedder(settings)
+        with file_lock(settings.data_dir / "chroma.lock"):
+            knowledge = KnowledgeBase(settings.data_dir / "chroma", embedder, url=settings.chroma_url)
+            report = knowledge.ingest(load_faq(settings.faq_path))
         logger.info(f"Knowledge base: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
                     f"{report.unchanged} unchanged ({knowledge.embedder.model_id})")
         # The offline brain reads intents with the embedder already loaded (never a second copy); its examples

@@ -13,6 +13,7 @@ LAYERS = [
     {"cli_kb", "cli_eval", "cli_recordings", "cli_data"},  # its sub-commands
     {"evals"},  # intent, transcription and scenario evals, run on the test harness
     {"simulate", "emulators"},  # the test harness
+    {"workers"},  # serve --workers: one socket, N server processes, the state they share
     {"server"},
     {"web"},  # the softphone page and the call console, mounted by the server
     {"access"},  # who may call: stream tokens, limits, call slots, the drain

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from voiceagent.storage.file_lock import file_lock
 from voiceagent.storage.models import Base
 
 SCHEMA_LOCK_KEY = 0x766F6963  # the advisory lock of schema changes ("voic")
@@ -63,8 +64,14 @@ class Database:
 
     @contextmanager
     def schema_lock(self) -> Iterator[None]:
-        """On PostgreSQL, one process at a time inside the block: instances starting together would otherwise race
-        to create the same tables (a duplicate key in PostgreSQL's catalog). Elsewhere, nothing to hold."""
+        """One process at a time inside the block: instances or workers starting together would otherwise race to
+        create the same tables (a duplicate key in PostgreSQL's catalog, "table already exists" in SQLite).
+        PostgreSQL: an advisory lock; a SQLite file: a lock file next to it; in memory: nothing to hold."""
+        database_file = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if database_file and database_file != ":memory:":
+            with file_lock(Path(database_file).with_name(Path(database_file).name + ".schema.lock")):
+                yield
+            return
         if self.engine.dialect.name != "postgresql":
             yield
             return

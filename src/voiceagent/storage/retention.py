@@ -11,8 +11,8 @@ from loguru import logger
 from sqlalchemy import delete, func, select
 
 from voiceagent.storage.database import Database
-from voiceagent.storage.recordings import purge_folder
 from voiceagent.storage.models import Appointment, CallRecordRow, SupportTicket
+from voiceagent.storage.recordings import purge_folder
 
 RECORDINGS_DIR = "recordings"  # under DATA_DIR, as RecordingStore.from_settings places them
 _BATCH = 500

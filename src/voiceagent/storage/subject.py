@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -35,19 +36,27 @@ def data_hash_secret(configured: str | None, data_dir: Path) -> bytes:
         return configured.encode()
     path = Path(data_dir) / SECRET_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # O_EXCL: two processes starting together agree on one key
-            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(handle, "w") as file:
-                file.write(secrets.token_hex(32))
+        _create_secret_file(path)
     key = path.read_text().strip()
     if not key:
         raise RuntimeError(f"{path} is empty: delete it (call records made since cannot be linked) or set "
                            "DATA_HASH_SECRET")
     return key.encode()
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new key beside `path`, then link it into place: the link fails if another process (a worker starting
+    at the same moment) got there first, and nobody ever reads a file that is created but not yet written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(secrets.token_hex(32))
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
 
 
 def caller_key(number: str | None, secret: bytes) -> str | None:

@@ -23,7 +23,8 @@ system-packages:
 # Real-time calls mostly wait on the clock, so they run in parallel workers.
 TEST_WORKERS ?= 4
 test: $(STAMP) system-packages
-	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist load
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist load -m "not isolated"
+	$(VENV)/bin/python -m pytest -q -m isolated
 
 # The fast tier: every test that runs faster than real time (no phone call, no bench); under a minute.
 test-fast: $(STAMP) system-packages

@@ -88,6 +88,7 @@ async def _wait_for(condition, timeout: float, what: str):
 
 
 @pytest.mark.realtime
+@pytest.mark.isolated
 async def test_two_workers_share_the_port_and_the_stream_tokens_and_stop_together_on_sigterm():
     async with ServerProcess(ENV, workers=2) as server:
         children = child_processes(server.pid)
@@ -117,6 +118,7 @@ async def test_two_workers_share_the_port_and_the_stream_tokens_and_stop_togethe
 
 
 @pytest.mark.realtime
+@pytest.mark.isolated
 async def test_a_killed_worker_is_replaced_and_the_port_keeps_answering():
     async with ServerProcess(ENV, workers=2) as server:
         first, second = worker_pids(server.pid)

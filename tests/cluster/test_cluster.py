@@ -6,7 +6,7 @@ import pytest
 
 from tests.cluster.run_cluster import run
 
-pytestmark = pytest.mark.realtime  # real-time calls through nginx, three server processes
+pytestmark = [pytest.mark.realtime, pytest.mark.isolated]  # real-time calls through nginx, three server processes
 
 
 @pytest.mark.timeout(900)

@@ -308,7 +308,7 @@ class TwilioCaller:
         # Wait until the last frame has gone out: that is the end of the caller's speech.
         while not self._outgoing.empty() and not self._closed.is_set():
             await asyncio.sleep(0.005)
-        self.result.turns.append(TurnResult(caller_text=turn.text, speech_end=time.monotonic() - _trailing_silence(turn.audio)))
+        self.result.turns.append(TurnResult(caller_text=turn.text, speech_end=time.monotonic() - _trailing_silence(turn.audio.astype(np.int16))))
 
 
 def _trailing_silence(audio: np.ndarray, threshold: int = 300) -> float:

@@ -106,3 +106,15 @@ async def test_an_unsure_reading_gets_a_clarifying_question(engine):
     engine._intents = _Unsure()
     assert await say(engine, "mm the thing") == CONFIRM_AGAIN
     assert "Shall I book" in engine.state.pending_question
+
+
+# What Whisper made of speech played backwards (a mumble) on a loaded machine: probable enough as "check" on
+# probability alone, but like no way of asking for one.
+async def test_an_action_needs_a_turn_that_resembles_its_examples(runtime, engine):
+    heard = "Can you see about the first time?"
+    guess = runtime.intents.guess(heard, "idle")
+    assert guess.intent == "check" and guess.unsure and guess.support < 0.45
+    assert understand(heard, "idle", runtime.intents)[0] == "unsure"
+    assert await say(engine, heard) == CLARIFY  # no lookup read out
+    sure = runtime.intents.guess("can you check on my appointment", "idle")
+    assert sure.intent == "check" and not sure.unsure and sure.support > 0.6

@@ -37,7 +37,7 @@ def recorded_agent_texts(call_runtime, heard_only: bool = False) -> list[str]:
 
 async def test_a_pricing_question_is_answered_from_the_knowledge_base(call_runtime, tmp_path, caller_voice):
     report = await run_call(call_runtime, tmp_path, caller_voice, ["Hi, how much does the Pro plan cost?"])
-    answer = squash(" ".join(report.agent_texts[1:]))  # what the caller heard, as Whisper transcribes it
+    answer = squash(" ".join(report.replies))  # what the caller heard, as Whisper transcribes it
     assert "99" in answer and "calls" in answer, report.agent_texts
     spoken = recorded_agent_texts(call_runtime, heard_only=True)
     assert any("$99" in text and "10,000" in text for text in spoken), spoken  # the plan's facts, word for word

@@ -142,7 +142,7 @@ async def booking_call_then_goodbye(agent_runtime, caller_voice, twilio, llm_req
     report, metrics = await call_with_metrics(agent_runtime, turns)
     for row in report.timeline():
         print(f"{label} {row[0]:6.2f}s {row[1]:6} {row[2]}")
-    spoken = squash(" ".join(report.agent_texts[1:]))
+    spoken = squash(" ".join(report.replies))
     print(f"{label} figures:", {k: round(v, 2) for k, v in figures(report, 0).items()})
 
     # The cue: heard once, first after the caller's words, before the booking's answer.
@@ -186,7 +186,7 @@ async def test_a_caller_who_speaks_after_the_goodbye_keeps_the_call(runtime, tmp
     turns = [CallerTurn(audio=caller_voice.say("That's all, goodbye."), text="goodbye"),
              CallerTurn(audio=caller_voice.say("Oh wait, how much is the Pro plan?"), text="pro", pause_secs=0.0)]
     report, _ = await call_with_metrics(agent_runtime, turns, patient=False)  # speaks 1.2 s after the goodbye
-    spoken = squash(" ".join(report.agent_texts[1:]))
+    spoken = squash(" ".join(report.replies))
     assert "thanksforcalling" in spoken and "99" in spoken[spoken.index("thanksforcalling"):], report.agent_texts
     assert not report.result.hung_up_by_agent  # the caller hung up, after the answer
     assert await saved_outcome(agent_runtime.database) == "caller_hung_up"

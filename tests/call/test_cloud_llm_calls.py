@@ -43,7 +43,7 @@ async def call(cloud_runtime, caller_voice, lines):
 async def test_faq_answer_and_a_streamed_tool_call_through_claude(cloud_runtime, caller_voice, emulator):
     report = await call(cloud_runtime, caller_voice, ["How much is the Business plan?", "Can I talk to a person?"])
     spoken = squash(" ".join(report.agent_texts))
-    assert "byteai" in squash(report.agent_texts[0])  # the plan's greeting, spoken verbatim
+    assert "byteai" in squash(report.greeting)  # the plan's greeting, spoken verbatim
     assert "299" in spoken, report.agent_texts  # answered from the retrieved FAQ entry
     assert "specialist" in spoken, report.agent_texts  # the tool's result, spoken after the tool ran
     first = emulator.requests[0]
@@ -68,14 +68,14 @@ async def test_faq_answer_and_a_streamed_tool_call_through_claude(cloud_runtime,
 async def test_an_overloaded_llm_is_retried_then_recovers(cloud_runtime, caller_voice, emulator):
     emulator.faults.fail_next, emulator.faults.status = 1, 529
     report = await call(cloud_runtime, caller_voice, ["How much is the Pro plan?"])
-    assert "99" in squash(" ".join(report.agent_texts[1:])), report.agent_texts
+    assert "99" in squash(" ".join(report.replies)), report.agent_texts
     assert len(emulator.requests) == 2  # the 529, then the retry that succeeded
 
 
 async def test_a_failing_llm_falls_back_and_escalates(cloud_runtime, caller_voice, emulator):
     emulator.faults.fail_next, emulator.faults.status = 10, 529
     report = await call(cloud_runtime, caller_voice, ["How much is the Pro plan?"])
-    spoken = squash(" ".join(report.agent_texts[1:]))
+    spoken = squash(" ".join(report.replies))
     assert "havingtroubleprocessing" in spoken, report.agent_texts
     with cloud_runtime.database.session() as session:
         assert session.scalars(select(SupportTicket)).one().reason.startswith("the assistant could not")
@@ -93,7 +93,7 @@ def quick_timeout_runtime(runtime, tmp_path, emulator):
 async def test_an_llm_that_hangs_times_out_then_the_call_goes_on(quick_timeout_runtime, caller_voice, emulator):
     emulator.faults.hang_next = 1
     report = await call(quick_timeout_runtime, caller_voice, ["How much is the Business plan?", "How much is the Pro plan?"])
-    spoken = squash(" ".join(report.agent_texts[1:]))
+    spoken = squash(" ".join(report.replies))
     assert "havingtroubleprocessing" in spoken, report.agent_texts  # after the deadline, not after an hour
     assert "99" in spoken, report.agent_texts  # the next turn is answered normally
     assert report.result.turns[0].latency is not None and report.result.turns[0].latency < 6
@@ -105,7 +105,7 @@ async def test_an_llm_that_hangs_times_out_then_the_call_goes_on(quick_timeout_r
 async def test_a_broken_stream_falls_back_and_the_call_goes_on(cloud_runtime, caller_voice, emulator, fault):
     setattr(emulator.faults, fault, 1)  # dropped mid-answer, or an event whose data is not JSON
     report = await call(cloud_runtime, caller_voice, ["How much is the Business plan?", "How much is the Pro plan?"])
-    spoken = squash(" ".join(report.agent_texts[1:]))
+    spoken = squash(" ".join(report.replies))
     assert "havingtroubleprocessing" in spoken, report.agent_texts
     assert "99" in spoken, report.agent_texts
 
@@ -118,7 +118,7 @@ async def test_a_tool_call_from_an_interrupted_reply_is_not_run(cloud_runtime, c
     turns = [CallerTurn(audio=booking, text="book"), CallerTurn(audio=change_of_mind, text="wait", wait_for_agent=False)]
     async with local_server(cloud_runtime, cloud_runtime.settings) as url:
         report = await simulate_call(url, turns, cloud_runtime.speech_models)
-    assert "99" in squash(" ".join(report.agent_texts[1:])), report.agent_texts  # ...the caller spoke again
+    assert "99" in squash(" ".join(report.replies)), report.agent_texts  # ...the caller spoke again
     assert any("book" in json.dumps(r["messages"]).lower() for r in emulator.requests)  # the booking was asked
     with cloud_runtime.database.session() as session:
         assert session.scalars(select(Appointment)).all() == []  # but its tool call never ran
@@ -129,6 +129,6 @@ async def test_turns_and_calls_reuse_one_warm_connection_to_the_llm(cloud_runtim
     5 s idle limit apart) and across calls, so no answer waits for a TCP + TLS handshake."""
     first = await call(cloud_runtime, caller_voice, ["How much is the Pro plan?", "And the Business plan?"])
     second = await call(cloud_runtime, caller_voice, ["How much is the Business plan?"])
-    assert "299" in squash(" ".join(first.agent_texts[1:] + second.agent_texts[1:]))
+    assert "299" in squash(" ".join(first.replies + second.replies))
     assert len(emulator.requests) >= 3
     assert len(emulator.peers) == 1, emulator.peers

@@ -22,9 +22,9 @@ async def test_greeting_then_goodbye_and_the_agent_hangs_up(server, runtime, cal
     turns = [CallerTurn(audio=caller_voice.say("Okay, that's all, goodbye."), text="goodbye")]
     report = await simulate_call(server, turns, runtime.speech_models, save=tmp_path / "call.wav")
     assert report.agent_texts, "the agent never spoke"
-    greeting = squash(report.agent_texts[0])
+    greeting = squash(report.greeting)
     assert "byteai" in greeting and "howcanihelp" in greeting
-    closing = squash(" ".join(report.agent_texts[1:]))
+    closing = squash(" ".join(report.replies))
     assert "thanksforcalling" in closing and "greatday" in closing
     assert report.result.hung_up_by_agent
     assert report.result.marks_sent_back >= 2  # marks came after agent speech and were echoed
@@ -37,14 +37,14 @@ async def test_a_sentence_with_400ms_pauses_is_one_turn(server, runtime, caller_
     report = await simulate_call(server, [CallerTurn(audio=caller_voice.say(line), text=line)], runtime.speech_models)
     # One caller turn -> exactly one agent reply in words after the greeting (a blip of agent audio with no
     # words in it, seen once on a loaded machine, is not a reply).
-    assert len([text for text in report.agent_texts if text.strip()]) == 2, report.agent_texts
+    assert len([text for text in report.replies if text.strip()]) == 1, report.agent_texts
     assert report.result.clears <= 1  # only the harmless clear when the caller starts talking
 
 
 async def test_unintelligible_speech_is_not_answered_with_a_guess(server, runtime, caller_voice):
     mumble = caller_voice.say("Uh, I'm not sure, let me think.")[::-1].copy()  # speech played backwards
     report = await simulate_call(server, [CallerTurn(audio=mumble, text="<mumble>")], runtime.speech_models)
-    reply = squash(" ".join(report.agent_texts[1:]))
+    reply = squash(" ".join(report.replies))
     # Low-confidence speech is "didn't catch that"; confidently transcribed gibberish finds no FAQ entry. On a
     # loaded machine the VAD may cut the mumble differently and Whisper may hear a word taken for "yes": the
     # agent then asks what the caller needs. Never an answer (no price, hour or count in the reply).

@@ -88,7 +88,8 @@ def leave_one_out(classifier: IntentClassifier) -> list[IntentScore]:
         pool = pool_rows(rows, state)
         for at in [i for i in pool if rows[i][0] == state]:
             keep = [i for i in pool if i != at]
-            guess = rank(fit(vectors[keep], [rows[i][1] for i in keep]), vectors[at])
+            labels = [rows[i][1] for i in keep]
+            guess = rank(fit(vectors[keep], labels), vectors[at], vectors[keep], labels)
             _, expected, text = rows[at]
             bare.add(state, expected, guess.intent, normalize(text))
             dialog.add(state, expected, understand(text, state, _FixedGuess(guess))[0], normalize(text))

@@ -30,6 +30,19 @@ class CallReport:
     def latencies(self) -> list[float]:
         return self.result.latencies
 
+    @property
+    def greeting(self) -> str:
+        """What the agent said before the caller's first turn ended: one text, even when a stall on a loaded
+        machine split it into two replies (the harness starts a new reply after 0.8 s of silence)."""
+        first = self.result.turns[0].speech_end if self.result.turns else float("inf")
+        return " ".join(text for speech, text in zip(self.result.agent, self.agent_texts) if speech.started < first)
+
+    @property
+    def replies(self) -> list[str]:
+        """The agent's replies after the greeting (each started once the caller's first turn had ended)."""
+        first = self.result.turns[0].speech_end if self.result.turns else float("inf")
+        return [text for speech, text in zip(self.result.agent, self.agent_texts) if speech.started >= first]
+
     def timeline(self) -> list[tuple[float, str, str]]:
         """(seconds since call start, who, what) in time order."""
         started = self.result.started

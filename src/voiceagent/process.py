@@ -29,6 +29,20 @@ def tune_memory_allocator(trim_bytes: int = 1 << 20, arena_max: int = 2) -> bool
         return False
 
 
+def release_free_memory() -> bool:
+    """Return the free pages inside glibc's heaps to the OS (malloc_trim): a call frees many small buffers
+    (frames, JSON, transcripts) scattered among live ones, which the trim thresholds alone never give back.
+    Returns False off glibc."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+        return True
+    except (OSError, AttributeError):
+        return False
+
+
 _PR_SET_PDEATHSIG = 1
 
 

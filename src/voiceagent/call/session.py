@@ -20,6 +20,7 @@ from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.live import LiveCalls
 from voiceagent.observability.metrics import CallMetrics
 from voiceagent.observability.usage import UsageObserver
+from voiceagent.process import release_free_memory
 from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.phrases import SERVER_CLOSING, greeting_line
 from voiceagent.shared.record import CallRecord
@@ -199,6 +200,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
         if call and call.speculation:
             metrics.speculative_answers.labels(result="kept").inc(call.speculation.kept)
             metrics.speculative_answers.labels(result="discarded").inc(call.speculation.discarded)
+        await asyncio.to_thread(release_free_memory)  # what the call freed goes back to the OS
         metrics.active_calls.dec()
         metrics.calls.labels(outcome=record.outcome).inc()
         log.info(f"Call ended: {record.outcome}, {len(record.turns)} turns")

@@ -17,9 +17,10 @@ import httpx
 import pytest
 
 from tests.server.test_stream_tokens_live import open_stream
+from voiceagent.process import child_processes
 from voiceagent.simulate.bench import ServerProcess
 from voiceagent.simulate.webhook import answer_call
-from voiceagent.workers import child_processes, worker_pids
+from voiceagent.workers import worker_pids
 
 AUTH_TOKEN = "workers-test-auth-token-0123456789"
 ENV = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_ACCOUNT_SID": "", "DRAIN_SECS": "3", "SHUTDOWN_GRACE_SECS": "5",

@@ -25,6 +25,7 @@ EmbeddingsProvider = Literal["auto", "embedded", "minilm", "wordllama", "openai"
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"]
 PARTS = ("stt", "llm", "tts", "embeddings")
 PHONE_SAMPLE_RATE = 8000
+TWILIO_FRAME_MS = 20  # Twilio sends one media message per 20 ms of caller audio
 STOCK_RATES = (16000, 24000)  # Pipecat's default pipeline rates, for the bench's comparison
 
 
@@ -368,6 +369,16 @@ class Settings(BaseSettings):
     def pipeline_rates(self) -> tuple[int, int]:
         """(input, output) sample rates: the phone's 8 kHz end to end, or Pipecat's defaults when stock."""
         return STOCK_RATES if self.pipeline_profile == "stock" else (PHONE_SAMPLE_RATE, PHONE_SAMPLE_RATE)
+
+    @property
+    def pipeline_inbound_chunk_ms(self) -> int:
+        """Caller audio per frame entering the pipeline: INBOUND_CHUNK_MS, or Twilio's own 20 ms when stock."""
+        return TWILIO_FRAME_MS if self.pipeline_profile == "stock" else self.inbound_chunk_ms
+
+    @property
+    def pipeline_outbound_chunk_ms(self) -> int | None:
+        """Agent audio per frame the transport sends: OUTBOUND_CHUNK_MS, or None (Pipecat's own) when stock."""
+        return None if self.pipeline_profile == "stock" else self.outbound_chunk_ms
 
     @property
     def service_sample_rate(self) -> int | None:

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 
 from loguru import logger
 from pydantic import SecretStr
 
 from voiceagent.access.tokens import StreamTokens
 from voiceagent.config import Settings
-from voiceagent.process import die_with_parent
+from voiceagent.process import child_processes, die_with_parent
 
 STOP_MARGIN_SECS = 10.0  # past DRAIN_SECS + SHUTDOWN_GRACE_SECS, a worker still running is killed
 QUICK_DEATH_SECS = 30.0  # a worker that dies sooner after its start is restarted after a growing pause
@@ -264,22 +263,6 @@ def run_workers(settings: Settings, host: str, port: int, count: int, log_level:
             announce(f"{count} worker processes on one socket; {shared.description}")
         stop_secs = settings.drain_secs + settings.shutdown_grace_secs + STOP_MARGIN_SECS
         return WorkerPool(count, listener, host, port, shared.overrides, log_level, stop_secs).run()
-
-
-def child_processes(parent_pid: int) -> dict[int, str]:
-    """pid -> command line of each child of `parent_pid`, read from /proc (Linux)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == parent_pid:
-            found[int(entry.name)] = command
-    return found
 
 
 def worker_pids(supervisor_pid: int) -> list[int]:

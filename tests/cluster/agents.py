@@ -6,13 +6,11 @@ Secret Manager emulator (SECRETS_BACKEND=gcp), as on the GCP deployment.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from tests.cluster.services import ServiceError, free_port, http_ok, start_process, stop_group, wait_until
-from voiceagent.emulators.gcp_secrets import SecretManagerEmulator, start
+from voiceagent.emulators.gcp_secrets import SecretManagerEmulator, serving_on_a_thread
 
 SECRETS = {"twilio-auth-token": "cluster-twilio-token-0123456789", "stream-token-secret": "cluster-stream-secret-0123",
            "metrics-token": "cluster-metrics-token"}
@@ -69,16 +67,8 @@ def secret_manager() -> Iterator[tuple[SecretManagerEmulator, str]]:
     emulator = SecretManagerEmulator()
     for name, value in SECRETS.items():
         emulator.add_version(name, value)
-    loop = asyncio.new_event_loop()
-    runner, url = loop.run_until_complete(start(emulator))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_on_a_thread(emulator) as url:
         yield emulator, url
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
 
 
 @contextmanager

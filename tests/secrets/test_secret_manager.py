@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import httpx
 import pytest
 
-from voiceagent.emulators.gcp_secrets import SecretManagerEmulator, start
+from voiceagent.emulators.gcp_secrets import SecretManagerEmulator, serving_on_a_thread
 from voiceagent.providers.gcp_secrets import GcpSecretSource
 from voiceagent.secrets import (
     LIVE,
@@ -29,16 +28,8 @@ PROJECT = "voiceagent-test"
 def secret_manager():
     """The emulator on its own event loop thread: the client under test is synchronous."""
     emulator = SecretManagerEmulator(project=PROJECT)
-    loop = asyncio.new_event_loop()
-    runner, url = loop.run_until_complete(start(emulator))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_on_a_thread(emulator) as url:
         yield emulator, url
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
 
 
 @pytest.fixture

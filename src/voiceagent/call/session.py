@@ -125,8 +125,8 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
             add_wav_header=False,
             serializer=serializer,
             session_timeout=int(runtime.settings.max_call_secs),
-            **({"audio_out_10ms_chunks": runtime.settings.outbound_chunk_ms // 10}
-               if runtime.settings.pipeline_profile == "tuned" else {}),
+            **({"audio_out_10ms_chunks": chunk_ms // 10}
+               if (chunk_ms := runtime.settings.pipeline_outbound_chunk_ms) else {}),
         ),
     )
     call = None

@@ -6,7 +6,11 @@ IAM's PERMISSION_DENIED. Errors carry Google's JSON error shape, which the offic
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import google_crc32c
@@ -81,3 +85,19 @@ async def start(emulator: SecretManagerEmulator) -> tuple[web.AppRunner, str]:
     site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=EMULATOR_SHUTDOWN_SECS)
     await site.start()
     return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+
+@contextmanager
+def serving_on_a_thread(emulator: SecretManagerEmulator) -> Iterator[str]:
+    """Serve on an event loop of its own thread (the official client under test is synchronous); yields the URL."""
+    loop = asyncio.new_event_loop()
+    runner, url = loop.run_until_complete(start(emulator))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

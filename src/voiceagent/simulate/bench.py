@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from voiceagent.process import process_tree, rss_mb, stat_fields
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.profile import ServerProfiler
 from voiceagent.simulate.run import free_port, summarize, twilio_call
@@ -63,49 +64,19 @@ class BenchFigures:
     worst_underrun_ms: float = 0.0
 
 
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _stat_fields(pid: int) -> list[str]:
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()
-
-
 def _own_cpu_seconds(pid: int) -> float:
     """CPU time of one process alone (the bench's own: its children are the server and the emulators)."""
-    fields = _stat_fields(pid)
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _process_tree(pid: int) -> list[int]:
-    """`pid` and every live descendant (a server's --workers, the helpers it started)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                children.setdefault(int(_stat_fields(int(entry))[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending.extend(children.get(current, []))
-    return tree
 
 
 def _cpu_seconds(pid: int) -> float:
     """CPU time of a process and its descendants: each live one's own, plus what exited ones left in their
     parents' cutime/cstime."""
     ticks = 0
-    for member in _process_tree(pid):
+    for member in process_tree(pid):
         try:
-            ticks += sum(int(value) for value in _stat_fields(member)[11:15])  # utime, stime, cutime, cstime
+            ticks += sum(int(value) for value in stat_fields(member)[11:15])  # utime, stime, cutime, cstime
         except OSError:
             continue
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -113,14 +84,14 @@ def _cpu_seconds(pid: int) -> float:
 
 def _rss_or_zero(pid: int) -> float:
     try:
-        return _rss_mb(pid)
+        return rss_mb(pid)
     except OSError:  # gone meanwhile
         return 0.0
 
 
 def _tree_rss_mb(pid: int) -> float:
     """RSS of a process and its descendants, summed (pages the workers share count once per worker)."""
-    return sum(_rss_or_zero(member) for member in _process_tree(pid))
+    return sum(_rss_or_zero(member) for member in process_tree(pid))
 
 
 def cpu_list(text: str | None) -> set[int] | None:
@@ -270,7 +241,7 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
         tree, looked_up = [], 0.0
         while pid:
             if time.monotonic() - looked_up > 5:
-                tree, looked_up = _process_tree(pid), time.monotonic()
+                tree, looked_up = process_tree(pid), time.monotonic()
             peak = max(peak, sum(_rss_or_zero(member) for member in tree))
             await asyncio.sleep(0.5)
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from voiceagent.simulate.bench import ServerProcess, _cpu_seconds, _rss_mb, bench_limits, run_bench
+from voiceagent.process import rss_mb
+from voiceagent.simulate.bench import ServerProcess, _cpu_seconds, bench_limits, run_bench
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import summarize
 
@@ -83,13 +84,13 @@ async def soak_server(turns: list[CallerTurn], *, calls: int, env: dict | None =
     latencies: list[float] = []
     async with ServerProcess({**bench_limits(1), **(env or {})}) as server, \
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
-        figures.rss_start_mb = _rss_mb(server.pid)
+        figures.rss_start_mb = rss_mb(server.pid)
         token = server.env.get("TWILIO_AUTH_TOKEN")
         cpu_before, started = _cpu_seconds(server.pid), time.monotonic()
         for _ in range(calls):
             call = await run_bench(turns, calls=1, concurrency=1, url=server.url, auth_token=token)
             await _settled(client)
-            figures.rss_after_call_mb.append(round(_rss_mb(server.pid), 1))
+            figures.rss_after_call_mb.append(round(rss_mb(server.pid), 1))
             figures.turns += call.turns
             figures.unanswered_turns += call.unanswered_turns
             figures.refused_calls += call.refused_calls

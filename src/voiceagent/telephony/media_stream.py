@@ -139,7 +139,7 @@ class MediaStreamSerializer(TwilioFrameSerializer):
     @classmethod
     def for_call(cls, start: StreamStart, settings, *, on_stop=None) -> MediaStreamSerializer:
         """Hang up through Twilio's REST API at the end only when Twilio credentials are configured."""
-        chunk_ms = settings.inbound_chunk_ms if settings.pipeline_profile == "tuned" else 20
+        chunk_ms = settings.pipeline_inbound_chunk_ms
         if settings.twilio_account_sid and settings.twilio_auth_token:
             return cls(start, on_stop=on_stop, inbound_chunk_ms=chunk_ms,
                        auth_token=settings.twilio_auth_token.get_secret_value(),

@@ -84,6 +84,8 @@ def call(
     save: Path = typer.Option(None, help="Save both sides of the call to this stereo WAV"),
     voice: str = typer.Option("piper", help="The caller's voice: piper, or a Debian voice (espeak-us, slt, rms, "
                               "awb, ...) with -slow/-fast and -noisy, e.g. slt-slow-noisy"),
+    line_noise: float = typer.Option(0.0, min=0.0, max=1.0, help="A noisy line: pink noise at this volume (sox's, "
+                                     "0.06 is about 20 dB under speech) under the whole call, silences included"),
 ):
     """Simulate a phone call exactly as Twilio would, and print its timeline and latencies."""
     import asyncio
@@ -94,6 +96,7 @@ def call(
     from voiceagent.runtime import AgentRuntime
     from voiceagent.simulate.run import local_server, parse_turns, simulate_call, summarize
     from voiceagent.simulate.voices import caller_voice
+    from voiceagent.simulate.voices import line_noise as noisy_line
 
     settings = load_settings()
     _configure_logging("WARNING")
@@ -104,11 +107,13 @@ def call(
                   await asyncio.to_thread(SpeechModels.load))
         turns = parse_turns(say or [], wav or [], caller_voice(voice, models.piper_voice))
         token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
+        noise = noisy_line(line_noise) if line_noise else None
         if url:
-            return await simulate_call(url, turns, models, caller_number=caller_number, save=save, auth_token=token)
+            return await simulate_call(url, turns, models, caller_number=caller_number, save=save, auth_token=token,
+                                       line_noise=noise)
         async with local_server(runtime, settings) as local_url:
             return await simulate_call(local_url, turns, models, caller_number=caller_number, save=save,
-                                       auth_token=token)
+                                       auth_token=token, line_noise=noise)
 
     report = asyncio.run(main())
     table = Table(title=f"Call {report.result.call_sid[:10]}…")
@@ -153,6 +158,8 @@ def bench(
                                 "CPU are summed over them, stage figures come from the worker /metrics reaches"),
     profile: bool = typer.Option(False, "--profile", help="Sample the server with py-spy during the measured calls; "
                                  "prints the costliest functions, keeps the samples in the output folder"),
+    line_noise: float = typer.Option(0.0, min=0.0, max=1.0, help="Every call on a noisy line: pink noise at this "
+                                     "volume under the whole call (see `voiceagent call --help`)"),
 ):
     """Measure response latency (caller side), stages, pacing, server memory/CPU with simulated calls."""
     import asyncio
@@ -171,6 +178,7 @@ def bench(
     )
     from voiceagent.simulate.run import parse_turns
     from voiceagent.simulate.voices import caller_voice
+    from voiceagent.simulate.voices import line_noise as noisy_line
 
     if stack not in ("embedded", "cloud"):
         raise typer.BadParameter("use embedded or cloud", param_hint="--stack")
@@ -208,12 +216,13 @@ def bench(
         voices = {name: parse_turns(say or DEFAULT_SCENARIO, [], caller_voice(name, models.piper_voice))
                   for name in (voice or ["piper"])}
         turns = next(iter(voices.values()))
+        noise = noisy_line(line_noise) if line_noise else None
         runs = []
         with Progress(console=console) as progress:
             if url:
                 task = progress.add_task(f"{url}: {calls} calls, {concurrency} at a time", total=calls)
                 token = load_settings().twilio_auth_token
-                return [await bench_url(turns, url, calls=calls, concurrency=concurrency,
+                return [await bench_url(turns, url, calls=calls, concurrency=concurrency, line_noise=noise,
                                         progress=lambda: progress.advance(task),
                                         auth_token=token.get_secret_value() if token else None)]
             env = {}
@@ -227,7 +236,8 @@ def bench(
                     run = await bench_server(turns, calls=calls, concurrency=concurrency, profile=profile, env=env,
                                              progress=lambda task=task: progress.advance(task),
                                              emulator_pid=emulators.process.pid if emulators else None,
-                                             cpus=cpus, workers=workers, profile_dir=profile_dir)
+                                             cpus=cpus, workers=workers, profile_dir=profile_dir,
+                                             line_noise=noise)
                     run.stack = label
                     runs.append(run)
             finally:

@@ -118,3 +118,15 @@ async def test_an_action_needs_a_turn_that_resembles_its_examples(runtime, engin
     assert await say(engine, heard) == CLARIFY  # no lookup read out
     sure = runtime.intents.guess("can you check on my appointment", "idle")
     assert sure.intent == "check" and not sure.unsure and sure.support > 0.6
+
+
+async def test_a_fragment_or_a_bare_no_after_the_greeting_never_ends_the_call(runtime, engine):
+    # "I was wondering" (a sentence cut by a slow turn end) read as "no" with probability 0.64: the agent said
+    # goodbye and hung up.
+    assert understand("I was wondering", "idle", runtime.intents)[0] == "unsure"
+    engine.greeting()
+    assert await say(engine, "I was wondering") == CLARIFY
+    reply = [u async for u in engine.respond("no")]
+    assert not any(u.end_call for u in reply) and reply[-1].text.endswith("anything else I can help with today?")
+    ending = [u async for u in engine.respond("no")]  # "no" to "anything else?" ends it
+    assert ending[-1].end_call

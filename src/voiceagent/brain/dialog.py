@@ -245,8 +245,10 @@ class DialogEngine:
                                                                                   text):
             yield self._ask("Sorry about that. Could you tell me again what you need?")  # a complaint, not a goodbye
             return
-        if self.state.pending_question.endswith(ANYTHING_ELSE) or not self.state.pending_question:
-            async for utterance in self._goodbye(text):  # "no" to "anything else?" ends the call
+        # "No" to "anything else?" ends the call; to anything else (the greeting's question too) it asks that first:
+        # the agent never hangs up on a turn that only might have been a goodbye.
+        if self.state.pending_question.endswith(ANYTHING_ELSE):
+            async for utterance in self._goodbye(text):
                 yield utterance
             return
         yield Utterance("Okay. " + ANYTHING_ELSE)

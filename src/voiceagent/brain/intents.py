@@ -32,7 +32,7 @@ STRENGTH = 30.0  # inverse regularisation (sklearn's C), picked by leave-one-out
 # of their examples: the cosine similarity to the nearest is at least MIN_SUPPORT. A mumble Whisper heard as
 # "can you see about the first time?" wins "check" on probability alone (0.40) with support 0.34; the lowest
 # support of a training example among the others of its intent (leave-one-out) is 0.47.
-ACTIONS = ("check", "book", "cancel_booking", "escalate", "goodbye")
+ACTIONS = ("check", "book", "cancel_booking", "escalate", "goodbye", "yes", "no")
 MIN_SUPPORT = 0.45
 
 

@@ -4,6 +4,7 @@ the per-call segment STT service on top of it."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
@@ -30,6 +31,10 @@ HOTWORDS = "ByteAI, Pro plan, Business plan"
 _WHISPER_HALLUCINATIONS = {
     "you", "thank you.", "thanks for watching!", "thank you for watching.", ".", "bye.",
 }
+# ...and these video sign-offs from its training data, inside longer text too (heard in a mumble: "and see you
+# guys in the next video", which would otherwise read as a goodbye and end the call). No caller says them.
+_VIDEO_SIGN_OFF = re.compile(r"\b(next video|thanks? (you )?for watching|(like and )?subscribe to (my|the|our) channel|"
+                             r"see you (guys )?in the next)\b", re.IGNORECASE)
 
 
 def load_whisper(threads: int = 2):
@@ -53,8 +58,12 @@ def decode(model, audio_16k: np.ndarray, *, beam_size: int = 1, hotwords: str = 
         hotwords=hotwords,
     )
     parts = [s.text for s in segments if s.no_speech_prob < 0.6 and s.avg_logprob > -1.2]
-    text = " ".join(p.strip() for p in parts).strip()
-    return "" if text.lower() in _WHISPER_HALLUCINATIONS else text
+    return usable_text(" ".join(p.strip() for p in parts).strip())
+
+
+def usable_text(text: str) -> str:
+    """The transcript, or '' when it is one of Whisper's inventions (see above) rather than a caller's words."""
+    return "" if text.lower() in _WHISPER_HALLUCINATIONS or _VIDEO_SIGN_OFF.search(text) else text
 
 
 class _EarlyTranscript:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
 
 from voiceagent.process import process_tree, rss_mb, stat_fields
@@ -228,7 +229,8 @@ class EmulatorProcess:
 
 async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: int, url: str | None = None,
                     pid: int | None = None, progress=None, auth_token: str | None = None,
-                    stagger_secs: float = STAGGER_SECS, emulator_pid: int | None = None) -> BenchFigures:
+                    stagger_secs: float = STAGGER_SECS, emulator_pid: int | None = None,
+                    line_noise: np.ndarray | None = None) -> BenchFigures:
     """Run `calls` calls, `concurrency` at a time; measures latency at the caller side. The first `concurrency`
     calls start `stagger_secs` apart, as calls arrive on a phone line (not all callers speak in step)."""
     figures = BenchFigures(calls=calls, concurrency=concurrency)
@@ -250,7 +252,7 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
             if index < concurrency:
                 await asyncio.sleep(index * stagger_secs)
             result = await twilio_call(url, turn_audio, caller_number=f"+1555010{index % 10}{index // 10 % 10}",
-                                       auth_token=auth_token, keep_audio=False)
+                                       auth_token=auth_token, keep_audio=False, line_noise=line_noise)
             if progress:
                 progress()
             return result
@@ -291,10 +293,10 @@ async def run_bench(turn_audio: list[CallerTurn], *, calls: int, concurrency: in
 
 
 async def bench_url(turns: list[CallerTurn], url: str, *, calls: int, concurrency: int, progress=None,
-                    auth_token: str | None = None) -> BenchFigures:
+                    auth_token: str | None = None, line_noise: np.ndarray | None = None) -> BenchFigures:
     """Measure a server that is already running (only what the caller side can see)."""
     measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=url, progress=progress,
-                               auth_token=auth_token)
+                               auth_token=auth_token, line_noise=line_noise)
     measured.profile, measured.stack = "given", url
     return measured
 
@@ -346,17 +348,18 @@ def bench_limits(concurrency: int) -> dict[str, str]:
 async def bench_server(turns: list[CallerTurn], *, calls: int, concurrency: int, profile: str = "tuned",
                        env: dict | None = None, progress=None, emulator_pid: int | None = None,
                        cpus: set[int] | None = None, workers: int = 1,
-                       profile_dir: Path | None = None) -> BenchFigures:
+                       profile_dir: Path | None = None, line_noise: np.ndarray | None = None) -> BenchFigures:
     """Start a server process, warm it with one call, then measure `calls` calls."""
     runs = await bench_levels(turns, [(calls, concurrency)], profile=profile, env=env, emulator_pid=emulator_pid,
-                              cpus=cpus, workers=workers, progress=lambda _level: progress, profile_dir=profile_dir)
+                              cpus=cpus, workers=workers, progress=lambda _level: progress, profile_dir=profile_dir,
+                              line_noise=line_noise)
     return runs[0]
 
 
 async def bench_levels(turns: list[CallerTurn], levels: list[tuple[int, int]], *, profile: str = "tuned",
                        env: dict | None = None, emulator_pid: int | None = None, cpus: set[int] | None = None,
                        workers: int = 1, progress=None, stagger_secs: float = STAGGER_SECS,
-                       profile_dir: Path | None = None) -> list[BenchFigures]:
+                       profile_dir: Path | None = None, line_noise: np.ndarray | None = None) -> list[BenchFigures]:
     """One server process, warmed with one call, measured at each (calls, concurrency) of `levels` in turn
     (a ramp: the same process at 10, 20, 30... calls at a time). `progress(level)` gives a per-call callback."""
     most = max(concurrency for _, concurrency in levels)
@@ -365,7 +368,8 @@ async def bench_levels(turns: list[CallerTurn], levels: list[tuple[int, int]], *
         pin_harness(cpus, *([emulator_pid] if emulator_pid else []))
         start_rss = _tree_rss_mb(server.pid)
         token = server.env.get("TWILIO_AUTH_TOKEN")  # the server then checks signatures, as in production
-        warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token)
+        warm = await run_bench(turns, calls=1, concurrency=1, url=server.url, pid=server.pid, auth_token=token,
+                               line_noise=line_noise)
         runs = []
         for calls, concurrency in levels:
             before = await scrape_metrics(server.port)  # the warm-up call and earlier levels are left out
@@ -376,7 +380,7 @@ async def bench_levels(turns: list[CallerTurn], levels: list[tuple[int, int]], *
             try:
                 measured = await run_bench(turns, calls=calls, concurrency=concurrency, url=server.url,
                                            pid=server.pid, progress=progress((calls, concurrency)) if progress else None,
-                                           auth_token=token, emulator_pid=emulator_pid,
+                                           auth_token=token, emulator_pid=emulator_pid, line_noise=line_noise,
                                            stagger_secs=min(stagger_secs, RAMP_SPREAD_SECS / concurrency))
             finally:
                 if profiler:

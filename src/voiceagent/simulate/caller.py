@@ -104,8 +104,12 @@ class TwilioCaller:
 
     def __init__(self, url: str, *, caller_number: str = "+15550100", headers: dict | None = None,
                  agent_quiet_secs: float = 1.2, reply_timeout: float = 12.0, call_sid: str | None = None,
-                 custom_parameters: dict[str, str] | None = None, keep_audio: bool = True):
+                 custom_parameters: dict[str, str] | None = None, keep_audio: bool = True,
+                 line_noise: np.ndarray | None = None):
         self.url = url
+        # A noisy line: this int16 audio (looped) is under every frame the caller sends, speech and silence alike.
+        self.line_noise = line_noise.astype(np.int32) if line_noise is not None and len(line_noise) else None
+        self._noise_at = 0
         self.caller_number = caller_number
         self.headers = headers or {}
         # The TwiML's <Parameter>s (the stream token); without a webhook, the old direct path's caller and CallSid.
@@ -175,6 +179,8 @@ class TwilioCaller:
                 payload, pcm = self._outgoing.get_nowait()
             except asyncio.QueueEmpty:
                 payload, pcm = SILENCE_PAYLOAD, SILENCE_PCM
+            if self.line_noise is not None:
+                payload, pcm = self._on_the_line(pcm)
             chunk += 1
             now = time.monotonic()
             if self.keep_audio:
@@ -185,6 +191,13 @@ class TwilioCaller:
             self._echo_due_marks(now)
             next_at += FRAME_SECS
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    def _on_the_line(self, pcm: np.ndarray) -> tuple[str, np.ndarray]:
+        """One frame with the next 20 ms of the line's noise mixed in, as the payload and the PCM it carries."""
+        noise = np.take(self.line_noise, range(self._noise_at, self._noise_at + len(pcm)), mode="wrap")
+        self._noise_at = (self._noise_at + len(pcm)) % len(self.line_noise)
+        encoded = mulaw_encode(np.clip(pcm.astype(np.int32) + noise, -32768, 32767))
+        return base64.b64encode(encoded).decode(), mulaw_decode(encoded)
 
     def _echo_due_marks(self, now: float) -> None:
         while self._pending_marks and self._pending_marks[0][0] <= now:

@@ -132,3 +132,17 @@ def caller_voice(name: str, piper_voice) -> CallerVoice | SystemVoice:
     if base == "piper":
         raise ValueError("the piper caller has no -noisy variant; pick a Debian voice such as slt-noisy")
     return SystemVoice(name)
+
+
+def line_noise(volume: float = NOISE_VOLUME, seconds: float = 7.0) -> np.ndarray:
+    """A noisy line's hiss: pink noise in the telephone band at `volume` (sox's), 8 kHz int16, to loop under a
+    whole call, the caller's silences included (the -noisy voices carry noise only while they speak)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="line-noise-") as folder:
+        path = f"{folder}/noise.wav"
+        _run(["sox", "-R", "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", path, "synth", f"{seconds:.2f}",
+              "pinknoise", "vol", str(volume), "highpass", "300", "lowpass", "3400"])
+        from voiceagent.simulate.audio import read_wav
+
+        return to_phone_line(read_wav(path), SAMPLE_RATE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.call.helpers import squash
@@ -83,3 +84,17 @@ async def test_barge_in_clears_the_line_and_unheard_speech_is_dropped(tmp_path, 
     spoken = [m["text"] for m in record.conversation() if m["role"] == "agent"]
     assert "I'm your AI assistant." not in spoken  # never played, so not part of the conversation
     assert "Hello!" in spoken
+
+
+async def test_a_call_on_a_noisy_line_is_answered(server, runtime, caller_voice):
+    # Hiss under the whole call, the caller's silences included, about 10 dB under the voice.
+    from voiceagent.simulate.voices import line_noise
+
+    turns = [CallerTurn(audio=caller_voice.say("How much does the Pro plan cost?"), text="pro plan"),
+             CallerTurn(audio=caller_voice.say("Okay, thanks. Goodbye."), text="goodbye")]
+    report = await simulate_call(server, turns, runtime.speech_models, line_noise=line_noise(0.3))
+    silent_frames = [pcm for _, pcm in report.result.caller_track if not np.any(pcm)]
+    assert not silent_frames  # the line is never clean
+    assert len(report.latencies) == 2, report.agent_texts
+    assert "99" in squash(" ".join(report.replies)), report.agent_texts
+    assert report.result.hung_up_by_agent

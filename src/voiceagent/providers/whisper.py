@@ -130,6 +130,8 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
         await super().process_audio_frame(frame, direction)
         if not self._user_speaking:
             self._bytes_since_stop += len(frame.audio)
+            if self._early_secs > 0:
+                self._quiet.observe_background(frame.audio)  # a noisy line's floor sets what quiet is
         if not self._user_speaking or self._early_secs <= 0:
             return
         quiet, _ = self._quiet.observe(frame.audio, self.sample_rate, speaking=True)

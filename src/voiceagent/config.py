@@ -199,7 +199,7 @@ class Settings(BaseSettings):
     smart_turn_max_wait_secs: float = _setting(
         "Turn-taking", 1.2, "Longest wait when the turn model calls a sentence unfinished", gt=0)
     segmented_stt_wait_secs: float = _setting(
-        "Turn-taking", 6.0, "Embedded STT: longest wait for the last segment's transcript (a busy machine)", gt=0)
+        "Turn-taking", 12.0, "Embedded STT: longest wait for the last segment's transcript (a busy machine)", gt=0)
     streaming_stt_final_secs: float = _setting(
         "Turn-taking", 0.35, "Streaming STT: longest wait past the VAD stop for a final transcript", gt=0)
     early_transcription_secs: float = _setting(

@@ -26,3 +26,22 @@ async def test_cleanup_without_end_or_cancel_stops_the_segment_task(runtime):
 
     assert segment_task.done()
     assert not [task for task in tasks.current_tasks() if not task.done()]
+
+
+async def test_a_failed_decode_still_ends_the_turn_with_an_empty_final(runtime, monkeypatch):
+    from pipecat.frames.frames import ErrorFrame, TranscriptionFrame
+
+    stt = EmbeddedWhisperSTTService(runtime.speech_models)
+
+    def broken(self, audio):
+        raise RuntimeError("decoder crashed")
+
+    monkeypatch.setattr(EmbeddedWhisperSTTService, "_transcribe_pcm", broken)
+    stt.start_processing_metrics = stt.stop_processing_metrics = _nothing
+    frames = [frame async for frame in stt.run_stt(b"\0" * 3200)]
+    assert isinstance(frames[0], ErrorFrame) and "decoder crashed" in frames[0].error
+    assert isinstance(frames[1], TranscriptionFrame) and frames[1].text == "" and frames[1].finalized
+
+
+async def _nothing(*args, **kwargs):
+    return None

@@ -231,7 +231,7 @@ class EmbeddedWhisperSTTService(SegmentedSTTService):
             raise
         except Exception as error:  # a broken segment must not end the call
             yield ErrorFrame(error=f"Transcription failed: {error}")
-            return
+            text = ""  # and it still ends the turn (the brain asks to repeat), not the watchdog seconds later
         finally:
             await self.stop_processing_metrics()
         # An empty transcript still ends the caller's turn, so the brain can ask them to repeat.

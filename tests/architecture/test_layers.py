@@ -10,7 +10,7 @@ from tests.architecture.imports import PACKAGE_DIR, component_graph, external_im
 # Top to bottom; a component may import only components of lower layers (and itself).
 LAYERS = [
     {"cli"},  # the one command
-    {"cli_kb", "cli_eval", "cli_recordings", "cli_data"},  # its sub-commands
+    {"cli_kb", "cli_eval", "cli_recordings", "cli_data", "cli_bench"},  # its sub-commands
     {"evals"},  # intent, transcription and scenario evals, run on the test harness
     {"simulate", "emulators"},  # the test harness
     {"workers"},  # serve --workers: one socket, N server processes, the state they share

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
 from pipecat.audio.turn.base_turn_analyzer import BaseTurnAnalyzer, BaseTurnParams, EndOfTurnState
 
+from sqlalchemy import select
+
 from voiceagent.runtime import AgentRuntime
 from voiceagent.simulate.caller import CallerTurn
 from voiceagent.simulate.run import local_server, simulate_call
+from voiceagent.storage import CallRecordRow
 
 
 def squash(text: str) -> str:
@@ -37,6 +42,19 @@ async def place_call(agent_runtime: AgentRuntime, caller_voice, lines: list[str]
     ]
     async with local_server(agent_runtime, agent_runtime.settings) as url:
         return await simulate_call(url, turns, agent_runtime.speech_models, **options)
+
+
+async def spoken_by_agent(agent_runtime: AgentRuntime) -> list[str]:
+    """What the agent said in the last saved call, from the server's own record (lines it sent and the caller
+    was not cut off from): for checks about what the agent chose to say, independent of how the caller-side
+    Whisper hears it on a loaded machine."""
+    for _ in range(100):
+        with agent_runtime.database.session() as session:
+            row = session.scalars(select(CallRecordRow).order_by(CallRecordRow.id.desc())).first()
+            if row is not None:
+                return [e["text"] for e in json.loads(row.transcript) if e["role"] == "agent" and e.get("heard") is not False]
+        await asyncio.sleep(0.1)
+    raise AssertionError("no call record saved")
 
 
 class FixedTurnVerdict(BaseTurnAnalyzer):

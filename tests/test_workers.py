@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -72,6 +73,20 @@ async def workers_answering(port: int, workers: list[int], connections: int = 16
             writer.close()
 
 
+async def scraped_values(port: int, series: str, scrapes: int = 8) -> set[float]:
+    values = set()
+    for _ in range(scrapes):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:  # a new connection each time
+            text = (await client.get("/metrics")).text
+        values |= {float(line.split()[-1]) for line in text.splitlines() if line.startswith(series + " ")}
+    return values
+
+
+def _environ(pid: int) -> dict[str, str]:
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+    return dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+
+
 def _gone(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
@@ -111,11 +126,17 @@ async def test_two_workers_share_the_port_and_the_stream_tokens_and_stop_togethe
                                        auth_token=AUTH_TOKEN)
             assert await open_stream(answer.stream_url, answer.parameters, call_sid, AUTH_TOKEN) is None
             assert await open_stream(answer.stream_url, answer.parameters, call_sid, AUTH_TOKEN) == 1008
+        # Whichever worker answers a scrape reports the whole server: the four replays were refused by whichever
+        # workers took them, and every scrape (over fresh connections, so both workers answer some) counts four.
+        assert await scraped_values(server.port, 'voiceagent_rejected_requests_total{reason="stream_token"}') == {4.0}
+        folders = {_environ(pid).get("PROMETHEUS_MULTIPROC_DIR") for pid in workers}
+        assert len(folders) == 1 and Path(folders.pop()).is_dir()  # one private metrics folder, removed at exit
         server.process.send_signal(signal.SIGTERM)
         exit_code = await asyncio.to_thread(server.process.wait, 60)
         # multiprocessing's resource tracker leaves on its own once the parent's end of its pipe is closed
         await _wait_for(lambda: all(_gone(pid) for pid in children), 5, f"no process left of {children}")
     assert exit_code == 0
+    assert not list(Path(tempfile.gettempdir()).glob(f"voiceagent-metrics-*/*_{workers[0]}.db"))
 
 
 @pytest.mark.realtime

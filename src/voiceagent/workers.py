@@ -28,6 +28,7 @@ from pydantic import SecretStr
 
 from voiceagent.access.tokens import StreamTokens
 from voiceagent.config import Settings
+from voiceagent.observability.metrics import MULTIPROCESS_DIR_ENV, worker_gone
 from voiceagent.process import child_processes, die_with_parent
 
 STOP_MARGIN_SECS = 10.0  # past DRAIN_SECS + SHUTDOWN_GRACE_SECS, a worker still running is killed
@@ -122,10 +123,28 @@ def shared_state(settings: Settings) -> Iterator[SharedState]:
             overrides["redis_url"] = redis.url
             where = "a private redis-server on a unix socket (this run only)"
         database = "DATABASE_URL" if settings.database_url else str(settings.data_dir / "voiceagent.db")
-        yield SharedState(overrides, f"limits, call slots and used stream tokens in {where}; database {database}")
+        with metrics_folder():
+            yield SharedState(overrides, f"limits, call slots and used stream tokens in {where}; database {database}")
     finally:
         if redis:
             redis.stop()
+
+
+@contextmanager
+def metrics_folder() -> Iterator[str]:
+    """A private folder for the workers' metric values (prometheus_client's multiprocess mode), named in the
+    environment the spawned workers inherit, so /metrics on any worker shows the whole server; removed at exit."""
+    folder = tempfile.mkdtemp(prefix="voiceagent-metrics-")
+    previous = os.environ.get(MULTIPROCESS_DIR_ENV)
+    os.environ[MULTIPROCESS_DIR_ENV] = folder
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROCESS_DIR_ENV, None)
+        else:
+            os.environ[MULTIPROCESS_DIR_ENV] = previous
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -224,6 +243,7 @@ class WorkerPool:
         for slot, worker in enumerate(self._workers):
             if worker and not worker.process.is_alive():
                 self._workers[slot] = None
+                worker_gone(worker.process.pid)
                 quick = now - worker.started < QUICK_DEATH_SECS
                 self._quick_deaths[slot] = self._quick_deaths[slot] + 1 if quick else 0
                 pause = min(MAX_RESTART_PAUSE_SECS, 2 ** self._quick_deaths[slot] - 1)  # 0, or 1, 3, 7, 15, 30 s

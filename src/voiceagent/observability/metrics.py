@@ -1,8 +1,17 @@
-"""Prometheus metrics of the server, in a registry owned by the app (one per app, so tests stay apart)."""
+"""Prometheus metrics of the server, in a registry owned by the app (one per app, so tests stay apart).
+
+Under `serve --workers N` the supervisor sets PROMETHEUS_MULTIPROC_DIR before it spawns the workers: each worker's
+values then live in files there, and a scrape answered by any worker adds up every worker's (prometheus_client's
+multiprocess mode); active calls are summed over the workers alive.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # Why a request or call was refused (docs/security.md): the label values of voiceagent_rejected_requests_total
 REJECT_REASONS = ("signature", "stream_token", "rate_limit", "number_limit", "busy", "draining", "protocol")
@@ -18,7 +27,8 @@ class CallMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.active_calls = Gauge("voiceagent_active_calls", "Calls in progress", registry=self.registry)
+        self.active_calls = Gauge("voiceagent_active_calls", "Calls in progress", registry=self.registry,
+                                  multiprocess_mode="livesum")
         self.calls = Counter(
             "voiceagent_calls", "Finished calls by outcome", ["outcome"], registry=self.registry
         )
@@ -85,4 +95,14 @@ class CallMetrics:
             self.llm_fallbacks.labels(cause=cause)
 
     def render(self) -> bytes:
+        if os.environ.get(MULTIPROCESS_DIR_ENV):  # every worker's values, whichever worker answers the scrape
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
         return generate_latest(self.registry)
+
+
+def worker_gone(pid: int) -> None:
+    """A worker process ended: its live gauges (active calls) leave the sum; its counters stay counted."""
+    if os.environ.get(MULTIPROCESS_DIR_ENV):
+        multiprocess.mark_process_dead(pid)

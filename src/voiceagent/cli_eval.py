@@ -69,7 +69,8 @@ def stt(
                                     "see `voiceagent call --help`"),
     mistakes: bool = typer.Option(False, help="Also print each line heard wrongly"),
 ):
-    """Word accuracy (1 - WER) of the embedded Whisper on ByteAI caller lines, per voice, over 8 kHz mu-law."""
+    """Word accuracy (1 - WER) of the embedded Whisper (as configured: WHISPER_BEAM_SIZE) on ByteAI caller lines,
+    per voice, over 8 kHz mu-law."""
     from voiceagent.evals.stt import DEFAULT_VOICES, LINES, score_voice
     from voiceagent.providers.speech_models import SpeechModels
     from voiceagent.simulate.voices import caller_voice
@@ -80,13 +81,14 @@ def stt(
         console.print("[yellow]The configured STT is a cloud one; this measures the embedded Whisper (the Deepgram "
                       "emulator transcribes with the same model).[/yellow]")
     models = SpeechModels.load(whisper_threads=settings.whisper_threads)
-    table = Table(title=f"STT word accuracy over the phone line ({len(LINES)} lines per voice, text normalised "
-                        "as in docs/understanding.md)")
+    table = Table(title=f"STT word accuracy over the phone line ({len(LINES)} lines per voice, WHISPER_BEAM_SIZE "
+                        f"{settings.whisper_beam_size}, text normalised as in docs/understanding.md)")
     for column in ("voice", "WER", "word accuracy", "lines exact"):
         table.add_column(column, justify="left" if column == "voice" else "right")
     scores = []
     for name in voice or DEFAULT_VOICES:
-        score = score_voice(name, caller_voice(name, models.piper_voice), models.transcribe)
+        score = score_voice(name, caller_voice(name, models.piper_voice),
+                            lambda audio: models.transcribe(audio, settings.whisper_beam_size))
         scores.append(score)
         table.add_row(name, f"{score.wer:.1%}", f"{score.accuracy:.1%}",
                       f"{len(LINES) - len(score.mistakes())}/{len(LINES)}")

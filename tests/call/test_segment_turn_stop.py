@@ -70,3 +70,7 @@ def test_which_bare_transcripts_read_as_finished():
     assert reads_as_finished("Okay, thanks.")  # punctuated: as before
     assert not reads_as_finished("what are") and not reads_as_finished("i was wondering if")
     assert not reads_as_finished("And what about?")  # punctuated but dangling: as before
+    # A bare sign-off is finished however it opens; a bare thanks may go on.
+    assert reads_as_finished("Okay, fans, goodbye") and reads_as_finished("that's all have a nice day")
+    assert reads_as_finished("ok bye bye") and not reads_as_finished("okay thank you")
+    assert not reads_as_finished("goodbye and")  # still trails off

@@ -40,15 +40,23 @@ _OPENS_A_QUESTION_OR_REQUEST = re.compile(
     r"may|have|has|i'd like|i would like|i want|i wanna|i need|i'm looking for|please|tell me|book|check|cancel|"
     r"transfer|connect|put me|let me)\b")
 MIN_BARE_WORDS = 3
+# How a caller signs off: a bare transcript ending like this is finished however it opens (a slow, noisy caller's
+# "Okay, thanks. Goodbye." came back as "Okay, fans, goodbye" and waited out the turn model's 1.2 s limit).
+# "thanks" / "thank you" alone are left out: callers go on after them ("thank you, and what about...").
+_ENDS_A_SIGN_OFF = re.compile(r"\b(good ?bye|bye( bye)?|that's all|that is all|that's it|"
+                              r"have a (good|nice|great) (day|one|evening|night))$")
 
 
 def reads_as_finished(text: str) -> bool:
     """A finished sentence, punctuated or not: a bare question or request of a few words that does not trail off
-    counts as one; a bare fragment ("I was wondering") or a comma at the end does not."""
+    counts as one, as does a bare sign-off ("okay fans goodbye"); a bare fragment ("I was wondering") or a comma
+    at the end does not."""
     text = text.strip()
     if ends_a_sentence(text):
         return True
     if _SENTENCE_END.search(text) or trails_off(text) or text.endswith((",", ";", ":")):
         return False
-    words = re.findall(r"[a-z0-9']+", text.lower())
-    return len(words) >= MIN_BARE_WORDS and bool(_OPENS_A_QUESTION_OR_REQUEST.match(" ".join(words)))
+    words = " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+    if _ENDS_A_SIGN_OFF.search(words):
+        return True
+    return len(words.split()) >= MIN_BARE_WORDS and bool(_OPENS_A_QUESTION_OR_REQUEST.match(words))

@@ -26,9 +26,10 @@ test: $(STAMP) system-packages
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist load -m "not isolated"
 	$(VENV)/bin/python -m pytest -q -m isolated
 
-# The fast tier: every test that runs faster than real time (no phone call, no bench); under a minute.
+# The fast tier: every test that runs faster than real time (no phone call, no bench), on two workers
+# (77 s on the 2-core machine against 115 s on one; each worker loads the models once).
 test-fast: $(STAMP) system-packages
-	$(VENV)/bin/python -m pytest -q -m "not realtime and not bench"
+	$(VENV)/bin/python -m pytest -q -n 2 -m "not realtime and not bench"
 
 bench: $(STAMP)
 	$(VENV)/bin/voiceagent bench

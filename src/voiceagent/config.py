@@ -48,6 +48,7 @@ class TurnTaking:
     streaming_stt_final_secs: float
     early_transcription_secs: float
     finished_sentence_grace_secs: float
+    fragment_hold_secs: float
     finished_sentence_quiet_secs: float
     early_guess_quiet_secs: float
     speaking_again_secs: float
@@ -209,6 +210,9 @@ class Settings(BaseSettings):
         "Turn-taking", 0.25, "Embedded STT: quiet before it starts transcribing, ahead of the VAD stop", ge=0)
     finished_sentence_grace_secs: float = _setting(
         "Turn-taking", 0.2, "Embedded STT: quiet after a punctuated final that ends the turn", gt=0)
+    fragment_hold_secs: float = _setting(
+        "Turn-taking", 0.6, "Embedded STT: caller audio after a final that trails off ('and what about') before "
+        "the turn model's 'finished' may end the turn", ge=0)
     finished_sentence_quiet_secs: float = _setting(
         "Turn-taking", 0.5, "Streaming STT: quiet after a final that does not trail off that ends the turn", gt=0)
     early_guess_quiet_secs: float = _setting(
@@ -362,6 +366,7 @@ class Settings(BaseSettings):
             streaming_stt_final_secs=self.streaming_stt_final_secs,
             early_transcription_secs=0.0 if stock else self.early_transcription_secs,
             finished_sentence_grace_secs=self.finished_sentence_grace_secs,
+            fragment_hold_secs=0.0 if stock else self.fragment_hold_secs,
             finished_sentence_quiet_secs=self.finished_sentence_quiet_secs,
             early_guess_quiet_secs=self.early_guess_quiet_secs, speaking_again_secs=self.speaking_again_secs,
             untranscribed_speech_secs=self.untranscribed_speech_secs,

@@ -27,8 +27,9 @@ def audio(secs: float, level: float) -> list[InputAudioRawFrame]:
     return [InputAudioRawFrame(audio=chunk, sample_rate=8000, num_channels=1) for _ in range(int(secs / 0.02))]
 
 
-async def turn_ended(transcript: str, after: list[InputAudioRawFrame]) -> bool:
-    strategy = SegmentTranscriptTurnStop(turn_analyzer=FixedTurnVerdict(EndOfTurnState.INCOMPLETE))
+async def turn_ended(transcript: str, after: list[InputAudioRawFrame],
+                     verdict: EndOfTurnState = EndOfTurnState.INCOMPLETE) -> bool:
+    strategy = SegmentTranscriptTurnStop(turn_analyzer=FixedTurnVerdict(verdict))
     user = LLMContextAggregatorPair(LLMContext(), user_params=LLMUserAggregatorParams(
         user_turn_strategies=UserTurnStrategies(stop=[strategy]), user_turn_stop_timeout=30.0)).user()
     # Caller audio is a system frame and would overtake the transcript (a data frame) without the pause.
@@ -74,3 +75,11 @@ def test_which_bare_transcripts_read_as_finished():
     assert reads_as_finished("Okay, fans, goodbye") and reads_as_finished("that's all have a nice day")
     assert reads_as_finished("ok bye bye") and not reads_as_finished("okay thank you")
     assert not reads_as_finished("goodbye and")  # still trails off
+
+
+async def test_a_fragment_holds_the_turn_models_finished_for_a_moment():
+    complete = EndOfTurnState.COMPLETE
+    assert await turn_ended("How much is the Pro plan?", [], complete)  # the model's verdict, at once
+    assert not await turn_ended("and what about", audio(0.3, 0), complete)  # a pause mid-sentence: held...
+    assert await turn_ended("and what about", audio(0.8, 0), complete)  # ...then the model's verdict stands
+    assert await turn_ended("", [], complete)  # no words at all is not a fragment: settled at once

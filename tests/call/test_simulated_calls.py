@@ -48,8 +48,9 @@ async def test_unintelligible_speech_is_not_answered_with_a_guess(server, runtim
     reply = squash(" ".join(report.replies))
     # Low-confidence speech is "didn't catch that"; confidently transcribed gibberish finds no FAQ entry. On a
     # loaded machine the VAD may cut the mumble differently and Whisper may hear a word taken for "yes": the
-    # agent then asks what the caller needs. Never an answer (no price, hour or count in the reply).
-    non_answers = ("imsorry", "notsureaboutthat", "whatcanihelpyouwith")
+    # agent then asks what the caller needs; a word with no intent it resembles gets the clarifying question
+    # ("Sorry, I'm not sure I follow. Do you have a question? ..."). Never an answer (no price, hour or count).
+    non_answers = ("imsorry", "notsureaboutthat", "whatcanihelpyouwith", "notsureifollow")
     assert any(phrase in reply for phrase in non_answers), report.agent_texts
     assert not any(ch.isdigit() for ch in reply), report.agent_texts
 

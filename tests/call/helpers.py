@@ -7,7 +7,6 @@ import json
 import re
 
 from pipecat.audio.turn.base_turn_analyzer import BaseTurnAnalyzer, BaseTurnParams, EndOfTurnState
-
 from sqlalchemy import select
 
 from voiceagent.runtime import AgentRuntime
@@ -44,17 +43,27 @@ async def place_call(agent_runtime: AgentRuntime, caller_voice, lines: list[str]
         return await simulate_call(url, turns, agent_runtime.speech_models, **options)
 
 
+async def saved_call_record(agent_runtime: AgentRuntime, call_sid: str | None = None) -> CallRecordRow:
+    """The record the server saved of a call (that CallSid, else the latest), waiting up to 10 s for the save."""
+    query = select(CallRecordRow).order_by(CallRecordRow.id.desc())
+    if call_sid is not None:
+        query = query.where(CallRecordRow.call_sid == call_sid)
+    for _ in range(100):
+        with agent_runtime.database.session() as session:
+            row = session.scalars(query).first()
+            if row is not None:
+                session.expunge(row)
+                return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no call record saved{f' for {call_sid}' if call_sid else ''}")
+
+
 async def spoken_by_agent(agent_runtime: AgentRuntime) -> list[str]:
     """What the agent said in the last saved call, from the server's own record (lines it sent and the caller
     was not cut off from): for checks about what the agent chose to say, independent of how the caller-side
     Whisper hears it on a loaded machine."""
-    for _ in range(100):
-        with agent_runtime.database.session() as session:
-            row = session.scalars(select(CallRecordRow).order_by(CallRecordRow.id.desc())).first()
-            if row is not None:
-                return [e["text"] for e in json.loads(row.transcript) if e["role"] == "agent" and e.get("heard") is not False]
-        await asyncio.sleep(0.1)
-    raise AssertionError("no call record saved")
+    row = await saved_call_record(agent_runtime)
+    return [e["text"] for e in json.loads(row.transcript) if e["role"] == "agent" and e.get("heard") is not False]
 
 
 class FixedTurnVerdict(BaseTurnAnalyzer):

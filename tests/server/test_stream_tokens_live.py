@@ -14,14 +14,13 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, WebSocket
-from sqlalchemy import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.call.helpers import saved_call_record
 from tests.conftest import make_settings
 from voiceagent.simulate.run import free_port, local_server, signed_headers, twilio_call
 from voiceagent.simulate.webhook import answer_call, webhook_url
-from voiceagent.storage.models import CallRecordRow
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 
@@ -49,16 +48,6 @@ async def rejected_tokens(url: str) -> float:
         text = (await client.get(url.replace("ws://", "http://").replace("/ws/media", "/metrics"))).text
     return float(next(line.split()[-1] for line in text.splitlines()
                       if line.startswith('voiceagent_rejected_requests_total{reason="stream_token"}')))
-
-
-async def saved_caller(runtime, call_sid: str) -> str:
-    for _ in range(100):
-        with runtime.database.session() as session:
-            row = session.scalars(select(CallRecordRow).where(CallRecordRow.call_sid == call_sid)).first()
-            if row is not None:
-                return row.caller
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no call record for {call_sid}")
 
 
 @pytest.fixture
@@ -95,7 +84,7 @@ async def test_the_caller_number_comes_from_the_token_not_from_custom_parameters
     answer = await answer_call(signed_server, call_sid=call_sid, caller_number="+15551234567", auth_token=AUTH_TOKEN)
     claimed = {**answer.parameters, "caller": "+15550000000", "From": "+15550000000", "callSid": "CAother"}
     assert await open_stream(signed_server, claimed, call_sid, AUTH_TOKEN) is None
-    assert await saved_caller(runtime, call_sid) == "***67"  # the signed webhook's From, not the client's "…00"
+    assert (await saved_call_record(runtime, call_sid)).caller == "***67"  # the signed webhook's From, not the client's "…00"
 
 
 async def test_without_an_auth_token_tokens_are_optional_but_checked_when_given(tmp_path, runtime):

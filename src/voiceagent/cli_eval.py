@@ -71,7 +71,7 @@ def stt(
 ):
     """Word accuracy (1 - WER) of the embedded Whisper (as configured: WHISPER_BEAM_SIZE) on ByteAI caller lines,
     per voice, over 8 kHz mu-law."""
-    from voiceagent.evals.stt import DEFAULT_VOICES, LINES, score_voice
+    from voiceagent.evals.stt import ALL_LINES, DEFAULT_VOICES, LINES, score_voice
     from voiceagent.providers.speech_models import SpeechModels
     from voiceagent.simulate.voices import caller_voice
 
@@ -81,17 +81,19 @@ def stt(
         console.print("[yellow]The configured STT is a cloud one; this measures the embedded Whisper (the Deepgram "
                       "emulator transcribes with the same model).[/yellow]")
     models = SpeechModels.load(whisper_threads=settings.whisper_threads)
-    table = Table(title=f"STT word accuracy over the phone line ({len(LINES)} lines per voice, WHISPER_BEAM_SIZE "
+    table = Table(title=f"STT word accuracy over the phone line ({len(ALL_LINES)} lines per voice, WHISPER_BEAM_SIZE "
                         f"{settings.whisper_beam_size}, text normalised as in docs/understanding.md)")
-    for column in ("voice", "WER", "word accuracy", "lines exact"):
+    for column in ("voice", "WER", "word accuracy", f"first {len(LINES)} (tuned on)",
+                   f"last {len(ALL_LINES) - len(LINES)} (held out)", "lines exact"):
         table.add_column(column, justify="left" if column == "voice" else "right")
     scores = []
     for name in voice or DEFAULT_VOICES:
         score = score_voice(name, caller_voice(name, models.piper_voice),
                             lambda audio: models.transcribe(audio, settings.whisper_beam_size))
         scores.append(score)
-        table.add_row(name, f"{score.wer:.1%}", f"{score.accuracy:.1%}",
-                      f"{len(LINES) - len(score.mistakes())}/{len(LINES)}")
+        table.add_row(name, f"{score.wer:.1%}", f"{score.accuracy:.1%}", f"{score.part(0, len(LINES)).accuracy:.1%}",
+                      f"{score.part(len(LINES)).accuracy:.1%}",
+                      f"{len(ALL_LINES) - len(score.mistakes())}/{len(ALL_LINES)}")
     console.print(table)
     if mistakes:
         for score in scores:

@@ -56,6 +56,14 @@ def test_stt_eval_transcribes_each_voice_through_mu_law(runtime):
     assert 0.0 <= score.wer <= 1.0 and over_the_phone(np.zeros(800, dtype=np.int16)).shape == (1600,)
 
 
+def test_stt_scores_the_held_out_lines_apart_from_the_tuned_ones():
+    from voiceagent.evals.stt import ALL_LINES, HELD_OUT_LINES, LINES, VoiceScore
+
+    assert ALL_LINES == LINES + HELD_OUT_LINES and not set(LINES) & set(HELD_OUT_LINES)
+    score = VoiceScore("x", ["a b", "c d"], ["a b", "c x"])
+    assert score.part(0, 1).accuracy == 1.0 and score.part(1).accuracy == 0.5 and score.accuracy == 0.75
+
+
 def test_the_packaged_scenarios_load_and_cover_the_calls_a_business_needs():
     scenarios = load_scenarios(resources.files("voiceagent.simulate") / "data/byteai_scenarios.yaml")
     tools = {tool["name"] for scenario in scenarios for tool in scenario.tools}

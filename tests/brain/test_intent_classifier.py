@@ -130,3 +130,13 @@ async def test_a_fragment_or_a_bare_no_after_the_greeting_never_ends_the_call(ru
     assert not any(u.end_call for u in reply) and reply[-1].text.endswith("anything else I can help with today?")
     ending = [u async for u in engine.respond("no")]  # "no" to "anything else?" ends it
     assert ending[-1].end_call
+
+
+@pytest.mark.parametrize("said", ["Mhm.", "Mm-hmm.", "Uh-huh, go ahead.", "uh huh", "Okay.", "Alright, go ahead."])
+def test_spoken_agreement_at_a_read_back_is_a_yes(runtime, said):
+    # "Mm-hmm" lost "mm" and "hmm" as fillers ("mm-"), and a caller's "mhm" got the clarifying question.
+    assert understand(said, "confirm", runtime.intents)[0] == "yes"
+
+
+def test_hesitation_is_still_a_filler():
+    assert normalize("Hmm, uh, let me think") == "let me think" and normalize("Mm-hmm.") == "yes"

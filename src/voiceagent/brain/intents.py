@@ -47,9 +47,13 @@ class Guess:
     support: float = 1.0  # cosine similarity to the nearest training example of `intent`
 
     @property
+    def unsupported(self) -> bool:
+        """An intent the dialog would act on, for a turn unlike any of its examples."""
+        return self.intent in ACTIONS and self.support < MIN_SUPPORT
+
+    @property
     def unsure(self) -> bool:
-        unsupported = self.intent in ACTIONS and self.support < MIN_SUPPORT
-        return self.score < MIN_PROBABILITY or self.margin < MARGIN or unsupported
+        return self.score < MIN_PROBABILITY or self.margin < MARGIN or self.unsupported
 
 
 def load_corpus(part: str) -> dict[str, dict[str, list[str]]]:
@@ -134,7 +138,7 @@ class IntentClassifier:
 
 _NO_FIRST = re.compile(r"^((um|uh|oh|wait|well|sorry|actually) )*(no|nope|nah|not right|wrong|that'?s (wrong|not))\b")
 _YES_FIRST = re.compile(r"^((um|uh|oh|well) )*(yes|yeah|yep|yup|correct|right|that'?s right|that is (right|correct)|"
-                        r"sure|perfect|great|sounds good|absolutely)\b")
+                        r"sure|perfect|great|sounds good|absolutely|okay|ok|alright|all right|go ahead)\b")
 _CHANGES = re.compile(r"\b(but|instead|actually|change|move|make it|rather|not|wrong|earlier|later)\b")
 _WHEN_SIDE_INTENTS = ("faq", "book", "yes", "greeting", "thanks")
 
@@ -157,6 +161,8 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         return "inform", guess  # a day or hour offered while the agent asks when is the answer
     if state == "name" and guess.unsure and extract_name(text, expecting_name=True):
         return "inform", guess
+    if guess.unsupported:
+        return "unsure", guess  # not a tie the runner-up could win: the turn resembles nothing ("I was wondering")
     if guess.unsure:
         # The old patterns break a near tie when they name one of the two close intents.
         regex = regex_intent(text, state)

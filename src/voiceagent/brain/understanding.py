@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|uh-huh|you know|i mean|like,|so yeah|yeah so|okay so|well)\b[,.]?\s*", re.I)
+_FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like,|so yeah|yeah so|okay so|well)\b[,.]?\s*", re.I)
+# Spoken agreement, however an STT spells it ("Mm-hmm.", "uh huh", "Mhm"): a yes, not a filler (stripping "uh"
+# and "mm" as fillers left "-huh" and "mm-", and a caller's "mhm" at a read-back got a clarifying question).
+_AGREEMENT = re.compile(r"\b(uh[- ]?huh|mm+[- ]?hmm+|m+h+m+)\b", re.I)
 _SPOKEN_DIGITS = {
     "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
     "six": "6", "seven": "7", "eight": "8", "nine": "9",
@@ -15,6 +18,7 @@ _SPOKEN_DIGITS = {
 def normalize(text: str) -> str:
     """Lower-case, fillers and stray punctuation removed, spaces collapsed."""
     text = text.replace("\u2019", "'").lower()
+    text = _AGREEMENT.sub("yes", text)
     text = _FILLERS.sub(" ", text)
     text = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", text)  # speech recognition writes 10:30 as 10.30
     text = re.sub(r"[^\w\s':/+-]", " ", text)

@@ -24,4 +24,4 @@ class MiniLMEmbedder:
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
-            return self._model.encode(texts, normalize_embeddings=True, batch_size=32).tolist()
+            return self._model.encode(texts, normalize_embeddings=True, batch_size=32, show_progress_bar=False).tolist()

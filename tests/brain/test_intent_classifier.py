@@ -11,7 +11,7 @@ from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.intents import STATES, Guess, corpus_rows, load_corpus, understand
 from voiceagent.brain.understanding import normalize
 from voiceagent.evals.intents import evaluate_heldout
-from voiceagent.shared.phrases import CLARIFY, CONFIRM_AGAIN
+from voiceagent.shared.phrases import BOOKING_CHANGE_BY_HUMAN, CLARIFY, CONFIRM_AGAIN, TICKET_OPENED
 from voiceagent.storage import Database
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
 from voiceagent.tools.appointments import describe_requested_time, free_times_on
@@ -83,9 +83,12 @@ async def test_any_affirmative_at_the_read_back_books(engine, confirmation):
     assert "I've scheduled your appointment" in await say(engine, confirmation)
 
 
-async def test_a_correction_at_the_read_back_changes_that_slot_and_reads_back_again(engine):
+@pytest.mark.parametrize("correction", ["no, wednesday", "No, I said Wednesday, not Tuesday.",
+                                        "not tuesday, wednesday", "Wednesday instead of Tuesday please"])
+async def test_a_correction_at_the_read_back_changes_that_slot_and_reads_back_again(engine, correction):
+    # The day after "not" is the one turned down: "Wednesday, not Tuesday" read back Tuesday again.
     await read_back(engine)
-    corrected = await say(engine, "no, wednesday")
+    corrected = await say(engine, correction)
     assert "Wednesday, February 25th at 10:30 AM" in corrected and "Shall I book" in corrected
     assert "I've scheduled your appointment for Wednesday" in await say(engine, "yes")
 
@@ -140,3 +143,11 @@ def test_spoken_agreement_at_a_read_back_is_a_yes(runtime, said):
 
 def test_hesitation_is_still_a_filler():
     assert normalize("Hmm, uh, let me think") == "let me think" and normalize("Mm-hmm.") == "yes"
+
+
+@pytest.mark.parametrize("said", ["Actually, I need to call off that appointment.", "scrap my booking",
+                                  "I'd like to reschedule my appointment"])
+async def test_a_change_to_a_booking_goes_to_the_team_and_the_caller_hears_why(engine, said):
+    engine.greeting()
+    reply = await say(engine, said)
+    assert reply.startswith(BOOKING_CHANGE_BY_HUMAN) and TICKET_OPENED in reply and "ending in 4 5 6 7" in reply

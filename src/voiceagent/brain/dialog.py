@@ -26,9 +26,11 @@ from voiceagent.brain.understanding import (
     topic_only,
     vague_time,
     when_phrase,
+    without_rejected_when,
 )
 from voiceagent.shared.phrases import (
     ANYTHING_ELSE,
+    BOOKING_CHANGE_BY_HUMAN,
     CLARIFY,
     CLOSING,
     CONFIRM_AGAIN,
@@ -321,6 +323,7 @@ class DialogEngine:
             yield utterance
 
     def _fill_slots(self, booking: Booking, text: str) -> None:
+        text = without_rejected_when(text)
         if booking.awaiting is not None:
             # "What time works?" - "um, 2?"; "Can I have your name?" - "10 is fine, it's Dana"
             text = bare_hour_as_time(text, digits_only=booking.awaiting != "when")
@@ -419,12 +422,13 @@ class DialogEngine:
         yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
 
     async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:
-        async for utterance in self._escalate("caller wants to change or cancel an appointment", text):
+        async for utterance in self._escalate("caller wants to change or cancel an appointment", text,
+                                              opening=BOOKING_CHANGE_BY_HUMAN):
             yield utterance
 
     # -- humans -----------------------------------------------------------------------------
 
-    async def _escalate(self, reason: str, text: str) -> AsyncIterator[Utterance]:
+    async def _escalate(self, reason: str, text: str, opening: str | None = None) -> AsyncIterator[Utterance]:
         self.state.escalated = True
         self.state.booking = None
         self.state.not_understood = 0
@@ -438,6 +442,8 @@ class DialogEngine:
         result = results[0]
         message = result.get("message") or ("I want to make sure you get the best help. "
                                             "A specialist will call you back shortly.")
+        if opening and result.get("follow_up"):
+            message = f"{opening} {result['follow_up']}"
         if result.get("transferred"):
             yield Utterance(message, end_call=False)
             return

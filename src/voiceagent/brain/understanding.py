@@ -281,6 +281,16 @@ def has_date(text: str) -> bool:
     return re.search(_DATE_WORDS, text) is not None
 
 
+# "Wednesday, not Tuesday", "at eleven instead of ten", "Friday rather than Monday": the day or hour after the
+# negation is the one the caller turns down (it was read as the new one, the last day named).
+_REJECTED_WHEN = re.compile(rf"\b(not|instead of|rather than)\s+((on|at)\s+)?(?:{_DATE_WORDS}|{_TIME_WORDS})")
+
+
+def without_rejected_when(text: str) -> str:
+    """The text without the days and hours the caller says no to."""
+    return " ".join(_REJECTED_WHEN.sub(" ", text).split())
+
+
 _HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 
 

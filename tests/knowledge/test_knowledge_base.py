@@ -10,6 +10,7 @@ import pytest
 from voiceagent.knowledge import EmbeddingModelMismatch, KnowledgeBase, KnowledgeError, load_faq
 from voiceagent.knowledge.evaluation import evaluate, load_questions
 from voiceagent.knowledge.faq import FaqEntry
+from voiceagent.knowledge.names import name_index, names_in
 
 
 class CountingEmbedder:
@@ -126,3 +127,22 @@ async def test_openai_embeddings_through_the_sdk_survive_rate_limits_and_outages
     embeddings_emulator.fail_next, embeddings_emulator.fail_status = 10, 500  # down for longer than the retries
     assert await asyncio.to_thread(kb.search, "Do you offer refunds?") == []  # no answer, no exception
     assert kb.search_failures == 1
+
+
+def test_names_the_embedding_lacks_point_to_the_entries_that_mention_them(embedder):
+    entries = [FaqEntry("a", "features", "Which integrations?", "We connect with Slack, HubSpot and Zendesk."),
+               FaqEntry("b", "privacy", "Are you GDPR compliant?", "Yes. Phone support is open Monday to Friday.")]
+    index = name_index(entries, embedder.knows_word)
+    # Slack is one word piece of the embedding's vocabulary; weekdays are never a topic.
+    assert set(index) == {"hubspot", "zendesk", "gdpr"} and index["hubspot"] == {"a"}
+    assert set(name_index(entries)) == {"hubspot", "gdpr"}  # without a vocabulary: inner capitals, acronyms
+    assert names_in("does it work with hub spot or zendesk", index) == {"hubspot", "zendesk"}
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("does it work with hubspot", "faq-004"), ("can i use it with zendesk", "faq-004"),
+    ("tell me a joke about python", None), ("i forgot my keys in the car", None)])
+def test_a_named_integration_is_answered_and_everyday_words_are_not_names(runtime, question, expected):
+    # "does it work with hubspot" was closest to the Slack entry (0.21): "I'm not sure about that one".
+    best = runtime.knowledge.best_answer(question)
+    assert (best.entry.id if best else None) == expected

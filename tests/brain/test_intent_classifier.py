@@ -151,3 +151,23 @@ async def test_a_change_to_a_booking_goes_to_the_team_and_the_caller_hears_why(e
     engine.greeting()
     reply = await say(engine, said)
     assert reply.startswith(BOOKING_CHANGE_BY_HUMAN) and TICKET_OPENED in reply and "ending in 4 5 6 7" in reply
+
+
+async def test_no_after_a_hand_off_asks_nothing_more_and_ends_the_call(engine):
+    engine.greeting()
+    assert (await say(engine, "Can I speak to a real person?")).endswith("anything else I can help with today?")
+    ending = [u async for u in engine.respond("No.")]  # the hand-off asked "anything else?": this "no" answers it
+    assert ending[-1].end_call
+
+
+async def test_yes_to_an_offered_specialist_hands_the_call_over(engine):
+    engine.greeting()
+    assert "connect you with a specialist" in await say(engine, "I've been double billed on my account")
+    assert TICKET_OPENED in await say(engine, "Yes, please.")
+
+
+async def test_a_follow_up_question_leans_on_the_one_before(engine):
+    engine.greeting()
+    assert "Business" in await say(engine, "What's the difference between the Pro and Business plans?")
+    follow_up = await say(engine, "And which one would you recommend for a small team?")
+    assert "not sure" not in follow_up and "Pro" in follow_up

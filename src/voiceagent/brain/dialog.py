@@ -79,11 +79,26 @@ class DialogState:
     pending_question: str = ""
     history: list[str] = field(default_factory=list)
     last_reply: str = ""  # what the agent said last, for "sorry, can you repeat that?"
+    last_question: str = ""  # the caller's last question the FAQ answered, for a follow-up that leans on it
+    last_answer_id: str = ""  # the FAQ entry of the last answer: asked again, it goes on with the rest
+
+
+# An answer that offers a person: a "yes" to it is a yes to the hand-off.
+_OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{0,40}\b(specialist|person|someone|"
+                              r"team|human|agent)\b", re.IGNORECASE)
+# A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
+_FOLLOW_UP = re.compile(r"^(and|so|but|what about|how about)\b|\b(that|it|this|those|them|these|which one|"
+                        r"the other one)\b")
 
 
 def _first_sentences(text: str, count: int = 2) -> str:
     sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     return " ".join(sentences[:count])
+
+
+def _later_sentences(text: str, skip: int = 2) -> str:
+    """What `_first_sentences` left out of an answer ('' when it said all of it)."""
+    return " ".join(re.split(r"(?<=[.!?])\s+", text.strip())[skip:])
 
 
 class DialogEngine:
@@ -150,6 +165,8 @@ class DialogEngine:
         async for utterance in self._respond(caller_text, unanswered):
             if utterance.kind == "answer":
                 spoken.append(utterance.text)
+            if utterance.text.endswith(ANYTHING_ELSE):  # on every path (a hand-off's "anything else?" too)
+                self.state.pending_question = ANYTHING_ELSE
             yield utterance
         if spoken:
             self.state.last_reply = " ".join(spoken)
@@ -193,8 +210,6 @@ class DialogEngine:
             "clarify": self._clarify,
         }.get(intent.name, self._answer_question)
         async for utterance in handler(text):
-            if utterance.text.endswith(ANYTHING_ELSE):
-                self.state.pending_question = ANYTHING_ELSE
             yield utterance
 
     async def _read_intent(self, text: str) -> Intent:
@@ -240,6 +255,10 @@ class DialogEngine:
         yield self._ask(CLARIFY)
 
     async def _yes_without_question(self, text: str) -> AsyncIterator[Utterance]:
+        if _OFFERS_A_PERSON.search(self.state.last_reply):  # "...I can connect you with a specialist." - "Yes, please."
+            async for utterance in self._escalate("caller accepted the offer of a specialist", text):
+                yield utterance
+            return
         yield Utterance("Sure. What can I help you with? I can answer questions about ByteAI or book an appointment.")
 
     async def _no_without_question(self, text: str) -> AsyncIterator[Utterance]:
@@ -266,6 +285,13 @@ class DialogEngine:
         async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
             yield cue
         hit = found[0]
+        if hit is None and self.state.last_question and _FOLLOW_UP.search(text):
+            # "And what's included in that?" alone matches nothing: asked with the question before, it does.
+            found.clear()
+            async for cue in self._with_cue(asyncio.to_thread(
+                    self._knowledge.best_answer, f"{self.state.last_question} {text}"), found):
+                yield cue
+            hit = found[0]
         if hit is None:
             self.state.not_understood += 1
             if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
@@ -275,7 +301,10 @@ class DialogEngine:
             yield Utterance(DONT_KNOW)
             return
         self.state.not_understood = 0
-        yield Utterance(_first_sentences(hit.entry.answer))
+        said_before = self.state.last_answer_id == hit.entry.id
+        self.state.last_question, self.state.last_answer_id = text, hit.entry.id
+        more = _later_sentences(hit.entry.answer) if said_before else ""
+        yield Utterance(more or _first_sentences(hit.entry.answer))
 
     async def _with_cue(self, work: Awaitable, result: list) -> AsyncIterator[Utterance]:
         """Run a lookup into `result`; if it takes longer than ~300 ms, say a listening cue first."""

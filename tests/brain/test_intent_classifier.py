@@ -171,3 +171,16 @@ async def test_a_follow_up_question_leans_on_the_one_before(engine):
     assert "Business" in await say(engine, "What's the difference between the Pro and Business plans?")
     follow_up = await say(engine, "And which one would you recommend for a small team?")
     assert "not sure" not in follow_up and "Pro" in follow_up
+
+
+async def test_a_closed_day_is_said_at_once_not_after_the_caller_picks_an_hour(engine):
+    engine.greeting()
+    assert "closed on Saturdays" in await say(engine, "Can I book an appointment for Saturday?")
+    await say(engine, "Monday then, 10 am")  # the booking goes on with the new day
+    assert "Jo Smith, Monday" in await say(engine, "Jo Smith")
+
+
+async def test_a_bare_follow_up_after_a_topic_is_answered_about_that_topic(engine):
+    engine.greeting()
+    assert "What would you like to know about the pricing?" in await say(engine, "um, I'm calling about the pricing?")
+    assert "$299" in await say(engine, "For the business one")

@@ -87,13 +87,17 @@ class DialogState:
 _OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{0,40}\b(specialist|person|someone|"
                               r"team|human|agent)\b", re.IGNORECASE)
 # A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
-_FOLLOW_UP = re.compile(r"^(and|so|but|what about|how about)\b|\b(that|it|this|those|them|these|which one|"
-                        r"the other one)\b")
+_FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
+                        r"one|ones)\b")
 
 
 def _first_sentences(text: str, count: int = 2) -> str:
     sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     return " ".join(sentences[:count])
+
+
+def _free_times_spoken(free: dict) -> str:
+    return f" I have {free['spoken']} free." if free.get("ok") else ""
 
 
 def _later_sentences(text: str, skip: int = 2) -> str:
@@ -159,6 +163,7 @@ class DialogEngine:
             return
         topic = topic_only(text) if self.state.booking is None else None
         if topic:
+            self.state.last_question = topic  # "For the business one" then leans on it
             yield Utterance(f"Sure, I can help with that. What would you like to know about {topic}?")
             return
         spoken = []
@@ -252,6 +257,16 @@ class DialogEngine:
         yield Utterance("Hi there! How can I help you today?")
 
     async def _clarify(self, text: str) -> AsyncIterator[Utterance]:
+        if self._knowledge is not None and self.state.last_question and _FOLLOW_UP.search(text):
+            # "For the business one" / "What if I need more?" read as nothing alone; after a question, they lean on it.
+            found: list = []
+            async for cue in self._with_cue(asyncio.to_thread(
+                    self._knowledge.best_answer, f"{self.state.last_question} {text}"), found):
+                yield cue
+            if found[0] is not None:
+                async for utterance in self._answer(found[0], text):
+                    yield utterance
+                return
         yield self._ask(CLARIFY)
 
     async def _yes_without_question(self, text: str) -> AsyncIterator[Utterance]:
@@ -285,13 +300,16 @@ class DialogEngine:
         async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
             yield cue
         hit = found[0]
-        if hit is None and self.state.last_question and _FOLLOW_UP.search(text):
-            # "And what's included in that?" alone matches nothing: asked with the question before, it does.
+        if self.state.last_question and _FOLLOW_UP.search(text):
+            # A follow-up that leans on the question before ("and what's included in that?") matches nothing, or
+            # the wrong entry, alone ("does that include phone support?" found the phone app): asked together
+            # with the question before as well, the closer of the two answers.
             found.clear()
             async for cue in self._with_cue(asyncio.to_thread(
                     self._knowledge.best_answer, f"{self.state.last_question} {text}"), found):
                 yield cue
-            hit = found[0]
+            if found[0] is not None and (hit is None or found[0].score > hit.score):
+                hit = found[0]
         if hit is None:
             self.state.not_understood += 1
             if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
@@ -300,6 +318,11 @@ class DialogEngine:
                 return
             yield Utterance(DONT_KNOW)
             return
+        async for utterance in self._answer(hit, text):
+            yield utterance
+
+    async def _answer(self, hit, text: str) -> AsyncIterator[Utterance]:
+        """Say an FAQ entry; the one said last, asked for again, goes on with its later sentences."""
         self.state.not_understood = 0
         said_before = self.state.last_answer_id == hit.entry.id
         self.state.last_question, self.state.last_answer_id = text, hit.entry.id
@@ -382,7 +405,12 @@ class DialogEngine:
             if _WEEK.search(booking.when_text) and not has_date(_WEEK.sub("", booking.when_text)):  # no day yet
                 yield self._ask("Sure. Which day that week, and what time?")
             else:
-                yield self._ask("What time works for you on that day?" + await self._free_times_hint(booking.when_text))
+                free = await self._free_times(booking.when_text) if self._free_times else {}
+                if free.get("error") == "closed":  # "Saturday?": say so now, not after the caller picks an hour
+                    booking.when_text = ""
+                    yield self._ask(f"{free['message']} Which other day works for you?")
+                else:
+                    yield self._ask("What time works for you on that day?" + _free_times_spoken(free))
             return
         daypart = vague_time(booking.when_text)
         if daypart:  # "anything tomorrow morning?": the caller picks the hour, the agent does not guess it
@@ -410,8 +438,7 @@ class DialogEngine:
         """' I have 9 AM, 10 AM or 11 AM free.' for the day (and part of it) the caller named, when known."""
         if self._free_times is None:
             return ""
-        free = await self._free_times(when_text)
-        return f" I have {free['spoken']} free." if free.get("ok") else ""
+        return _free_times_spoken(await self._free_times(when_text))
 
     def _ask(self, question: str) -> Utterance:
         self.state.pending_question = question

@@ -15,6 +15,7 @@ from voiceagent.tools.context import ToolContext
 from voiceagent.tools.phone import InvalidPhone, last_digits, normalize_phone
 from voiceagent.tools.when import (
     DAYPARTS,
+    WEEKDAYS,
     WhenProblem,
     check_bookable,
     next_free_slots,
@@ -107,11 +108,14 @@ async def describe_requested_time(ctx: ToolContext, text: str) -> dict:
 async def free_times_on(ctx: ToolContext, text: str, count: int = 3) -> dict:
     """Free times on the day the caller named, within the part of the day they named ("friday", "tomorrow
     afternoon"), on the hour where there are enough, for the agent to offer: {"ok": True, "spoken": "9 AM,
-    10 AM or 11 AM"}; {"ok": False} when no day is named or nothing is free that day."""
+    10 AM or 11 AM"}; {"ok": False} when no day is named, the business is closed that day (with a "message"), or
+    nothing is free that day."""
     now = ctx.now()
     day = resolve_day(text, now, ctx.hours)
     if day is None:
         return {"ok": False, "error": "no_day"}
+    if day.weekday() not in ctx.hours.days:
+        return {"ok": False, "error": "closed", "message": f"We're closed on {WEEKDAYS[day.weekday()].title()}s."}
     low, high = next((span for part, span in DAYPARTS.items() if part in text.lower()), (0, 24))
     start = max(now, datetime.combine(day, time(0), ctx.hours.zone))
     taken = await asyncio.to_thread(_taken_slots, ctx, start)

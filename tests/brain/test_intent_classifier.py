@@ -184,3 +184,9 @@ async def test_a_bare_follow_up_after_a_topic_is_answered_about_that_topic(engin
     engine.greeting()
     assert "What would you like to know about the pricing?" in await say(engine, "um, I'm calling about the pricing?")
     assert "$299" in await say(engine, "For the business one")
+
+
+async def test_yes_after_a_reply_that_only_mentions_a_person_is_not_a_hand_off(engine):
+    engine.greeting()
+    assert "connect you with a person. How can I help?" in await say(engine, "Are you a robot?")
+    assert TICKET_OPENED not in await say(engine, "Yes.")

@@ -101,7 +101,7 @@ def _free_times_spoken(free: dict) -> str:
 
 
 def _later_sentences(text: str, skip: int = 2) -> str:
-    """What `_first_sentences` left out of an answer ('' when it said all of it)."""
+    """What `_first_sentences` left out of an answer ('' when it said all of it); skip=-1: the last sentence."""
     return " ".join(re.split(r"(?<=[.!?])\s+", text.strip())[skip:])
 
 
@@ -260,8 +260,7 @@ class DialogEngine:
         if self._knowledge is not None and self.state.last_question and _FOLLOW_UP.search(text):
             # "For the business one" / "What if I need more?" read as nothing alone; after a question, they lean on it.
             found: list = []
-            async for cue in self._with_cue(asyncio.to_thread(
-                    self._knowledge.best_answer, f"{self.state.last_question} {text}"), found):
+            async for cue in self._lean_on_last_question(text, found):
                 yield cue
             if found[0] is not None:
                 async for utterance in self._answer(found[0], text):
@@ -270,7 +269,9 @@ class DialogEngine:
         yield self._ask(CLARIFY)
 
     async def _yes_without_question(self, text: str) -> AsyncIterator[Utterance]:
-        if _OFFERS_A_PERSON.search(self.state.last_reply):  # "...I can connect you with a specialist." - "Yes, please."
+        # "...and I can connect you with a specialist." - "Yes, please." (an offer that ends the reply: after
+        # "...or connect you with a person. How can I help?" a "yes" is not an answer to it)
+        if _OFFERS_A_PERSON.search(_later_sentences(self.state.last_reply, skip=-1)):
             async for utterance in self._escalate("caller accepted the offer of a specialist", text):
                 yield utterance
             return
@@ -305,8 +306,7 @@ class DialogEngine:
             # the wrong entry, alone ("does that include phone support?" found the phone app): asked together
             # with the question before as well, the closer of the two answers.
             found.clear()
-            async for cue in self._with_cue(asyncio.to_thread(
-                    self._knowledge.best_answer, f"{self.state.last_question} {text}"), found):
+            async for cue in self._lean_on_last_question(text, found):
                 yield cue
             if found[0] is not None and (hit is None or found[0].score > hit.score):
                 hit = found[0]
@@ -320,6 +320,11 @@ class DialogEngine:
             return
         async for utterance in self._answer(hit, text):
             yield utterance
+
+    def _lean_on_last_question(self, text: str, found: list) -> AsyncIterator[Utterance]:
+        """The FAQ hit for `text` asked together with the caller's last question, into `found` (cues while slow)."""
+        return self._with_cue(asyncio.to_thread(self._knowledge.best_answer, f"{self.state.last_question} {text}"),
+                              found)
 
     async def _answer(self, hit, text: str) -> AsyncIterator[Utterance]:
         """Say an FAQ entry; the one said last, asked for again, goes on with its later sentences."""

@@ -190,3 +190,22 @@ async def test_yes_after_a_reply_that_only_mentions_a_person_is_not_a_hand_off(e
     engine.greeting()
     assert "connect you with a person. How can I help?" in await say(engine, "Are you a robot?")
     assert TICKET_OPENED not in await say(engine, "Yes.")
+
+
+@pytest.mark.parametrize("said", ["I'm looking for some information on your product.", "What do you guys do?",
+                                  "I'm not sure what I need, can you tell me what you do?"])
+async def test_what_the_business_does_is_answered_however_it_is_asked(engine, said):
+    # These matched nothing (or the opening hours, 0.22) and got "I'm not sure about that one" or a clarifying question.
+    engine.greeting()
+    assert (await say(engine, said)).startswith("ByteAI builds AI assistants")
+
+
+async def test_a_follow_up_that_asks_something_of_its_own_keeps_its_own_answer(engine):
+    engine.greeting()
+    assert "United States" in await say(engine, "Where is my data stored?")
+    assert "delete the account" in await say(engine, "Can I delete it?")
+
+
+async def test_can_you_help_me_is_an_invitation_not_a_riddle(engine):
+    engine.greeting()
+    assert await say(engine, "Can you help me?") == "Sure, go ahead. What would you like to know?"

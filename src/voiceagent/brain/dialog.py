@@ -13,6 +13,7 @@ from voiceagent.brain.understanding import (
     Intent,
     asks_to_ask,
     asks_to_repeat,
+    asks_what_business_does,
     asks_who_is_speaking,
     bare_hour_as_time,
     checks_presence,
@@ -161,6 +162,9 @@ class DialogEngine:
         if checks_presence(text):
             yield Utterance(f"Yes, I'm here. {self.state.pending_question or 'How can I help you today?'}")
             return
+        if asks_what_business_does(text) and self.state.booking is None and self._knowledge is not None:
+            text = normalize(f"What does {self.business_name} do?")  # the question the FAQ answers in its own words
+            caller_text = text
         topic = topic_only(text) if self.state.booking is None else None
         if topic:
             self.state.last_question = topic  # "For the business one" then leans on it
@@ -301,15 +305,14 @@ class DialogEngine:
         async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
             yield cue
         hit = found[0]
-        if self.state.last_question and _FOLLOW_UP.search(text):
-            # A follow-up that leans on the question before ("and what's included in that?") matches nothing, or
-            # the wrong entry, alone ("does that include phone support?" found the phone app): asked together
-            # with the question before as well, the closer of the two answers.
+        if hit is None and self.state.last_question and _FOLLOW_UP.search(text):
+            # A follow-up that leans on the question before ("and what's included in that?") matches nothing alone;
+            # asked together with it, it does. Only then: a follow-up with words of its own ("can I delete it?"
+            # after "where is my data stored?") keeps its own answer, which the question before would outweigh.
             found.clear()
             async for cue in self._lean_on_last_question(text, found):
                 yield cue
-            if found[0] is not None and (hit is None or found[0].score > hit.score):
-                hit = found[0]
+            hit = found[0]
         if hit is None:
             self.state.not_understood += 1
             if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:

@@ -90,7 +90,16 @@ _REPEAT = (r"^((sorry|pardon|pardon me|excuse me) )?(sorry|pardon|pardon me|what
            r"(catch|hear|get|understand) (that|you|it|what you said)|one more time)\b",
            r"^(sorry |sorry, )?(can|could|would) you (please )?repeat( that| it| yourself| please| again)*$")
 _WANTS_TO_ASK = (r"^(i|i've|i have) (got |have )?(a|one|another|some) (quick |small )?questions?( for you)?$",
-                 r"^(can|could|may) i ask (you )?(a|one|another|some) (quick )?questions?$")
+                 r"^(can|could|may) i ask (you )?(a|one|another|some) (quick )?questions?$",
+                 r"^((hi|hello|hey) )?(can|could) you help( me)?( please| out)?$|^i (need|could use) (some )?help( please)?$")
+# "What do you do?", "tell me about your product": the question every business's FAQ answers first, which a
+# sentence embedding matches poorly ("can you tell me what you do" was closest to the opening hours, 0.22).
+_WHAT_BUSINESS_DOES = re.compile(
+    r"\b(what (exactly |is it )?(do|does) (you|you guys|your (company|business|product|service)|y'?all) do|"
+    r"(tell|explain to) me (a bit |a little |more )?(about|what) (you|your (company|business|product|service|"
+    r"products|services))( (do|is|are|does))?|(information|info|details) (on|about) (you|your (company|business|"
+    r"product|service|products|services))|what (is|are) (your (company|business|product|service)|you guys))"
+    r"( exactly| here| again)?( please)?$")
 
 
 _PRESENCE = (rf"^({_HELLO} )*" r"(are you (still )?there|is (anyone|anybody|someone) (there|on the line)|"
@@ -137,6 +146,11 @@ _ABOUT_TOPIC = re.compile(
     r"^((hi|hello|hey|yes|yeah|so|um|uh)( there)? )*((i'?m|i am) calling|i'?m ringing|i have (a )?(quick )?questions?|"
     r"i'?ve got (a )?(quick )?questions?|(it'?s|this is) (about|regarding)|i need help|i need some help)"
     r" (about|regarding|with|on) (?P<whose>my |the |your |our )?(?P<topic>\w+( \w+)?)$")
+
+
+def asks_what_business_does(text: str) -> bool:
+    """"What do you do?", "I'm looking for some information on your product", in any words of that kind."""
+    return _WHAT_BUSINESS_DOES.search(text) is not None
 
 
 def asks_to_ask(text: str) -> bool:

@@ -11,7 +11,7 @@ from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.intents import STATES, Guess, corpus_rows, load_corpus, understand
 from voiceagent.brain.understanding import normalize
 from voiceagent.evals.intents import evaluate_heldout
-from voiceagent.shared.phrases import BOOKING_CHANGE_BY_HUMAN, CLARIFY, CONFIRM_AGAIN, TICKET_OPENED
+from voiceagent.shared.phrases import BOOKING_CHANGE_BY_HUMAN, CLARIFY, CONFIRM_AGAIN, DID_NOT_HELP, TICKET_OPENED
 from voiceagent.storage import Database
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
 from voiceagent.tools.appointments import describe_requested_time, free_times_on
@@ -203,3 +203,11 @@ async def test_a_second_turn_is_read_in_the_light_of_the_first(engine, first, th
     engine.greeting()
     await say(engine, first)
     assert expected in await say(engine, then)
+
+
+async def test_an_answer_that_did_not_help_leads_to_a_person_not_to_the_same_steps(engine):
+    engine.greeting()
+    steps = await say(engine, "My account is locked")
+    assert "reset link" in steps
+    assert await say(engine, "I already tried that") == DID_NOT_HELP  # it read the same steps again
+    assert TICKET_OPENED in await say(engine, "Yes please")

@@ -24,6 +24,7 @@ from voiceagent.brain.understanding import (
     has_date,
     has_time,
     normalize,
+    says_it_did_not_help,
     topic_only,
     vague_time,
     when_phrase,
@@ -36,6 +37,7 @@ from voiceagent.shared.phrases import (
     CLOSING,
     CONFIRM_AGAIN,
     DID_NOT_CATCH,
+    DID_NOT_HELP,
     DONT_KNOW,
     LISTENING_CUE,
     MAX_NOT_UNDERSTOOD,
@@ -161,6 +163,13 @@ class DialogEngine:
             return
         if checks_presence(text):
             yield Utterance(f"Yes, I'm here. {self.state.pending_question or 'How can I help you today?'}")
+            return
+        if (self.state.last_answer_id and self.state.booking is None and says_it_did_not_help(text)
+                and not self.state.escalated):
+            # "My account is locked" - the reset steps - "I already tried that": not the same steps again.
+            self.state.last_answer_id = ""
+            self.state.last_reply = DID_NOT_HELP
+            yield Utterance(DID_NOT_HELP)
             return
         if asks_what_business_does(text) and self.state.booking is None and self._knowledge is not None:
             text = normalize(f"What does {self.business_name} do?")  # the question the FAQ answers in its own words

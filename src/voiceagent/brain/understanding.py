@@ -117,6 +117,16 @@ def asks_who_is_speaking(text: str) -> bool:
     return _has(text, _IDENTITY)
 
 
+_DID_NOT_HELP = re.compile(r"\b(i )?(already (tried|did|done)( that| it| this)?|(tried|did|done) (that|it|this) already|(that|it) (didn'?t|doesn'?t|did not|does not) "
+                           r"work|(that|it)'?s not working|(that|it) (didn'?t|did not) help|still (doesn'?t|can'?t|cannot|"
+                           r"isn'?t|not))\b")
+
+
+def says_it_did_not_help(text: str) -> bool:
+    """"I already tried that", "it didn't work": the last answer did not solve it."""
+    return _DID_NOT_HELP.search(text) is not None
+
+
 def checks_presence(text: str) -> bool:
     """"Hello? Are you there?": the caller is checking the line, not asking a question."""
     return _has(text, _PRESENCE)

@@ -27,6 +27,8 @@ ESCALATION_OPENING = "I want to make sure you get the best help."
 TRANSFER_MESSAGE = (f"{ESCALATION_OPENING} Let me connect you with one of our specialists who can assist you further. "
                     "Please hold...")
 TICKET_OPENED = "I've opened a ticket for you."
+# When an FAQ answer did not solve it ("I already tried that"): the offer a "yes" accepts
+DID_NOT_HELP = "Sorry that didn't sort it out. I can connect you with a specialist who can look into it."
 # The offline engine cannot change a booking: it says so rather than the generic opening
 BOOKING_CHANGE_BY_HUMAN = "I can't change or cancel bookings myself, so I've passed it to the team."
 CALLBACK_AT = "A specialist will call you back at the number ending in {digits}."

@@ -119,7 +119,7 @@ def asks_who_is_speaking(text: str) -> bool:
 
 _DID_NOT_HELP = re.compile(r"\b(i )?(already (tried|did|done)( that| it| this)?|(tried|did|done) (that|it|this) already|(that|it) (didn'?t|doesn'?t|did not|does not) "
                            r"work|(that|it)'?s not working|(that|it) (didn'?t|did not) help|still (doesn'?t|can'?t|cannot|"
-                           r"isn'?t|not))\b")
+                           r"isn'?t|not working))\b")
 
 
 def says_it_did_not_help(text: str) -> bool:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from voiceagent.brain.dialog import DialogEngine
+from voiceagent.brain.dialog import ASK_WHEN, DialogEngine
 from voiceagent.brain.intents import STATES, Guess, corpus_rows, load_corpus, understand
 from voiceagent.brain.understanding import normalize
 from voiceagent.evals.intents import evaluate_heldout
@@ -211,3 +211,20 @@ async def test_an_answer_that_did_not_help_leads_to_a_person_not_to_the_same_ste
     assert "reset link" in steps
     assert await say(engine, "I already tried that") == DID_NOT_HELP  # it read the same steps again
     assert TICKET_OPENED in await say(engine, "Yes please")
+
+
+@pytest.mark.parametrize(("said", "ends_call"), [("No, that's all, Byte", True), ("never mind", False),
+                                                  ("forget it, I'll call back", True)])
+async def test_a_caller_can_leave_a_booking_half_way(engine, said, ends_call):
+    # Asked for a day and time, "No, that's all, bye" (the STT wrote "Byte") got the same question again, three times.
+    engine.greeting()
+    await say(engine, "I'd like to book an appointment")
+    reply = [u async for u in engine.respond(said)]
+    assert reply[-1].end_call == ends_call and "What day and time" not in reply[-1].text
+    assert engine.state.booking is None
+
+
+async def test_a_booking_question_is_not_asked_the_same_way_twice(engine):
+    engine.greeting()
+    assert await say(engine, "I'd like to book an appointment") == ASK_WHEN
+    assert "something like Tuesday at 10 AM" in await say(engine, "and H&M.")  # a mumble, misheard

@@ -89,9 +89,23 @@ class DialogState:
 # An answer that offers a person: a "yes" to it is a yes to the hand-off.
 _OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{0,40}\b(specialist|person|someone|"
                               r"team|human|agent)\b", re.IGNORECASE)
+# Leaving a booking half-way ("never mind", "that's all, bye"), and of those, the ones that end the call.
+_LEAVES = re.compile(r"\b(never ?mind|forget (it|about it)|that'?s all|that is all|that'?s it|good ?bye|bye( bye)?|"
+                     r"i'?ll call (you )?back)\b")
+_SIGNS_OFF = re.compile(r"\b(good ?bye|bye( bye)?|that'?s all|that is all|i'?ll call (you )?back)\b")
 # A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
 _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
                         r"one|ones)\b")
+
+
+ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
+ASK_NAME = "Great. Can I have your name, please?"
+# A booking question asked again word for word (the answer had no day, time or name in it): said differently,
+# with an example and the way out, instead of the same words a third time.
+_ASKED_AGAIN = {
+    ASK_WHEN: "Sorry, I didn't catch a day and time. You could say something like Tuesday at 10 AM, or never mind.",
+    ASK_NAME: "Sorry, I didn't catch your name. What name should I put the booking under?",
+}
 
 
 def _first_sentences(text: str, count: int = 2) -> str:
@@ -383,6 +397,16 @@ class DialogEngine:
                 booking.rejected_when, booking.when_text = booking.when_text, ""
                 yield self._ask("No problem. What day and time would work better?")
                 return
+        if booking.awaiting in ("when", "name") and _LEAVES.search(text) and not (has_date(text) or has_time(text)):
+            # "No, that's all, bye" while asked for a time (read as neither no nor goodbye when the STT writes
+            # "bye" as "Byte"): the caller is leaving the booking, not answering; asking again kept them in it.
+            self.state.booking = None
+            if _SIGNS_OFF.search(text):
+                async for utterance in self._goodbye(text):
+                    yield utterance
+                return
+            yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
+            return
         if intent == "no" and booking.awaiting in (None, "when") and not (has_date(text) or has_time(text)):
             self.state.booking = None
             yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
@@ -415,7 +439,7 @@ class DialogEngine:
     async def _next_booking_step(self, booking: Booking) -> AsyncIterator[Utterance]:
         if not booking.when_text:
             booking.awaiting = "when"
-            yield self._ask("Sure, I can book that for you. What day and time would you like?")
+            yield self._ask(ASK_WHEN)
             return
         if not has_time(booking.when_text):
             booking.awaiting = "when"
@@ -444,7 +468,7 @@ class DialogEngine:
             return
         if not booking.name:
             booking.awaiting = "name"
-            yield self._ask("Great. Can I have your name, please?")
+            yield self._ask(ASK_NAME)
             return
         booking.awaiting = "confirm"
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
@@ -458,6 +482,8 @@ class DialogEngine:
         return _free_times_spoken(await self._free_times(when_text))
 
     def _ask(self, question: str) -> Utterance:
+        if question == self.state.pending_question and question in _ASKED_AGAIN:
+            question = _ASKED_AGAIN[question]  # the answer did not fit: say what would, and how to leave
         self.state.pending_question = question
         return Utterance(question)
 

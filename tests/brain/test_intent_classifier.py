@@ -228,3 +228,10 @@ async def test_a_booking_question_is_not_asked_the_same_way_twice(engine):
     engine.greeting()
     assert await say(engine, "I'd like to book an appointment") == ASK_WHEN
     assert "something like Tuesday at 10 AM" in await say(engine, "and H&M.")  # a mumble, misheard
+
+
+async def test_no_question_is_asked_in_the_same_words_twice_in_a_row(engine):
+    engine.greeting()
+    asked = await say(engine, "Can I book something for Monday?")
+    assert asked.startswith("What time works for you on that day?")
+    assert await say(engine, "It's Luis Garcia.") == f"Sorry, I didn't catch that. {asked}"

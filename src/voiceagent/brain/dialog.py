@@ -482,8 +482,10 @@ class DialogEngine:
         return _free_times_spoken(await self._free_times(when_text))
 
     def _ask(self, question: str) -> Utterance:
-        if question == self.state.pending_question and question in _ASKED_AGAIN:
-            question = _ASKED_AGAIN[question]  # the answer did not fit: say what would, and how to leave
+        if question == self.state.pending_question and not question.startswith("Sorry"):
+            # The answer did not fit: say what would (and how to leave), or at least that it did not (the re-asks,
+            # CLARIFY and CONFIRM_AGAIN, already open with "Sorry")
+            question = _ASKED_AGAIN.get(question) or f"Sorry, I didn't catch that. {question}"
         self.state.pending_question = question
         return Utterance(question)
 

@@ -98,6 +98,8 @@ _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(th
                         r"one|ones)\b")
 
 
+# How close an FAQ entry must be to answer a turn whose intent was a near tie (the knowledge base's own bar is 0.33)
+DOUBTFUL_MIN_SCORE = 0.5
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
 ASK_NAME = "Great. Can I have your name, please?"
 # A booking question asked again word for word (the answer had no day, time or name in it): said differently,
@@ -136,6 +138,7 @@ class DialogEngine:
         self._describe_when = describe_when
         self._free_times = free_times
         self._intents = intents  # None: the regex layer alone (tests of it, tools that build no embedder)
+        self._doubtful = False  # this turn's intent was a near tie (see _answer_question)
         self.state = DialogState()
 
     @property
@@ -241,6 +244,7 @@ class DialogEngine:
             "no": self._no_without_question,
             "clarify": self._clarify,
         }.get(intent.name, self._answer_question)
+        self._doubtful = intent.doubtful
         async for utterance in handler(text):
             yield utterance
 
@@ -252,10 +256,10 @@ class DialogEngine:
             return regex
         state = {"when": "when", "name": "name", "phone": "name", "confirm": "confirm"}.get(
             booking.awaiting if booking else None, "idle")
-        name, _ = await asyncio.to_thread(understand, text, state, self._intents)
+        name, guess = await asyncio.to_thread(understand, text, state, self._intents)
         if name == "unsure" and state == "idle":
             name = "clarify"  # within a booking "unsure" still fills the slots the turn names
-        return Intent(name, regex.frustrated)
+        return Intent(name, regex.frustrated, doubtful=guess is not None and guess.unsure)
 
     def _completes(self, text: str) -> bool:
         """A few words with no request of their own, outside a booking: the tail of an earlier sentence."""
@@ -328,6 +332,11 @@ class DialogEngine:
         async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
             yield cue
         hit = found[0]
+        if hit is not None and self._doubtful and hit.score < DOUBTFUL_MIN_SCORE:
+            # Words the classifier could not place (a mumble Whisper wrote as "and it's about first time up") get
+            # an answer only from an entry they clearly match; otherwise the clarifying question, not a guess.
+            yield self._ask(CLARIFY)
+            return
         if hit is None and self.state.last_question and _FOLLOW_UP.search(text):
             # A follow-up that leans on the question before ("and what's included in that?") matches nothing alone;
             # asked together with it, it does. Only then: a follow-up with words of its own ("can I delete it?"

@@ -33,6 +33,7 @@ def _has(text: str, *patterns: str) -> bool:
 class Intent:
     name: str  # book | check | cancel_booking | escalate | goodbye | thanks | greeting | yes | no | faq
     frustrated: bool = False
+    doubtful: bool = False  # the classifier could not tell; the old patterns broke the tie
 
 
 _WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"

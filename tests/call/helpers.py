@@ -58,11 +58,11 @@ async def saved_call_record(agent_runtime: AgentRuntime, call_sid: str | None = 
     raise AssertionError(f"no call record saved{f' for {call_sid}' if call_sid else ''}")
 
 
-async def spoken_by_agent(agent_runtime: AgentRuntime) -> list[str]:
-    """What the agent said in the last saved call, from the server's own record (lines it sent and the caller
-    was not cut off from): for checks about what the agent chose to say, independent of how the caller-side
-    Whisper hears it on a loaded machine."""
-    row = await saved_call_record(agent_runtime)
+async def spoken_by_agent(agent_runtime: AgentRuntime, call_sid: str | None = None) -> list[str]:
+    """What the agent said in that call (else the last saved one), from the server's own record (lines it sent
+    and the caller was not cut off from): for checks about what the agent chose to say, independent of how the
+    caller-side Whisper hears it on a loaded machine."""
+    row = await saved_call_record(agent_runtime, call_sid)
     return [e["text"] for e in json.loads(row.transcript) if e["role"] == "agent" and e.get("heard") is not False]
 
 

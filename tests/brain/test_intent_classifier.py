@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from voiceagent.brain.dialog import ASK_WHEN, DialogEngine
+from voiceagent.brain.booking import ASK_WHEN
+from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.intents import STATES, Guess, corpus_rows, load_corpus, understand
 from voiceagent.brain.understanding import normalize
 from voiceagent.evals.intents import evaluate_heldout

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from voiceagent.brain.booking import ASKED_AGAIN, Booking, BookingFlow
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.understanding import (
     Intent,
@@ -15,27 +17,19 @@ from voiceagent.brain.understanding import (
     asks_to_repeat,
     asks_what_business_does,
     asks_who_is_speaking,
-    bare_hour_as_time,
     checks_presence,
-    date_part,
     detect_intent,
-    extract_name,
     extract_phone_digits,
-    has_date,
-    has_time,
     normalize,
     says_it_did_not_help,
     topic_only,
-    vague_time,
-    when_phrase,
-    without_rejected_when,
 )
+from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import (
     ANYTHING_ELSE,
     BOOKING_CHANGE_BY_HUMAN,
     CLARIFY,
     CLOSING,
-    CONFIRM_AGAIN,
     DID_NOT_CATCH,
     DID_NOT_HELP,
     DONT_KNOW,
@@ -44,7 +38,6 @@ from voiceagent.shared.phrases import (
     greeting_line,
 )
 
-_WEEK = re.compile(r"\b(next|this) week\b")
 CUE_AFTER_SECS = 0.3
 
 ToolRunner = Callable[[str, dict], Awaitable[dict]]
@@ -52,26 +45,6 @@ ToolRunner = Callable[[str, dict], Awaitable[dict]]
 
 class KnowledgeLookup(Protocol):
     def best_answer(self, query: str) -> Any | None: ...
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """One piece of agent speech. `end_call` asks the call to hang up once it has been heard."""
-
-    text: str
-    kind: str = "answer"  # "answer" | "cue" (a listening cue said before a slow lookup)
-    end_call: bool = False
-
-
-@dataclass
-class Booking:
-    """Slots of an appointment being arranged over several turns."""
-
-    when_text: str = ""
-    name: str | None = None
-    phone: str | None = None
-    awaiting: str | None = None  # "when" | "name" | "phone" | "confirm"
-    rejected_when: str = ""  # the last time the caller said no to, whose day may still hold
 
 
 @dataclass
@@ -89,10 +62,6 @@ class DialogState:
 # An answer that offers a person: a "yes" to it is a yes to the hand-off.
 _OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{0,40}\b(specialist|person|someone|"
                               r"team|human|agent)\b", re.IGNORECASE)
-# Leaving a booking half-way ("never mind", "that's all, bye"), and of those, the ones that end the call.
-_LEAVES = re.compile(r"\b(never ?mind|forget (it|about it)|that'?s all|that is all|that'?s it|good ?bye|bye( bye)?|"
-                     r"i'?ll call (you )?back)\b")
-_SIGNS_OFF = re.compile(r"\b(good ?bye|bye( bye)?|that'?s all|that is all|i'?ll call (you )?back)\b")
 # A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
 _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
                         r"one|ones)\b")
@@ -100,14 +69,6 @@ _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(th
 
 # How close an FAQ entry must be to answer a turn whose intent was a near tie (the knowledge base's own bar is 0.33)
 DOUBTFUL_MIN_SCORE = 0.5
-ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
-ASK_NAME = "Great. Can I have your name, please?"
-# A booking question asked again word for word (the answer had no day, time or name in it): said differently,
-# with an example and the way out, instead of the same words a third time.
-_ASKED_AGAIN = {
-    ASK_WHEN: "Sorry, I didn't catch a day and time. You could say something like Tuesday at 10 AM, or never mind.",
-    ASK_NAME: "Sorry, I didn't catch your name. What name should I put the booking under?",
-}
 
 
 def _first_sentences(text: str, count: int = 2) -> str:
@@ -115,16 +76,12 @@ def _first_sentences(text: str, count: int = 2) -> str:
     return " ".join(sentences[:count])
 
 
-def _free_times_spoken(free: dict) -> str:
-    return f" I have {free['spoken']} free." if free.get("ok") else ""
-
-
 def _later_sentences(text: str, skip: int = 2) -> str:
     """What `_first_sentences` left out of an answer ('' when it said all of it); skip=-1: the last sentence."""
     return " ".join(re.split(r"(?<=[.!?])\s+", text.strip())[skip:])
 
 
-class DialogEngine:
+class DialogEngine(BookingFlow):
     """One engine per call; holds the conversation state of that call."""
 
     def __init__(self, business_name: str = "ByteAI", knowledge: KnowledgeLookup | None = None,
@@ -138,7 +95,6 @@ class DialogEngine:
         self._describe_when = describe_when
         self._free_times = free_times
         self._intents = intents  # None: the regex layer alone (tests of it, tools that build no embedder)
-        self._doubtful = False  # this turn's intent was a near tie (see _answer_question)
         self.state = DialogState()
 
     @property
@@ -243,8 +199,7 @@ class DialogEngine:
             "yes": self._yes_without_question,
             "no": self._no_without_question,
             "clarify": self._clarify,
-        }.get(intent.name, self._answer_question)
-        self._doubtful = intent.doubtful
+        }.get(intent.name, functools.partial(self._answer_question, doubtful=intent.doubtful))
         async for utterance in handler(text):
             yield utterance
 
@@ -323,7 +278,7 @@ class DialogEngine:
 
     # -- knowledge --------------------------------------------------------------------------
 
-    async def _answer_question(self, text: str) -> AsyncIterator[Utterance]:
+    async def _answer_question(self, text: str, doubtful: bool = False) -> AsyncIterator[Utterance]:
         if self._knowledge is None:
             async for utterance in self._not_understood():
                 yield utterance
@@ -332,7 +287,7 @@ class DialogEngine:
         async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
             yield cue
         hit = found[0]
-        if hit is not None and self._doubtful and hit.score < DOUBTFUL_MIN_SCORE:
+        if hit is not None and doubtful and hit.score < DOUBTFUL_MIN_SCORE:
             # Words the classifier could not place (a mumble Whisper wrote as "and it's about first time up") get
             # an answer only from an entry they clearly match; otherwise the clarifying question, not a guess.
             yield self._ask(CLARIFY)
@@ -384,141 +339,15 @@ class DialogEngine:
         async for cue in self._with_cue(self._run_tool(name, arguments), result):
             yield cue
 
-    # -- appointments -----------------------------------------------------------------------
-
-    async def _start_booking(self, text: str) -> AsyncIterator[Utterance]:
-        self.state.booking = Booking()
-        async for utterance in self._continue_booking(text, "book"):
-            yield utterance
-
-    async def _continue_booking(self, text: str, intent: str) -> AsyncIterator[Utterance]:
-        booking = self.state.booking
-        if booking.awaiting == "confirm":
-            if intent == "yes":
-                async for utterance in self._book(booking):
-                    yield utterance
-                return
-            if intent == "unsure" and not (has_date(text) or has_time(text)):
-                yield self._ask(CONFIRM_AGAIN)
-                return
-            if intent == "no" and not (has_date(text) or has_time(text) or extract_name(text)):
-                booking.awaiting = "when"
-                booking.rejected_when, booking.when_text = booking.when_text, ""
-                yield self._ask("No problem. What day and time would work better?")
-                return
-        if booking.awaiting in ("when", "name") and _LEAVES.search(text) and not (has_date(text) or has_time(text)):
-            # "No, that's all, bye" while asked for a time (read as neither no nor goodbye when the STT writes
-            # "bye" as "Byte"): the caller is leaving the booking, not answering; asking again kept them in it.
-            self.state.booking = None
-            if _SIGNS_OFF.search(text):
-                async for utterance in self._goodbye(text):
-                    yield utterance
-                return
-            yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
-            return
-        if intent == "no" and booking.awaiting in (None, "when") and not (has_date(text) or has_time(text)):
-            self.state.booking = None
-            yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
-            return
-        self._fill_slots(booking, text)
-        async for utterance in self._next_booking_step(booking):
-            yield utterance
-
-    def _fill_slots(self, booking: Booking, text: str) -> None:
-        text = without_rejected_when(text)
-        if booking.awaiting is not None:
-            # "What time works?" - "um, 2?"; "Can I have your name?" - "10 is fine, it's Dana"
-            text = bare_hour_as_time(text, digits_only=booking.awaiting != "when")
-        if has_date(text) or has_time(text):
-            phrase = when_phrase(text)
-            previous_date = date_part(booking.when_text or booking.rejected_when)
-            if not has_date(text) and previous_date:
-                phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
-            earlier_time = booking.when_text.replace(date_part(booking.when_text), " ").strip()
-            if booking.awaiting == "confirm" and not has_time(text) and has_time(earlier_time):
-                phrase = f"{phrase} {earlier_time}"  # read back "Tuesday at 10", "no, Wednesday": same hour
-            booking.when_text = phrase
-        name = extract_name(text, expecting_name=booking.awaiting == "name")
-        if name:
-            booking.name = name
-        digits = extract_phone_digits(text)
-        if digits:
-            booking.phone = digits
-
-    async def _next_booking_step(self, booking: Booking) -> AsyncIterator[Utterance]:
-        if not booking.when_text:
-            booking.awaiting = "when"
-            yield self._ask(ASK_WHEN)
-            return
-        if not has_time(booking.when_text):
-            booking.awaiting = "when"
-            if _WEEK.search(booking.when_text) and not has_date(_WEEK.sub("", booking.when_text)):  # no day yet
-                yield self._ask("Sure. Which day that week, and what time?")
-            else:
-                free = await self._free_times(booking.when_text) if self._free_times else {}
-                if free.get("error") == "closed":  # "Saturday?": say so now, not after the caller picks an hour
-                    booking.when_text = ""
-                    yield self._ask(f"{free['message']} Which other day works for you?")
-                else:
-                    yield self._ask("What time works for you on that day?" + _free_times_spoken(free))
-            return
-        daypart = vague_time(booking.when_text)
-        if daypart:  # "anything tomorrow morning?": the caller picks the hour, the agent does not guess it
-            booking.awaiting = "when"
-            yield self._ask(f"Sure. What time in the {daypart} works for you?"
-                            + await self._free_times_hint(booking.when_text))
-            return
-        described = await self._describe_when(booking.when_text) if self._describe_when else {"ok": True, "spoken": booking.when_text}
-        if not described.get("ok"):
-            booking.awaiting = "when"
-            if described.get("error") != "unclear_time":
-                booking.when_text = ""
-            yield self._ask(described.get("message") or "Sorry, that time doesn't work. What other time would you like?")
-            return
-        if not booking.name:
-            booking.awaiting = "name"
-            yield self._ask(ASK_NAME)
-            return
-        booking.awaiting = "confirm"
-        number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
-        yield self._ask(f"Just to confirm: an appointment for {booking.name}, {described['spoken']}{number}. "
-                        "Shall I book it?")
-
-    async def _free_times_hint(self, when_text: str) -> str:
-        """' I have 9 AM, 10 AM or 11 AM free.' for the day (and part of it) the caller named, when known."""
-        if self._free_times is None:
-            return ""
-        return _free_times_spoken(await self._free_times(when_text))
-
     def _ask(self, question: str) -> Utterance:
         if question == self.state.pending_question and not question.startswith("Sorry"):
             # The answer did not fit: say what would (and how to leave), or at least that it did not (the re-asks,
             # CLARIFY and CONFIRM_AGAIN, already open with "Sorry")
-            question = _ASKED_AGAIN.get(question) or f"Sorry, I didn't catch that. {question}"
+            question = ASKED_AGAIN.get(question) or f"Sorry, I didn't catch that. {question}"
         self.state.pending_question = question
         return Utterance(question)
 
-    async def _book(self, booking: Booking) -> AsyncIterator[Utterance]:
-        arguments = {"date": booking.when_text, "name": booking.name}
-        if booking.phone:
-            arguments["phone"] = booking.phone
-        results: list = []
-        async for cue in self._tool("book_appointment", arguments, results):
-            yield cue
-        result = results[0]
-        if result.get("ok"):
-            self.state.booking = None
-            yield Utterance(result.get("message", "You're all booked.") + " " + ANYTHING_ELSE)
-            return
-        if result.get("error") == "invalid_phone" or "phone" in str(result.get("error", "")):
-            booking.awaiting = "phone"
-            booking.phone = None
-            yield self._ask((result.get("message") or "That phone number doesn't look right.")
-                            + " What number should we use?")
-            return
-        booking.awaiting = "when"
-        booking.when_text = ""
-        yield self._ask(result.get("message") or "Sorry, I couldn't book that. What other time would work?")
+    # -- appointments ---------------------------------------------------------------------
 
     async def _check(self, text: str) -> AsyncIterator[Utterance]:
         arguments = {}

@@ -161,7 +161,7 @@ class KnowledgeBase:
                     progress(min(start + len(batch), len(changed)), len(changed))
             if stale:
                 self._collection.delete(ids=stale)
-            self._names = name_index(entries, getattr(self.embedder, "knows_word", None))
+            self._names = None  # rebuilt from the stored entries at the next search
             self._results.clear()
             added = sum(1 for e in changed if e.id not in known)
             return IngestReport(added=added, updated=len(changed) - added, deleted=len(stale) // 2,
@@ -221,7 +221,8 @@ class KnowledgeBase:
         return hits
 
     def _name_index(self, entries: dict[str, FaqEntry]) -> dict[str, frozenset[str]]:
-        """Built by ingest, or here from the stored entries (every entry is scored, so all are in `entries`)."""
+        """Built from the stored entries at the first search after start-up or an ingest (every entry is scored,
+        so all are in `entries`)."""
         names = self._names
         if names is None:
             names = name_index(entries.values(), getattr(self.embedder, "knows_word", None))
@@ -240,6 +241,7 @@ class KnowledgeBase:
         except NotFoundError:  # another instance rebuilt the shared collection: open the new one
             with self._lock:
                 self._collection = self._open_collection()
+                self._names = None  # its entries may differ
             return query()
 
     def clear_cache(self) -> None:

@@ -66,6 +66,22 @@ async def spoken_by_agent(agent_runtime: AgentRuntime, call_sid: str | None = No
     return [e["text"] for e in json.loads(row.transcript) if e["role"] == "agent" and e.get("heard") is not False]
 
 
+async def answers_in_record(agent_runtime: AgentRuntime, report) -> list[str]:
+    """The agent's answers in that call, squashed: its lines after each caller line, joined (turns it answered
+    with nothing are left out), from the server's record of the call, so a check of what the agent chose to say
+    does not hang on how the caller-side Whisper hears a loaded machine's audio ("$99" once came out "$19").
+    Also requires that the caller heard a reply."""
+    assert report.replies, report.agent_texts
+    row = await saved_call_record(agent_runtime, report.result.call_sid)
+    answers: list[list[str]] = []
+    for entry in json.loads(row.transcript):
+        if entry["role"] == "caller":
+            answers.append([])
+        elif answers and entry.get("heard") is not False:
+            answers[-1].append(entry["text"])
+    return [squash(" ".join(lines)) for lines in answers if lines]
+
+
 class FixedTurnVerdict(BaseTurnAnalyzer):
     """A turn model with one answer for every pause: COMPLETE, or INCOMPLETE (as smart-turn sometimes says of
     a finished sentence)."""

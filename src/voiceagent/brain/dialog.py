@@ -35,6 +35,7 @@ from voiceagent.shared.phrases import (
     DONT_KNOW,
     LISTENING_CUE,
     MAX_NOT_UNDERSTOOD,
+    NOTHING_MORE,
     greeting_line,
 )
 
@@ -249,7 +250,7 @@ class DialogEngine(BookingFlow):
             async for cue in self._lean_on_last_question(text, found):
                 yield cue
             if found[0] is not None:
-                async for utterance in self._answer(found[0], text):
+                async for utterance in self._answer_leaning(found[0], text):
                     yield utterance
                 return
         yield self._ask(CLARIFY)
@@ -299,7 +300,10 @@ class DialogEngine(BookingFlow):
             found.clear()
             async for cue in self._lean_on_last_question(text, found):
                 yield cue
-            hit = found[0]
+            if found[0] is not None:
+                async for utterance in self._answer_leaning(found[0], text):
+                    yield utterance
+                return
         if hit is None:
             self.state.not_understood += 1
             if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
@@ -315,6 +319,16 @@ class DialogEngine(BookingFlow):
         """The FAQ hit for `text` asked together with the caller's last question, into `found` (cues while slow)."""
         return self._with_cue(asyncio.to_thread(self._knowledge.best_answer, f"{self.state.last_question} {text}"),
                               found)
+
+    async def _answer_leaning(self, hit, text: str) -> AsyncIterator[Utterance]:
+        """Answer a follow-up found only with the question before. If that finds the entry just said in full, the
+        words add nothing the agent can answer ("and does that include it?", or noise heard as "okay, yeah, I'm
+        just glued it"): saying the same answer again would be a parrot; the caller is asked what else they need."""
+        if hit.entry.id == self.state.last_answer_id and not _later_sentences(hit.entry.answer):
+            yield self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)
+            return
+        async for utterance in self._answer(hit, text):
+            yield utterance
 
     async def _answer(self, hit, text: str) -> AsyncIterator[Utterance]:
         """Say an FAQ entry; the one said last, asked for again, goes on with its later sentences."""

@@ -55,6 +55,9 @@ SERVER_CLOSING = ("I'm sorry, I have to end our call now for a short maintenance
 # When the offline brain cannot tell what a turn meant (its intent classifier is unsure)
 CLARIFY = ("Sorry, I'm not sure I followed. Do you have a question, would you like to book an appointment, "
            "or should I connect you with a person?")
+# A follow-up that adds nothing to the answer just given (the agent does not say the same answer twice)
+NOTHING_MORE = ("That's all I have on that one. Is there something else you'd like to know, or should I connect you "
+                "with a specialist?")
 CONFIRM_AGAIN = "Sorry, I didn't quite get that. Shall I book it? Just say yes or no."
 
 # The call flow on every brain (docs/call-flow.md): cues while a lookup or tool runs (they alternate, so a caller

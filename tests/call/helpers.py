@@ -59,11 +59,11 @@ async def saved_call_record(agent_runtime: AgentRuntime, call_sid: str | None = 
 
 
 async def spoken_by_agent(agent_runtime: AgentRuntime, call_sid: str | None = None) -> list[str]:
-    """What the agent said in that call (else the last saved one), from the server's own record (lines it sent
-    and the caller was not cut off from): for checks about what the agent chose to say, independent of how the
-    caller-side Whisper hears it on a loaded machine."""
+    """What the agent said in that call (else the last saved one), from the server's own record (every line it
+    began to say, also one the caller talked over): for checks about what the agent chose to say, independent of
+    how the caller-side Whisper hears it on a loaded machine."""
     row = await saved_call_record(agent_runtime, call_sid)
-    return [e["text"] for e in json.loads(row.transcript) if e["role"] == "agent" and e.get("heard") is not False]
+    return [e["text"] for e in json.loads(row.transcript) if e["role"] == "agent"]
 
 
 async def answers_in_record(agent_runtime: AgentRuntime, report) -> list[str]:
@@ -77,7 +77,7 @@ async def answers_in_record(agent_runtime: AgentRuntime, report) -> list[str]:
     for entry in json.loads(row.transcript):
         if entry["role"] == "caller":
             answers.append([])
-        elif answers and entry.get("heard") is not False:
+        elif answers:
             answers[-1].append(entry["text"])
     return [squash(" ".join(lines)) for lines in answers if lines]
 

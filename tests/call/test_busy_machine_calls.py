@@ -44,9 +44,9 @@ async def test_late_transcripts_on_a_busy_machine_still_make_one_turn(server, ru
 async def test_speech_with_no_words_is_answered_without_waiting_for_the_watchdog(server, runtime, caller_voice,
                                                                                   monkeypatch):
     # Whisper hears no words in what the VAD took for speech (a sigh, line noise). The empty final transcript
-    # ends the turn; Pipecat's strategy waits for text, so the turn used to end only at the watchdog (3-6 s).
+    # ends the turn; Pipecat's strategy waits for text, so the turn used to end only at the watchdog (12.5 s).
     monkeypatch.setattr(EmbeddedWhisperSTTService, "_transcribe_pcm", lambda self, audio: "")
     report = await simulate_call(server, [CallerTurn(audio=caller_voice.say("Hello there, can you hear me?"),
                                                      text="<no words>")], runtime.speech_models)
     assert "didntcatchthat" in squash(" ".join(report.replies)), report.agent_texts
-    assert report.latencies and report.latencies[0] < 3.0, report.latencies
+    assert report.latencies and report.latencies[0] < 8.0, report.latencies  # well before the watchdog

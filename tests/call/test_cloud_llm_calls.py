@@ -75,7 +75,7 @@ async def test_an_overloaded_llm_is_retried_then_recovers(cloud_runtime, caller_
 async def test_a_failing_llm_falls_back_and_escalates(cloud_runtime, caller_voice, emulator):
     emulator.faults.fail_next, emulator.faults.status = 10, 529
     report = await call(cloud_runtime, caller_voice, ["How much is the Pro plan?"])
-    assert "havingtroubleprocessing" in squash(" ".join(await spoken_by_agent(cloud_runtime))), report.agent_texts
+    assert "havingtroubleprocessing" in squash(" ".join(await spoken_by_agent(cloud_runtime, report.result.call_sid))), report.agent_texts
     assert report.replies, report.agent_texts  # and the caller heard a reply
     with cloud_runtime.database.session() as session:
         assert session.scalars(select(SupportTicket)).one().reason.startswith("the assistant could not")
@@ -93,11 +93,11 @@ def quick_timeout_runtime(runtime, tmp_path, emulator):
 async def test_an_llm_that_hangs_times_out_then_the_call_goes_on(quick_timeout_runtime, caller_voice, emulator):
     emulator.faults.hang_next = 1
     report = await call(quick_timeout_runtime, caller_voice, ["How much is the Business plan?", "How much is the Pro plan?"])
-    said = squash(" ".join(await spoken_by_agent(quick_timeout_runtime)))
+    said = squash(" ".join(await spoken_by_agent(quick_timeout_runtime, report.result.call_sid)))
     assert "havingtroubleprocessing" in said, report.agent_texts  # after the deadline, not after an hour
     assert len(report.replies) >= 2, report.agent_texts
     assert "99" in (await answers_in_record(quick_timeout_runtime, report))[-1]  # then answered
-    assert report.result.turns[0].latency is not None and report.result.turns[0].latency < 6
+    assert report.result.turns[0].latency is not None and report.result.turns[0].latency < 15  # 2 s deadline
     with quick_timeout_runtime.database.session() as session:
         assert session.scalars(select(SupportTicket)).one().reason.startswith("the assistant could not")
 
@@ -106,7 +106,7 @@ async def test_an_llm_that_hangs_times_out_then_the_call_goes_on(quick_timeout_r
 async def test_a_broken_stream_falls_back_and_the_call_goes_on(cloud_runtime, caller_voice, emulator, fault):
     setattr(emulator.faults, fault, 1)  # dropped mid-answer, or an event whose data is not JSON
     report = await call(cloud_runtime, caller_voice, ["How much is the Business plan?", "How much is the Pro plan?"])
-    said = squash(" ".join(await spoken_by_agent(cloud_runtime)))
+    said = squash(" ".join(await spoken_by_agent(cloud_runtime, report.result.call_sid)))
     assert "havingtroubleprocessing" in said, said  # the fallback line, from the server's record of the call
     assert len(report.replies) >= 2, report.agent_texts  # the caller heard it (and then the answer)...
     assert "99" in (await answers_in_record(cloud_runtime, report))[-1]  # ...and the next turn was answered

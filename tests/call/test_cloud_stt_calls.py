@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.call.helpers import answers_in_record, place_call, runtime_with, squash
+from tests.call.helpers import answers_in_record, place_call, runtime_with, spoken_by_agent, squash
 from tests.conftest import make_settings
 from voiceagent.emulators.anthropic_messages import AnthropicEmulator, serve
 from voiceagent.emulators.deepgram_live import DeepgramEmulator, start
@@ -79,8 +79,11 @@ async def test_speech_deepgram_cannot_recognise_is_asked_again_then_escalated(ru
     database.create_all()
     emulator.unrecognized_next = 3
     lines = ["How much is the Pro plan?", "What are your business hours?", "Can I book an appointment?"]
-    report = await call(runtime_with(runtime, settings, database=database), caller_voice, lines)
-    spoken = squash(" ".join(report.replies))
+    stt_runtime = runtime_with(runtime, settings, database=database)
+    report = await call(stt_runtime, caller_voice, lines)
+    # From the server's record (no caller line is in it: nothing was transcribed); a stall once split a reply.
+    assert report.replies, report.agent_texts
+    spoken = squash(" ".join(await spoken_by_agent(stt_runtime, report.result.call_sid)))
     assert spoken.count("didntcatchthat") == 2, report.agent_texts
     assert "ticket" in spoken and "callyouback" in spoken, report.agent_texts  # the third time, a human takes over
     assert llm_emulator.requests == []  # the model never saw the turns nobody could transcribe
@@ -92,11 +95,11 @@ async def test_the_turn_ends_on_deepgrams_endpointed_final_without_waiting_out_t
         runtime, tmp_path, caller_voice, emulator):
     # With the VAD stop (0.5 s) longer than Deepgram's endpointing (0.3 s), the endpointed final (`speech_final`)
     # always comes before the Finalize the VAD stop sends, whose answer is then empty. Pipecat counts only the
-    # Finalize answer as final, so the turn would wait out the STT's p99 budget, made 4 s here to tell the two
-    # apart: the endpointed final must end the turn.
+    # Finalize answer as final, so the turn would wait out the STT's p99 budget, made 12 s here to tell the two
+    # apart on a machine however loaded (a clean-clone run took 3.8 s): the endpointed final must end the turn.
     settings = make_settings(tmp_path, deepgram_api_key="test-key", deepgram_base_url=emulator.url, vad_stop_secs=0.5,
-                             streaming_stt_final_secs=4.0)
+                             streaming_stt_final_secs=12.0)
     quick = runtime_with(runtime, settings)
     report = await call(quick, caller_voice, ["How much does the Pro plan cost?"])
     assert "99" in "".join(await answers_in_record(quick, report))
-    assert report.latencies and report.latencies[0] < 3.0, report.latencies  # the budget alone is 4.5 s
+    assert report.latencies and report.latencies[0] < 8.0, report.latencies  # the budget alone is 12.5 s

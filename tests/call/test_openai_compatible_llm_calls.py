@@ -62,7 +62,7 @@ async def test_a_rate_limited_request_is_retried(llm_runtime, caller_voice, emul
 async def test_a_server_that_keeps_failing_falls_back_and_escalates(llm_runtime, caller_voice, emulator):
     emulator.faults.fail_next, emulator.faults.status = 10, 500
     report = await place_call(llm_runtime, caller_voice, ["How much is the Pro plan?"])
-    assert "havingtroubleprocessing" in squash(" ".join(await spoken_by_agent(llm_runtime))), report.agent_texts
+    assert "havingtroubleprocessing" in squash(" ".join(await spoken_by_agent(llm_runtime, report.result.call_sid))), report.agent_texts
     assert report.replies, report.agent_texts  # and the caller heard a reply
     with llm_runtime.database.session() as session:
         assert session.scalars(select(SupportTicket)).one().reason.startswith("the assistant could not")
@@ -72,7 +72,7 @@ async def test_a_server_that_keeps_failing_falls_back_and_escalates(llm_runtime,
 async def test_a_malformed_chunk_falls_back_and_the_call_goes_on(llm_runtime, caller_voice, emulator):
     emulator.faults.malformed_next = 1
     report = await place_call(llm_runtime, caller_voice, ["How much is the Business plan?", "How much is the Pro plan?"])
-    assert "havingtroubleprocessing" in squash(" ".join(await spoken_by_agent(llm_runtime))), report.agent_texts
+    assert "havingtroubleprocessing" in squash(" ".join(await spoken_by_agent(llm_runtime, report.result.call_sid))), report.agent_texts
     assert len(report.replies) >= 2, report.agent_texts
     assert "99" in (await answers_in_record(llm_runtime, report))[-1]  # the call went on
 

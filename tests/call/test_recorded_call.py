@@ -80,12 +80,14 @@ async def test_a_recorded_call_has_both_sides_in_time_and_the_greeting_says_so(r
     assert "recorded" in squash(report.greeting), report.agent_texts  # as the caller heard it
     caller, agent = the_recording(tmp_path, report.result.call_sid, recorded_runtime.settings)
 
-    greeting = speech_runs(agent)[0]
     spoken = speech_runs(caller)[0]
-    # The greeting is on the agent's side before the caller speaks, as long as the caller heard it.
+    # The greeting is on the agent's side before the caller speaks, as long as the caller heard it. A stall on a
+    # loaded machine can split it into pieces a second apart ("Hello!", then the rest): their lengths add up.
+    pieces = [run for run in speech_runs(agent) if run[0] < spoken[0]]
+    greeting = (pieces[0][0], pieces[-1][1])
     heard_secs = sum(len(pcm) for pcm in report.result.agent[0].pcm) / RATE
     assert greeting[1] < spoken[0], (greeting, spoken)
-    assert abs((greeting[1] - greeting[0]) - heard_secs) < 0.5, (greeting, heard_secs)
+    assert abs(sum(end - start for start, end in pieces) - heard_secs) < 0.5 * len(pieces), (pieces, heard_secs)
     # The same gap between the greeting's start and the caller's words as the caller's own side measured.
     caller_started = next(at for at, pcm in report.result.caller_track if frame_rms(pcm.tobytes()) > LOUD)
     assert abs((spoken[0] - greeting[0]) - (caller_started - report.result.agent[0].started)) < 0.3
@@ -93,7 +95,8 @@ async def test_a_recorded_call_has_both_sides_in_time_and_the_greeting_says_so(r
     assert "recorded" in squash(transcribe(recorded_runtime.speech_models, agent, *greeting))
     heard = squash(transcribe(recorded_runtime.speech_models, caller, spoken[0] - 0.2, spoken[1] + 0.3))
     assert "whatareyoursupport" in heard, heard  # ("hours" is sometimes "ours" to Whisper tiny on a phone line)
-    assert len(speech_runs(agent)) >= 2 and speech_runs(agent)[1][0] > spoken[1]  # the answer after the question
+    answer = [run for run in speech_runs(agent) if run[0] > spoken[0]]
+    assert answer and answer[0][0] > spoken[1], (answer, spoken)  # the answer after the question
 
     # The operator's commands on this file.
     env = {"DATA_DIR": str(tmp_path), "RECORDING_KEY": key, "RECORD_CALLS": "false", "RECORDING_OLD_KEYS": ""}
@@ -140,5 +143,7 @@ async def test_an_llm_brain_says_the_notice_too(runtime, tmp_path, caller_voice,
         await runner.cleanup()
     assert "recorded" in squash(report.greeting), report.agent_texts
     caller, agent = the_recording(tmp_path, report.result.call_sid, settings)
-    assert speech_runs(agent)[0][1] < speech_runs(caller)[0][0]  # the greeting, then the caller
-    assert "recorded" in squash(transcribe(runtime.speech_models, agent, *speech_runs(agent)[0]))
+    spoken = speech_runs(caller)[0]
+    pieces = [run for run in speech_runs(agent) if run[0] < spoken[0]]  # the greeting, then the caller
+    assert pieces and pieces[-1][1] < spoken[0], (pieces, spoken)
+    assert "recorded" in squash(transcribe(runtime.speech_models, agent, pieces[0][0], pieces[-1][1]))

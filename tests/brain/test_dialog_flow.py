@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from voiceagent.brain.booking import ASK_WHEN
+from voiceagent.brain.booking import ASK_NAME, ASK_WHEN, WHICH_OFFERED
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.intents import Guess, understand
 from voiceagent.shared.phrases import (
+    ALREADY_HANDED_OVER,
     BOOKING_CHANGE_BY_HUMAN,
     CLARIFY,
     CONFIRM_AGAIN,
@@ -225,3 +226,68 @@ async def test_a_follow_up_that_adds_nothing_is_not_answered_with_the_same_answe
     assert await say(engine, then) == NOTHING_MORE
     assert await say(engine, then) == CLARIFY  # and not the same words a third time
     assert "$99" in await say(engine, "sorry, how much was the pro plan?")  # asked again in words of its own
+
+
+async def _offered_two_times(engine) -> str:
+    """Books tomorrow 9 AM, then asks for it again: the agent offers the nearest free times instead."""
+    await say(engine, "book me tomorrow at 9 am")
+    await say(engine, "i'm jim")
+    await say(engine, "yes")
+    offer = await say(engine, "can i get tomorrow at 9 am")
+    assert "already taken" in offer and "9:30 AM or tomorrow, February 20th at 10 AM" in offer
+    return offer
+
+
+@pytest.mark.parametrize(("said", "booked"), [
+    ("yes that's fine", "9:30 AM"),  # it read this as a goodbye and hung up
+    ("the first one", "9:30 AM"),  # it started the booking over
+    ("the later one please", "10 AM"),
+    ("ok nine thirty works", "9:30 AM"),
+])
+async def test_a_caller_takes_one_of_the_offered_times(engine, said, booked):
+    engine.greeting()
+    assert (await _offered_two_times(engine)).endswith("Would one of those work?")
+    assert await say(engine, said) == ASK_NAME
+    confirm = await say(engine, "mark")
+    assert f"Mark, tomorrow, February 20th at {booked}." in confirm
+    assert f"I've scheduled your appointment for tomorrow, February 20th at {booked}" in await say(engine, "yes")
+
+
+async def test_an_answer_to_the_offer_with_no_choice_in_it_keeps_the_offer(engine):
+    engine.greeting()
+    await _offered_two_times(engine)
+    assert await say(engine, "mark") == WHICH_OFFERED
+    assert await say(engine, "the second one") == ASK_NAME
+
+
+async def test_leaving_at_the_offer_leaves(engine):
+    engine.greeting()
+    await _offered_two_times(engine)
+    assert "won't book anything" in await say(engine, "never mind")
+    assert engine.state.booking is None
+
+
+async def test_no_to_the_offered_times_asks_for_another(engine):
+    engine.greeting()
+    await _offered_two_times(engine)
+    assert "What other day and time" in await say(engine, "no")
+    assert engine.state.booking is not None and not engine.state.booking.offered
+
+
+async def test_asking_for_a_person_again_opens_no_second_ticket(engine):
+    engine.greeting()
+    assert TICKET_OPENED in await say(engine, "this is ridiculous i've been charged twice")
+    again = await say(engine, "i want my money back now")
+    assert again.startswith(ALREADY_HANDED_OVER) and TICKET_OPENED not in again
+
+
+async def test_a_question_about_weekdays_after_the_hours_is_not_a_booking(engine):
+    engine.greeting()
+    await say(engine, "what time do you open on saturdays")
+    reply = await say(engine, "ok what about weekdays")  # it was "Sure, I can book that for you..."
+    assert reply != ASK_WHEN and "Monday to Friday" in reply and engine.state.booking is None
+
+
+async def test_a_name_given_for_the_booking_is_read_back_without_the_words_around_it(engine):
+    await say(engine, "can i get an appointment monday at noon")
+    assert "an appointment for Sarah Connor, Monday" in await say(engine, "it's for sarah connor")  # "For Sarah..."

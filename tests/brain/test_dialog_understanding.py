@@ -90,8 +90,12 @@ def test_names(said, name):
     assert extract_name(normalize(said)) == name
 
 
+@pytest.mark.parametrize("said", ["Sam Carter.", "It's for Sam Carter.", "put it under sam carter"])
+def test_a_name_given_when_asked_is_the_name_alone(said):
+    assert extract_name(normalize(said), expecting_name=True) == "Sam Carter"  # it was "For Sam Carter"
+
+
 def test_bare_name_counts_only_when_asked():
-    assert extract_name(normalize("Sam Carter."), expecting_name=True) == "Sam Carter"
     assert extract_name(normalize("Sam Carter."), expecting_name=False) is None
 
 

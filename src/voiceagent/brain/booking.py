@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from voiceagent.brain.understanding import (
     bare_hour_as_time,
@@ -27,6 +28,8 @@ _LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it)\b|{_SIGN
 
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
 ASK_NAME = "Great. Can I have your name, please?"
+WHICH_OFFERED = "Sorry, which time would you like? You can say the first one, the second one, or another day and time."
+TAKE_OFFERED = "Sorry, would that time work for you? Or tell me another day and time."
 # A booking question asked again word for word (the answer had no day, time or name in it): said differently,
 # with an example and the way out, instead of the same words a third time.
 ASKED_AGAIN = {
@@ -44,6 +47,33 @@ class Booking:
     phone: str | None = None
     awaiting: str | None = None  # "when" | "name" | "phone" | "confirm"
     rejected_when: str = ""  # the last time the caller said no to, whose day may still hold
+    offered: list[str] = field(default_factory=list)  # free times the agent offered instead (ISO), in its order
+
+
+# Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
+_FIRST_OFFERED = re.compile(r"\b(first|earlier|earliest|sooner|former)\b")
+_LAST_OFFERED = re.compile(r"\b(second|later|latest|last|other|latter)\b")
+
+
+def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
+    """The offered time (ISO) the caller took, or None when the turn does not pick one."""
+    if len(offered) > 1 and _LAST_OFFERED.search(text):
+        return offered[-1]
+    if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or has_time(text))):
+        return offered[0]
+    return None
+
+
+def _as_when_text(iso: str) -> str:
+    """An offered time as words the time parser reads back ("february 20 at 10:30 am")."""
+    when = datetime.fromisoformat(iso)
+    return f"{when:%B} {when.day} at {when.hour % 12 or 12}:{when:%M} {'am' if when.hour < 12 else 'pm'}".lower()
+
+
+def _offer_question(alternatives: list) -> str:
+    """The question after the free times the agent offered instead of the one asked for."""
+    return {0: " What other time would work for you?", 1: " Would that work?"}.get(len(alternatives),
+                                                                                  " Would one of those work?")
 
 
 def _free_times_spoken(free: dict) -> str:
@@ -62,6 +92,22 @@ class BookingFlow:
 
     async def _continue_booking(self, text: str, intent: str) -> AsyncIterator[Utterance]:
         booking = self.state.booking
+        if booking.offered and not _LEAVES.search(text):  # "...free times are 9:30 AM or 10 AM. Would one of those work?"
+            offered, booking.offered = booking.offered, []
+            picked = _offered_pick(text, intent, offered)
+            if picked:
+                booking.when_text = _as_when_text(picked)
+                self._fill_slots(booking, re.sub(r"\b(yes|yeah|first|second|one)\b", " ", text))  # a name given too
+                async for utterance in self._next_booking_step(booking):
+                    yield utterance
+                return
+            if not (has_date(text) or has_time(text)):
+                if intent == "no":
+                    yield self._ask("No problem. What other day and time would work for you?")
+                    return
+                booking.offered = offered  # a turn with no choice in it ("Mark"): the offer stands
+                yield self._ask(WHICH_OFFERED if len(offered) > 1 else TAKE_OFFERED)
+                return
         if booking.awaiting == "confirm":
             if intent == "yes":
                 async for utterance in self._book(booking):
@@ -138,7 +184,8 @@ class BookingFlow:
         if not described.get("ok"):
             booking.awaiting = "when"
             if described.get("error") != "unclear_time":
-                booking.when_text = ""
+                yield self._ask(self._offer(booking, described))
+                return
             yield self._ask(described.get("message") or "Sorry, that time doesn't work. What other time would you like?")
             return
         if not booking.name:
@@ -173,5 +220,14 @@ class BookingFlow:
                             + " What number should we use?")
             return
         booking.awaiting = "when"
-        booking.when_text = ""
-        yield self._ask(result.get("message") or "Sorry, I couldn't book that. What other time would work?")
+        yield self._ask(self._offer(booking, result) if result.get("message")
+                        else "Sorry, I couldn't book that. What other time would work?")
+
+    @staticmethod
+    def _offer(booking: Booking, result: dict) -> str:
+        """Why the time asked for won't do and the free times instead, asked as a question; the day asked for
+        still holds for an hour said next ("ok, 9:30 then")."""
+        alternatives = result.get("alternatives") or []
+        booking.offered = list(alternatives)
+        booking.rejected_when, booking.when_text = booking.when_text or booking.rejected_when, ""
+        return result["message"] + _offer_question(alternatives)

@@ -26,6 +26,7 @@ from voiceagent.brain.understanding import (
 )
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import (
+    ALREADY_HANDED_OVER,
     ANYTHING_ELSE,
     BOOKING_CHANGE_BY_HUMAN,
     CLARIFY,
@@ -53,6 +54,7 @@ class DialogState:
     not_understood: int = 0
     booking: Booking | None = None
     escalated: bool = False
+    handed_over: bool = False  # a specialist will call back (a ticket is open): asking again opens no second one
     pending_question: str = ""
     history: list[str] = field(default_factory=list)
     last_reply: str = ""  # what the agent said last, for "sorry, can you repeat that?"
@@ -212,6 +214,8 @@ class DialogEngine(BookingFlow):
             return regex
         state = {"when": "when", "name": "name", "phone": "name", "confirm": "confirm"}.get(
             booking.awaiting if booking else None, "idle")
+        if booking and booking.offered:
+            state = "confirm"  # "Would one of those work?" is a yes-or-no question that a time also answers
         name, guess = await asyncio.to_thread(understand, text, state, self._intents)
         if name == "unsure" and state == "idle":
             name = "clarify"  # within a booking "unsure" still fills the slots the turn names
@@ -246,7 +250,15 @@ class DialogEngine(BookingFlow):
     async def _clarify(self, text: str) -> AsyncIterator[Utterance]:
         if self._knowledge is not None and self.state.last_question and _FOLLOW_UP.search(text):
             # "For the business one" / "What if I need more?" read as nothing alone; after a question, they lean on it.
+            # One that clearly matches an entry alone ("can I delete it?" after "where is my data stored?") is that.
             found: list = []
+            async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
+                yield cue
+            if found[0] is not None and found[0].score >= DOUBTFUL_MIN_SCORE:
+                async for utterance in self._answer(found[0], text):
+                    yield utterance
+                return
+            found.clear()
             async for cue in self._lean_on_last_question(text, found):
                 yield cue
             if found[0] is not None:
@@ -385,6 +397,10 @@ class DialogEngine(BookingFlow):
         self.state.escalated = True
         self.state.booking = None
         self.state.not_understood = 0
+        if self.state.handed_over and not extract_phone_digits(text or ""):
+            # "I've been charged twice" - a ticket - "I want my money back now": the same hand-off, said as such
+            yield Utterance(ALREADY_HANDED_OVER + " " + ANYTHING_ELSE)
+            return
         arguments = {"reason": reason}
         digits = extract_phone_digits(text) if text else None
         if digits:
@@ -400,4 +416,5 @@ class DialogEngine(BookingFlow):
         if result.get("transferred"):
             yield Utterance(message, end_call=False)
             return
+        self.state.handed_over = bool(result.get("ok"))
         yield Utterance(message + " " + ANYTHING_ELSE)

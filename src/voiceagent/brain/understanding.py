@@ -257,7 +257,9 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
             if name:
                 return name
     if expecting_name:
-        words = [w for w in re.sub(r"[^a-z' -]", " ", text).split() if w not in ("it's", "its", "is", "my", "name")]
+        # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
+        words = [w for w in re.sub(r"[^a-z' -]", " ", text).split()
+                 if w not in ("it's", "its", "it", "is", "my", "name", "for", "under", "put", "the")]
         if 1 <= len(words) <= 3:
             return _clean_name(" ".join(words))
     return None

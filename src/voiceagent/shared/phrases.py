@@ -55,6 +55,8 @@ SERVER_CLOSING = ("I'm sorry, I have to end our call now for a short maintenance
 # When the offline brain cannot tell what a turn meant (its intent classifier is unsure)
 CLARIFY = ("Sorry, I'm not sure I followed. Do you have a question, would you like to book an appointment, "
            "or should I connect you with a person?")
+# Asked for a person again once a specialist is to call back: no second ticket
+ALREADY_HANDED_OVER = "I've already passed this on to our team, and a specialist will call you back as soon as they can."
 # A follow-up that adds nothing to the answer just given (the agent does not say the same answer twice)
 NOTHING_MORE = ("That's all I have on that one. Is there something else you'd like to know, or should I connect you "
                 "with a specialist?")

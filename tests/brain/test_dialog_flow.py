@@ -291,3 +291,57 @@ async def test_a_question_about_weekdays_after_the_hours_is_not_a_booking(engine
 async def test_a_name_given_for_the_booking_is_read_back_without_the_words_around_it(engine):
     await say(engine, "can i get an appointment monday at noon")
     assert "an appointment for Sarah Connor, Monday" in await say(engine, "it's for sarah connor")  # "For Sarah..."
+
+
+async def test_ok_or_thanks_half_way_through_a_booking_does_not_end_the_call(engine):
+    engine.greeting()
+    await say(engine, "i want an appointment monday")
+    reply = [u async for u in engine.respond("ok")]  # it said goodbye and hung up, the booking lost
+    assert not any(u.end_call for u in reply) and "What time" in reply[-1].text
+    assert await say(engine, "ten thirty") == ASK_NAME
+    assert "Jordan, Monday, February 23rd at 10:30 AM" in await say(engine, "jordan")
+
+
+async def test_a_question_during_a_booking_is_answered_and_the_booking_goes_on(engine):
+    engine.greeting()
+    await say(engine, "i'd like to schedule a consultation")
+    reply = await say(engine, "actually wait before that how much is the pro plan")
+    assert "$99" in reply and reply.endswith("Now, back to your booking. What day and time would you like?")
+    assert await say(engine, "tuesday at 10") == ASK_NAME
+
+
+async def test_a_name_said_with_a_yes_at_the_offer_is_a_name_not_a_choice(engine):
+    engine.greeting()
+    await _offered_two_times(engine)
+    assert await say(engine, "ok my name is hugo") == WHICH_OFFERED  # it booked 9:30, which nobody chose
+    assert "Hugo, tomorrow, February 20th at 10 AM" in await say(engine, "the later one")
+
+
+@pytest.mark.parametrize(("said", "reply"), [
+    ("hold on one sec", "Sure, take your time."),
+    ("hi is this bite eye", "Yes, this is ByteAI. I'm the AI assistant. How can I help you today?"),
+    ("haha ok how are you doing today", "I'm doing well, thanks for asking! How can I help you today?"),
+])
+async def test_small_talk_gets_a_human_answer(engine, said, reply):
+    engine.greeting()
+    assert await say(engine, said) == reply
+
+
+@pytest.mark.parametrize("said", ["so what is byte ai", "what does bite eye do exactly"])
+async def test_the_business_misheard_by_name_is_still_the_business(engine, said):
+    engine.greeting()
+    assert "AI assistants" in await say(engine, said)  # the FAQ's answer to "What does ByteAI do?"
+
+
+@pytest.mark.parametrize("said", ["no that's it", "cool cool. talk later", "nothing, i called the wrong number sorry"])
+async def test_a_caller_who_is_done_is_let_go(engine, said):
+    engine.greeting()
+    await say(engine, "how much is the pro plan")
+    reply = [u async for u in engine.respond(said)]
+    assert reply[-1].end_call, reply
+
+
+async def test_cancelling_a_subscription_is_a_question_not_an_appointment_change(engine):
+    engine.greeting()
+    reply = await say(engine, "how do i cancel my pro plan")
+    assert "passed it to the team" not in reply and "Billing" in reply

@@ -90,6 +90,19 @@ def test_names(said, name):
     assert extract_name(normalize(said)) == name
 
 
+@pytest.mark.parametrize(("said", "expecting", "name"), [
+    # what a probe of callers' own words booked or read back: "Wrong It's", "Dave Dave Kowalski", "Name's Priya",
+    # "Mrs Dorothy", "Yeah"; and "...for George" was asked for again
+    ("no the name is wrong it's karin with an i", False, "Karin"), ("it's dave, dave kowalski", True, "Dave Kowalski"),
+    ("name's priya", True, "Priya"), ("My name is Mrs. Dorothy Abernathy.", False, "Dorothy Abernathy"),
+    ("yeah", True, None), ("schedule me a consultation wednesday at ten am for george", False, "George"),
+    ("book me tuesday for ten", False, None), ("book a call tuesday at 3 for pricing", False, None),
+    ("tuesday at 10 for me", False, None),
+])
+def test_names_in_callers_own_words(said, expecting, name):
+    assert extract_name(normalize(said), expecting_name=expecting) == name
+
+
 @pytest.mark.parametrize("said", ["Sam Carter.", "It's for Sam Carter.", "put it under sam carter"])
 def test_a_name_given_when_asked_is_the_name_alone(said):
     assert extract_name(normalize(said), expecting_name=True) == "Sam Carter"  # it was "For Sam Carter"

@@ -24,6 +24,9 @@ from voiceagent.shared.phrases import ANYTHING_ELSE, CONFIRM_AGAIN
 _WEEK = re.compile(r"\b(next|this) week\b")
 # Leaving a booking half-way: the ones that end the call, and the others ("never mind") that only drop it.
 _SIGNS_OFF = re.compile(r"\b(good ?bye|bye( bye)?|that'?s all|that is all|i'?ll call (you )?back)\b")
+# A goodbye the call may end on half-way through a booking (a bare "ok" or "thanks" there is not one)
+SAYS_GOODBYE = re.compile(rf"{_SIGNS_OFF.pattern}|\b(talk (to you )?later|(got to|gotta|have to) go|hang(ing)? up|"
+                          r"see you|take care|that'?ll do)\b")
 _LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it)\b|{_SIGNS_OFF.pattern}")
 
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
@@ -59,8 +62,8 @@ def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
     """The offered time (ISO) the caller took, or None when the turn does not pick one."""
     if len(offered) > 1 and _LAST_OFFERED.search(text):
         return offered[-1]
-    if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or has_time(text))):
-        return offered[0]
+    if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or has_time(text) or extract_name(text))):
+        return offered[0]  # (a "yes" with a name in it, "ok my name is Hugo", answers the name, not the offer)
     return None
 
 
@@ -106,6 +109,7 @@ class BookingFlow:
                     yield self._ask("No problem. What other day and time would work for you?")
                     return
                 booking.offered = offered  # a turn with no choice in it ("Mark"): the offer stands
+                booking.name = extract_name(text) or booking.name  # "My name is Dorothy Abernathy" is kept
                 yield self._ask(WHICH_OFFERED if len(offered) > 1 else TAKE_OFFERED)
                 return
         if booking.awaiting == "confirm":

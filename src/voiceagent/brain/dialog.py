@@ -9,20 +9,28 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from voiceagent.brain.booking import ASKED_AGAIN, Booking, BookingFlow
+from voiceagent.brain.booking import ASKED_AGAIN, SAYS_GOODBYE, Booking, BookingFlow
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.understanding import (
+    CLOSING_WORDS,
     Intent,
+    asks_about_the_business,
+    asks_how_agent_is,
     asks_to_ask,
     asks_to_repeat,
+    asks_to_wait,
     asks_what_business_does,
     asks_who_is_speaking,
     checks_presence,
     detect_intent,
+    extract_name,
     extract_phone_digits,
+    has_date,
+    has_time,
     normalize,
     says_it_did_not_help,
     topic_only,
+    with_business_name,
 )
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import (
@@ -126,9 +134,16 @@ class DialogEngine(BookingFlow):
     async def respond(self, caller_text: str, unanswered: str = "") -> AsyncIterator[Utterance]:
         """Yield the agent's reply to one caller turn, piece by piece; "sorry, what was that?" hears the
         last reply again (a phone line drops words), whatever was being asked stays asked."""
-        text = normalize(caller_text)
+        text = caller_text = with_business_name(normalize(caller_text), self.business_name)
         if asks_to_repeat(text):
             yield Utterance(f"Sure. {self.state.last_reply or 'How can I help you today?'}")
+            return
+        if asks_to_wait(text):
+            yield Utterance("Sure, take your time.")  # whatever was asked stays asked
+            return
+        about = asks_about_the_business(text, self.business_name) if self.state.booking is None else None
+        if about == "identity":
+            yield Utterance(f"Yes, this is {self.business_name}. I'm the AI assistant. How can I help you today?")
             return
         if asks_to_ask(text):
             yield Utterance("Sure, go ahead. What would you like to know?")
@@ -147,7 +162,7 @@ class DialogEngine(BookingFlow):
             self.state.last_reply = DID_NOT_HELP
             yield Utterance(DID_NOT_HELP)
             return
-        if asks_what_business_does(text) and self.state.booking is None and self._knowledge is not None:
+        if (asks_what_business_does(text) or about == "what") and self.state.booking is None and self._knowledge is not None:
             text = normalize(f"What does {self.business_name} do?")  # the question the FAQ answers in its own words
             caller_text = text
         topic = topic_only(text) if self.state.booking is None else None
@@ -186,6 +201,17 @@ class DialogEngine(BookingFlow):
             async for utterance in self._escalate(reason, caller_text):
                 yield utterance
             return
+        if booking is None and intent.name in ("no", "thanks", "clarify", "greeting") and CLOSING_WORDS.search(text):
+            intent = Intent("goodbye", intent.frustrated)  # "no, that's it", "cool, talk later", "wrong number, sorry"
+        if booking is not None and intent.name == "goodbye" and not SAYS_GOODBYE.search(text):
+            intent = Intent("unsure", intent.frustrated)  # "ok" or "thanks" half-way through a booking is no goodbye
+        if booking is not None and booking.awaiting and intent.name == "faq" and not intent.doubtful:
+            # "Actually, before that, how much is the Pro plan?": answered, then the booking question again
+            found: list = []
+            async for utterance in self._question_during_booking(text, found):
+                yield utterance
+            if found[0]:
+                return
         if booking is not None and intent.name not in ("goodbye", "check") and not (
             intent.name == "faq" and booking.awaiting is None
         ):
@@ -245,6 +271,9 @@ class DialogEngine(BookingFlow):
         yield Utterance("You're welcome! " + ANYTHING_ELSE)
 
     async def _greeting_reply(self, text: str) -> AsyncIterator[Utterance]:
+        if asks_how_agent_is(text):
+            yield Utterance("I'm doing well, thanks for asking! How can I help you today?")
+            return
         yield Utterance("Hi there! How can I help you today?")
 
     async def _clarify(self, text: str) -> AsyncIterator[Utterance]:
@@ -326,6 +355,24 @@ class DialogEngine(BookingFlow):
             return
         async for utterance in self._answer(hit, text):
             yield utterance
+
+    async def _question_during_booking(self, text: str, answered: list) -> AsyncIterator[Utterance]:
+        """A question that clearly matches an FAQ entry, asked while a booking waits for a day, time, name or
+        yes: its answer, then the booking's question again. `answered` gets whether it was one."""
+        found: list = []
+        if self._knowledge is not None and not (has_date(text) or has_time(text) or extract_name(text)):
+            async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
+                yield cue
+        hit = found[0] if found else None
+        answered.append(hit is not None and hit.score >= DOUBTFUL_MIN_SCORE)
+        if answered[0]:
+            pending = self.state.pending_question
+            async for utterance in self._answer(hit, text):
+                yield utterance
+            if pending:
+                self.state.pending_question = pending
+                question = re.sub(r"^(Sure, I can book that for you|Great|Sure)\. ", "", pending)
+                yield Utterance(f"Now, back to your booking. {question}")
 
     def _lean_on_last_question(self, text: str, found: list) -> AsyncIterator[Utterance]:
         """The FAQ hit for `text` asked together with the caller's last question, into `found` (cues while slow)."""

@@ -143,6 +143,10 @@ _CHANGES = re.compile(r"\b(but|instead|actually|change|move|make it|rather|not|w
 _WHEN_SIDE_INTENTS = ("faq", "book", "yes", "greeting", "thanks")
 
 
+_SUBSCRIPTION = re.compile(r"\b(plan|subscription|account|membership|service|trial|billing)\b")
+_APPOINTMENT = re.compile(r"\b(appointment|booking|meeting|demo|consultation|call|session|slot)\b")
+
+
 def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str, Guess | None]:
     """The intent the dialog acts on: the classifier's guess, with a few overrides where words are certain.
 
@@ -157,6 +161,8 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
             return "yes", None
     guess = classifier.guess(text, state)
     intent = guess.intent
+    if intent == "cancel_booking" and _SUBSCRIPTION.search(text) and not _APPOINTMENT.search(text):
+        return "faq", guess  # "how do I cancel my Pro plan?" asks about the subscription, not an appointment
     if state == "when" and (has_date(text) or has_time(text)) and intent in _WHEN_SIDE_INTENTS:
         return "inform", guess  # a day or hour offered while the agent asks when is the answer
     if state == "name" and guess.unsure and extract_name(text, expecting_name=True):

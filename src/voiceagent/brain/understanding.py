@@ -25,6 +25,47 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+# How a speech recogniser writes a business's name when it mishears it, per business name (lower case): the
+# dialog reads them as the name ("what does bite eye do", "is this by AI?").
+HEARD_AS = {
+    "byteai": re.compile(r"\b(by|bite|byte|bye|buy)[ -]?(ai|a i|eye|aye)\b|\bbyte ?ai\b"),
+}
+
+
+def with_business_name(text: str, business: str) -> str:
+    """`text` (normalized) with the business's misheard spellings written as its name."""
+    heard = HEARD_AS.get(business.lower())
+    return heard.sub(business.lower(), text) if heard else text
+
+
+def asks_about_the_business(text: str, business: str) -> str | None:
+    """"What is ByteAI?" -> "what"; "Is this ByteAI?" -> "identity"; else None."""
+    name = re.escape(business.lower())
+    if re.search(rf"\b(what('s| is| does) {name}( do)?|what {name} (is|does))\b", text):
+        return "what"
+    if re.search(rf"\b(is this|am i (speaking|talking) (to|with)|have i (reached|got)|did i reach) {name}\b", text):
+        return "identity"
+    return None
+
+
+_HOW_ARE_YOU = re.compile(r"\b(how are you|how'?s it going|how (are )?you doing|how are things|how'?s your day)\b")
+_WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(hold on|hang on|wait|one (sec|second|moment|minute)|just a (sec|second|"
+                   r"moment|minute)|give me (a|one) (sec|second|moment|minute)|bear with me)\b")
+# Ends the call from wherever the caller is (outside a booking): "no, that's it", "cool, talk later"
+CLOSING_WORDS = re.compile(r"\b(that'?s it|that'?s all|that is all|that'?ll (do|be all)|talk (to you )?later|"
+                           r"wrong number|good ?bye|bye( bye)?|(got to|gotta|have to) go)\b")
+
+
+def asks_how_agent_is(text: str) -> bool:
+    """"How are you doing today?": small talk, answered as such."""
+    return _HOW_ARE_YOU.search(text) is not None
+
+
+def asks_to_wait(text: str) -> bool:
+    """"Hold on one sec": the caller needs a moment (a short turn only; a question may follow the words)."""
+    return len(text.split()) <= 6 and _WAIT.search(text) is not None
+
+
 def _has(text: str, *patterns: str) -> bool:
     return any(re.search(pattern, text) for pattern in patterns)
 
@@ -107,7 +148,8 @@ _PRESENCE = (rf"^({_HELLO} )*" r"(are you (still )?there|is (anyone|anybody|some
              r"can you hear me( now| okay| ok)?|are you with me)( (hello|still))?$|^hello( hello)+$")
 
 
-_IDENTITY = (rf"^(({_FILLER}|{_HELLO}) )*" r"(who am i (speaking|talking) (with|to)|who is this|who are you|what are you|what can you do|"
+_IDENTITY = (r"\bwhat (else )?can you (do|help( me)? with)( for me)?\b|"
+             rf"^(({_FILLER}|{_HELLO}) )*" r"(who am i (speaking|talking) (with|to)|who is this|who are you|what are you|what can you do|"
              r"what can you help( me)? with|what do you do|how can you help|"
              r"(are you|am i (speaking|talking) (with|to)|is this) (a |an )?(real |actual |live )?"
              r"(person|human|robot|bot|machine|computer|ai|recording))\b")
@@ -231,8 +273,9 @@ def detect_intent(text: str) -> Intent:
 
 
 _NAME_PATTERNS = (
+    r"\bit'?s ([a-z][a-z'-]+) with an? [a-z]\b",  # "no, it's Karin with an I"
     r"\bmy name is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
-    r"\bmy name's ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\b(?:my )?name's ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bname is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bthis is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
@@ -245,17 +288,32 @@ _NOT_NAMES = {
     "a", "the", "about", "going", "having", "available", "free", "tomorrow", "today", "monday", "tuesday",
     "wednesday", "thursday", "friday", "saturday", "sunday", "next", "yes", "no", "okay", "ok", "sure", "great",
     "calling about", "in", "at", "on", "with", "your", "from", "byteai", "bite", "it", "that", "there",
+    "yeah", "yep", "yup", "nope", "nah", "hello", "hi", "hey", "right", "correct", "wrong", "please", "actually",
+    "wait", "hold", "what", "why", "how", "who", "when", "where", "um", "uh", "me", "us", "my", "our", "him", "her",
+    "them", "you", "sure", "now", "later", "spelled", "still", "also", "really", "sir", "madam",
 }
+# Titles before a name ("Mrs. Dorothy Abernathy"), left out of it
+_TITLES = {"mr", "mrs", "ms", "miss", "mister", "missus", "dr", "doctor", "sir", "madam"}
+# "...wednesday at ten am for george": a name at the end of a booking request, unless it is one of these
+_FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultation", "call", "meeting",
+                  "appointment", "lunch", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                  "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both"}
 
 
 def extract_name(text: str, expecting_name: bool = False) -> str | None:
     """A name the caller gives ('my name is Maria Lopez'); a bare answer counts when we asked for it."""
+    text = re.sub(rf"\b({'|'.join(_TITLES)}) ", "", text)  # "my name is Mrs. Dorothy Abernathy"
     for pattern in _NAME_PATTERNS:
         match = re.search(pattern, text)
         if match:
             name = _clean_name(match.group(1))
             if name:
                 return name
+    ending = re.search(r"\bfor ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$", text)
+    if ending and (has_date(text) or has_time(text)) and not (has_date(ending.group(1)) or has_time(ending.group(1))):
+        name = _clean_name(ending.group(1))
+        if name and not set(name.lower().split()) & _FOR_NOT_NAMES:
+            return name
     if expecting_name:
         # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
         words = [w for w in re.sub(r"[^a-z' -]", " ", text).split()
@@ -267,6 +325,7 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
 
 def _clean_name(raw: str) -> str | None:
     words = [w for w in raw.split() if w not in ("and", "please", "thanks", "thank", "you")]
+    words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "it's Dave, Dave Kowalski"
     if not words or words[0] in _NOT_NAMES or any(w.isdigit() for w in words):
         return None
     return " ".join(w.capitalize() for w in words[:3])

@@ -345,3 +345,42 @@ async def test_cancelling_a_subscription_is_a_question_not_an_appointment_change
     engine.greeting()
     reply = await say(engine, "how do i cancel my pro plan")
     assert "passed it to the team" not in reply and "Billing" in reply
+
+
+@pytest.mark.parametrize(("turns", "read_back"), [
+    (["book tuesday at two, name's omar"], "Omar, Tuesday, February 24th at 2 PM"),  # the clarifying question
+    (["i want an appointment monday 10 30", "jordan"], "Jordan, Monday, February 23rd at 10:30 AM"),  # "10 30"
+    (["i need an appointment tomorrow at eleven", "actually make it monday instead", "sam"],
+     "Sam, Monday, February 23rd at 11 AM"),  # the hour was lost with the new day
+    (["can someone call me tomorrow sometime in the morning", "whatever's first", "anna"],
+     "Anna, tomorrow, February 20th at 9 AM"),  # the free times offered: "whatever's first" is the first
+])
+async def test_bookings_in_callers_own_words(engine, turns, read_back):
+    engine.greeting()
+    for said in turns:
+        reply = await say(engine, said)
+    assert f"an appointment for {read_back}. Shall I book it?" in reply
+
+
+async def test_a_closed_day_with_a_part_of_the_day_is_said_at_once(engine):
+    assert await say(engine, "can i come in saturday morning") == ("We're closed on Saturdays. Which other day "
+                                                                   "works for you?")
+
+
+async def test_what_time_was_that_again_hears_the_last_reply_again(engine):
+    engine.greeting()
+    await say(engine, "book me for monday at 2 pm, i'm lee")
+    await say(engine, "yes")
+    checked = await say(engine, "do i have anything scheduled")
+    assert await say(engine, "what time was that again") == f"Sure. {checked}"
+
+
+async def test_a_follow_up_naming_something_else_is_answered_about_it(engine):
+    engine.greeting()
+    assert "Salesforce" in await say(engine, "does it work with salesforce")
+    assert "Zapier" in await say(engine, "what about zapier")  # it was "That's all I have on that one"
+
+
+async def test_wait_followed_by_a_question_is_the_question(engine):
+    engine.greeting()
+    assert await say(engine, "wait how much is the pro plan") != "Sure, take your time."

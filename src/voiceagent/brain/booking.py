@@ -51,18 +51,22 @@ class Booking:
     awaiting: str | None = None  # "when" | "name" | "phone" | "confirm"
     rejected_when: str = ""  # the last time the caller said no to, whose day may still hold
     offered: list[str] = field(default_factory=list)  # free times the agent offered instead (ISO), in its order
+    listed: list[str] = field(default_factory=list)  # free times it listed when asking for the hour ("9, 10 or 11")
 
 
 # Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
-_FIRST_OFFERED = re.compile(r"\b(first|earlier|earliest|sooner|former)\b")
+_FIRST_OFFERED = re.compile(r"\b(first|earlier|earliest|sooner|soonest|former)\b")
 _LAST_OFFERED = re.compile(r"\b(second|later|latest|last|other|latter)\b")
 
 
 def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
-    """The offered time (ISO) the caller took, or None when the turn does not pick one."""
+    """The offered time (ISO) the caller took, or None when the turn does not pick one. A "yes" takes the first
+    only where the offer was a yes-or-no question (intent "yes" is not passed for a listing)."""
+    if not offered or has_time(text):
+        return None
     if len(offered) > 1 and _LAST_OFFERED.search(text):
         return offered[-1]
-    if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or has_time(text) or extract_name(text))):
+    if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or extract_name(text))):
         return offered[0]  # (a "yes" with a name in it, "ok my name is Hugo", answers the name, not the offer)
     return None
 
@@ -95,6 +99,13 @@ class BookingFlow:
 
     async def _continue_booking(self, text: str, intent: str) -> AsyncIterator[Utterance]:
         booking = self.state.booking
+        listed, booking.listed = booking.listed, []
+        picked = _offered_pick(text, "", listed) if not _LEAVES.search(text) else None
+        if picked:  # "What time works for you? I have 9 AM, 10 AM or 11 AM free." - "whatever's first"
+            booking.when_text = _as_when_text(picked)
+            async for utterance in self._next_booking_step(booking):
+                yield utterance
+            return
         if booking.offered and not _LEAVES.search(text):  # "...free times are 9:30 AM or 10 AM. Would one of those work?"
             offered, booking.offered = booking.offered, []
             picked = _offered_pick(text, intent, offered)
@@ -151,8 +162,8 @@ class BookingFlow:
             if not has_date(text) and previous_date:
                 phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
             earlier_time = booking.when_text.replace(date_part(booking.when_text), " ").strip()
-            if booking.awaiting == "confirm" and not has_time(text) and has_time(earlier_time):
-                phrase = f"{phrase} {earlier_time}"  # read back "Tuesday at 10", "no, Wednesday": same hour
+            if not has_time(text) and has_time(earlier_time):
+                phrase = f"{phrase} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday": the same hour
             booking.when_text = phrase
         name = extract_name(text, expecting_name=booking.awaiting == "name")
         if name:
@@ -176,13 +187,19 @@ class BookingFlow:
                     booking.when_text = ""
                     yield self._ask(f"{free['message']} Which other day works for you?")
                 else:
+                    booking.listed = list(free.get("slots") or [])
                     yield self._ask("What time works for you on that day?" + _free_times_spoken(free))
             return
         daypart = vague_time(booking.when_text)
         if daypart:  # "anything tomorrow morning?": the caller picks the hour, the agent does not guess it
             booking.awaiting = "when"
-            yield self._ask(f"Sure. What time in the {daypart} works for you?"
-                            + _free_times_spoken(await self._free_times_for(booking.when_text)))
+            free = await self._free_times_for(booking.when_text)
+            if free.get("error") == "closed":  # "Saturday morning?"
+                booking.when_text = ""
+                yield self._ask(f"{free['message']} Which other day works for you?")
+                return
+            booking.listed = list(free.get("slots") or [])  # "whatever's earliest" takes the first
+            yield self._ask(f"Sure. What time in the {daypart} works for you?" + _free_times_spoken(free))
             return
         described = await self._describe_when(booking.when_text) if self._describe_when else {"ok": True, "spoken": booking.when_text}
         if not described.get("ok"):

@@ -80,6 +80,10 @@ _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(th
 
 # How close an FAQ entry must be to answer a turn whose intent was a near tie (the knowledge base's own bar is 0.33)
 DOUBTFUL_MIN_SCORE = 0.5
+# How close a follow-up alone that names something the FAQ mentions must be to another entry than the one just
+# said, to be answered from it ("what about Zapier?" 0.28 to the integrations entry, with the name boost) rather
+# than "That's all I have on that one" (a follow-up of everyday words, "for a small team", is not)
+OWN_NAME_MIN_SCORE = 0.25
 
 
 def _first_sentences(text: str, count: int = 2) -> str:
@@ -384,6 +388,13 @@ class DialogEngine(BookingFlow):
         words add nothing the agent can answer ("and does that include it?", or noise heard as "okay, yeah, I'm
         just glued it"): saying the same answer again would be a parrot; the caller is asked what else they need."""
         if hit.entry.id == self.state.last_answer_id and not _later_sentences(hit.entry.answer):
+            # "what about Zapier?" after the Salesforce answer: a name of its own finds its entry below the bar
+            own = await asyncio.to_thread(self._knowledge.search, text, 1) if hasattr(self._knowledge, "search") else []
+            if own and own[0].entry.id != hit.entry.id and getattr(own[0], "named", False) \
+                    and own[0].score >= OWN_NAME_MIN_SCORE:
+                async for utterance in self._answer(own[0], text):
+                    yield utterance
+                return
             yield self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)
             return
         async for utterance in self._answer(hit, text):

@@ -21,6 +21,8 @@ def normalize(text: str) -> str:
     text = _AGREEMENT.sub("yes", text)
     text = _FILLERS.sub(" ", text)
     text = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", text)  # speech recognition writes 10:30 as 10.30
+    text = re.sub(r"\b(1[0-2]|0?[1-9]) ([0-5]\d)\b(?! ?(minutes?|mins?|seconds?|dollars?|percent|calls?))", r"\1:\2",
+                  text)  # ...and as "10 30"
     text = re.sub(r"[^\w\s':/+-]", " ", text)
     return " ".join(text.split())
 
@@ -50,7 +52,8 @@ def asks_about_the_business(text: str, business: str) -> str | None:
 
 _HOW_ARE_YOU = re.compile(r"\b(how are you|how'?s it going|how (are )?you doing|how are things|how'?s your day)\b")
 _WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(hold on|hang on|wait|one (sec|second|moment|minute)|just a (sec|second|"
-                   r"moment|minute)|give me (a|one) (sec|second|moment|minute)|bear with me)\b")
+                   r"moment|minute)|give me (a|one) (sec|second|moment|minute)|bear with me)"
+                   r"( (a|one|just a) (sec|second|moment|minute)| please| for me| ok| a bit| let me (check|look|see))*$")
 # Ends the call from wherever the caller is (outside a booking): "no, that's it", "cool, talk later"
 CLOSING_WORDS = re.compile(r"\b(that'?s it|that'?s all|that is all|that'?ll (do|be all)|talk (to you )?later|"
                            r"wrong number|good ?bye|bye( bye)?|(got to|gotta|have to) go)\b")
@@ -128,7 +131,7 @@ _NO = (_LEAD_IN + r"(no|nope|nah|not really|wrong|incorrect|that'?s (wrong|not r
 
 _REPEAT = (r"^((sorry|pardon|pardon me|excuse me) )?(sorry|pardon|pardon me|what|huh|excuse me|come again|say again)$",
            r"\b(repeat (that|it|yourself|the last part|what you said)|say (that|it) again|come again|"
-           r"what did you (just )?say|what was that|i (did ?n'?t|didn'?t|couldn'?t|could not|did not) "
+           r"what did you (just )?say|what was that|what (time|day|date) was that|i (did ?n'?t|didn'?t|couldn'?t|could not|did not) "
            r"(catch|hear|get|understand) (that|you|it|what you said)|one more time)\b",
            r"^(sorry |sorry, )?(can|could|would) you (please )?repeat( that| it| yourself| please| again)*$")
 _WANTS_TO_ASK = (r"^(i|i've|i have) (got |have )?(a|one|another|some) (quick |small )?questions?( for you)?$",

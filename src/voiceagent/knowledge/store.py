@@ -49,6 +49,7 @@ class EmbeddingModelMismatch(KnowledgeError):
 class Hit:
     entry: FaqEntry
     score: float  # cosine similarity: higher is closer
+    named: bool = False  # the question names something this entry mentions that the embedding does not know
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ class KnowledgeBase:
         similarity = {entry_id: sum(values) / len(values) + (NAME_BOOST if entry_id in named else 0.0)
                       for entry_id, values in scores.items()}
         ranked = sorted(similarity, key=lambda entry_id: -similarity[entry_id])
-        hits = [Hit(entries[e], round(similarity[e], 4)) for e in ranked[:k]]
+        hits = [Hit(entries[e], round(similarity[e], 4), e in named) for e in ranked[:k]]
         with self._lock:
             self._results[key] = (now, hits)
             if len(self._results) > 4096:

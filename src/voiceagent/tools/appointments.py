@@ -125,7 +125,7 @@ async def free_times_on(ctx: ToolContext, text: str, count: int = 3) -> dict:
         return {"ok": False, "error": "none_free"}
     on_the_hour = [slot for slot in slots if slot.minute == 0]
     picked = (on_the_hour if len(on_the_hour) >= count else slots)[:count]
-    return {"ok": True, "spoken": speak_clock_list(picked, ctx.hours)}
+    return {"ok": True, "spoken": speak_clock_list(picked, ctx.hours), "slots": [s.isoformat() for s in picked]}
 
 
 # A tool's docstring is what the LLM reads about it (tools/schema.py). `name` is keyword-only so it can be

@@ -257,7 +257,7 @@ async def test_an_answer_to_the_offer_with_no_choice_in_it_keeps_the_offer(engin
     engine.greeting()
     await _offered_two_times(engine)
     assert await say(engine, "mark") == WHICH_OFFERED
-    assert await say(engine, "the second one") == ASK_NAME
+    assert "an appointment for Mark, tomorrow, February 20th at 10 AM" in await say(engine, "the second one")
 
 
 async def test_leaving_at_the_offer_leaves(engine):
@@ -384,3 +384,24 @@ async def test_a_follow_up_naming_something_else_is_answered_about_it(engine):
 async def test_wait_followed_by_a_question_is_the_question(engine):
     engine.greeting()
     assert await say(engine, "wait how much is the pro plan") != "Sure, take your time."
+
+
+@pytest.mark.parametrize("said", ["i need to move my appointment to tuesday",
+                                  "push my friday appointment back to the following monday same time"])
+async def test_moving_a_booking_to_a_day_goes_to_the_team_not_to_a_new_booking(engine, said):
+    assert await say(engine, said) == f"{BOOKING_CHANGE_BY_HUMAN} {TICKET_OPENED} " \
+        "A specialist will call you back at the number ending in 4 5 6 7. Is there anything else I can help with today?"
+
+
+@pytest.mark.parametrize("said", ["okay perfect thank you so much have a great day", "alright cheers", "take care"])
+async def test_a_warm_goodbye_ends_the_call(engine, said):
+    engine.greeting()
+    await say(engine, "how much is pro")
+    assert [u async for u in engine.respond(said)][-1].end_call
+
+
+async def test_a_bare_name_at_the_offered_times_is_kept(engine):
+    engine.greeting()
+    await _offered_two_times(engine)
+    assert await say(engine, "mark") == WHICH_OFFERED
+    assert "an appointment for Mark, tomorrow, February 20th at 9:30 AM" in await say(engine, "yes")

@@ -10,6 +10,7 @@ import pytest
 from voiceagent.knowledge import EmbeddingModelMismatch, KnowledgeBase, KnowledgeError, load_faq
 from voiceagent.knowledge.evaluation import evaluate, load_questions
 from voiceagent.knowledge.faq import FaqEntry
+from voiceagent.knowledge.lexical import LexicalIndex, words_of
 from voiceagent.knowledge.names import name_index, names_in
 
 
@@ -146,3 +147,22 @@ def test_a_named_integration_is_answered_and_everyday_words_are_not_names(runtim
     # "does it work with hubspot" was closest to the Slack entry (0.21): "I'm not sure about that one".
     best = runtime.knowledge.best_answer(question)
     assert (best.entry.id if best else None) == expected
+
+
+def test_rare_words_an_entry_shares_with_the_question_count_and_common_ones_do_not():
+    entries = [FaqEntry("sso", "security", "Does ByteAI support single sign-on?", "Yes, on the Business plan."),
+               FaqEntry("pro", "pricing", "How much is the Pro plan?", "The Pro plan is $99 per month."),
+               FaqEntry("biz", "pricing", "How much is the Business plan?", "The Business plan is $299 per month.")]
+    index = LexicalIndex(entries)
+    asked = words_of("Does the Pro plan come with single sign on?")
+    assert "single" in asked and "does" not in asked and words_of("emails") == {"email"}
+    assert index.overlap(asked, "sso") > index.overlap(asked, "pro") > 0  # "plan" is in every entry: it weighs least
+    assert index.overlap(words_of("um the and"), "sso") == 0.0
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("how many requests per minute do we get on pro", "faq-026"),  # the Pro plan's price came first, 0.589 to 0.582
+    ("can i pay with a check", "faq-020"),  # the refund answer came first, 0.45 to 0.40
+])
+def test_a_question_whose_rare_words_only_one_entry_has_gets_that_entry(runtime, question, expected):
+    assert runtime.knowledge.search(question, k=1)[0].entry.id == expected

@@ -120,7 +120,8 @@ class BookingFlow:
                     yield self._ask("No problem. What other day and time would work for you?")
                     return
                 booking.offered = offered  # a turn with no choice in it ("Mark"): the offer stands
-                booking.name = extract_name(text) or booking.name  # "My name is Dorothy Abernathy" is kept
+                # "My name is Dorothy Abernathy", or a bare "Mark", is kept
+                booking.name = extract_name(text, expecting_name=len(text.split()) <= 3) or booking.name
                 yield self._ask(WHICH_OFFERED if len(offered) > 1 else TAKE_OFFERED)
                 return
         if booking.awaiting == "confirm":

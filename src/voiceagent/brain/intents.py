@@ -144,6 +144,8 @@ _WHEN_SIDE_INTENTS = ("faq", "book", "yes", "greeting", "thanks")
 
 
 _BOOKS = re.compile(r"\b(book|schedule|appointment|set up a (call|meeting|demo))\b")
+# ...but not "move my appointment to Tuesday" (a change, for a person: the classifier reads those)
+_CHANGES_ONE = re.compile(r"\b(move|moving|reschedul\w*|push|change|cancel\w*|shift|scrap|my (appointment|booking))\b")
 _SUBSCRIPTION = re.compile(r"\b(plan|subscription|account|membership|service|trial|billing)\b")
 _APPOINTMENT = re.compile(r"\b(appointment|booking|meeting|demo|consultation|call|session|slot)\b")
 
@@ -168,7 +170,7 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         return "inform", guess  # a day or hour offered while the agent asks when is the answer
     if state == "name" and guess.unsure and extract_name(text, expecting_name=True):
         return "inform", guess
-    if state == "idle" and (has_date(text) or has_time(text)) and _BOOKS.search(text):
+    if state == "idle" and (has_date(text) or has_time(text)) and _BOOKS.search(text) and not _CHANGES_ONE.search(text):
         return "book", guess  # "book Tuesday at two, name's Omar": the words and the time are certain
     if guess.unsupported:
         return "unsure", guess  # not a tie the runner-up could win: the turn resembles nothing ("I was wondering")

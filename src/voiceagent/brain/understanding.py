@@ -56,7 +56,8 @@ _WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(hold on|hang on|wait|one (s
                    r"( (a|one|just a) (sec|second|moment|minute)| please| for me| ok| a bit| let me (check|look|see))*$")
 # Ends the call from wherever the caller is (outside a booking): "no, that's it", "cool, talk later"
 CLOSING_WORDS = re.compile(r"\b(that'?s it|that'?s all|that is all|that'?ll (do|be all)|talk (to you )?later|"
-                           r"wrong number|good ?bye|bye( bye)?|(got to|gotta|have to) go)\b")
+                           r"wrong number|good ?bye|bye( bye)?|(got to|gotta|have to) go|take care|cheers|"
+                           r"have a (great|good|nice|lovely) (day|one|evening|night|weekend|afternoon))\b")
 
 
 def asks_how_agent_is(text: str) -> bool:

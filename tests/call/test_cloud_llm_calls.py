@@ -113,9 +113,12 @@ async def test_a_broken_stream_falls_back_and_the_call_goes_on(cloud_runtime, ca
 
 
 async def test_a_tool_call_from_an_interrupted_reply_is_not_run(cloud_runtime, caller_voice, emulator):
-    emulator.tool_delay_ms = 4000  # the model takes its time deciding to book...
-    pause = np.zeros(int(1.8 * 8000), dtype=np.int16)
-    booking = caller_voice.say("Please book an appointment for tomorrow at 10 am. My name is Jane Smith.")
+    # The model takes its time deciding to book; the caller speaks again 2.5 s after their request (long enough for
+    # that turn to end on a loaded machine: at 1.8 s both sentences once became one turn, which booked).
+    emulator.tool_delay_ms = 6000
+    pause = np.zeros(int(2.5 * 8000), dtype=np.int16)
+    # Tuesday, not "tomorrow": on a weekend the booking would fail as closed, whether its tool call ran or not
+    booking = caller_voice.say("Please book an appointment for Tuesday at 10 am. My name is Jane Smith.")
     change_of_mind = np.concatenate([pause, caller_voice.say("Actually, wait. How much is the Pro plan?")])
     turns = [CallerTurn(audio=booking, text="book"), CallerTurn(audio=change_of_mind, text="wait", wait_for_agent=False)]
     async with local_server(cloud_runtime, cloud_runtime.settings) as url:
@@ -124,6 +127,9 @@ async def test_a_tool_call_from_an_interrupted_reply_is_not_run(cloud_runtime, c
     assert any("book" in json.dumps(r["messages"]).lower() for r in emulator.requests)  # the booking was asked
     with cloud_runtime.database.session() as session:
         assert session.scalars(select(Appointment)).all() == []  # but its tool call never ran
+    results = [part for r in emulator.requests for m in r["messages"] if isinstance(m["content"], list)
+               for part in m["content"] if part.get("type") == "tool_result"]
+    assert results == [], results  # and no result of it went back to the model
 
 
 async def test_turns_and_calls_reuse_one_warm_connection_to_the_llm(cloud_runtime, caller_voice, emulator):

@@ -13,7 +13,7 @@ from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI
 
 from voiceagent.brain.prompt import system_prompt
-from voiceagent.emulators.anthropic_messages import AnthropicEmulator, serve
+from voiceagent.emulators.anthropic_messages import AnthropicEmulator, decide, serve
 from voiceagent.emulators.openai_chat import OpenAIChatEmulator
 from voiceagent.emulators.run import serve_app
 
@@ -92,3 +92,16 @@ async def test_slow_tool_ms_delays_only_the_answer_to_a_tool_result(chat):
         {"role": "tool", "tool_call_id": "call_1", "content": json.dumps({"ok": True, "message": "Booked."})}])
     assert time.monotonic() - started >= 0.4  # the fault's own sleep (a lower bound, not a measured latency)
     assert after_tool.choices[0].message.content.startswith("Booked.")
+
+
+def test_the_claude_emulator_books_a_request_whose_name_came_in_the_next_turn():
+    # A pause between "Please book ... Monday at 10 am." and "My name is Jane Smith." ended the turn on a loaded
+    # machine: a model reading the conversation books it, and so does the emulator; a turn about something else
+    # ("actually, how much is the Pro plan?") does not.
+    first = {"role": "user", "content": [{"type": "text", "text": "Caller: Please book an appointment for Monday at 10 am."}]}
+    reply = {"role": "assistant", "content": [{"type": "text", "text": "Sure, what's your name?"}]}
+    booked = decide({"messages": [first, reply, {"role": "user", "content": "My name is Jane Smith."}]})
+    assert booked[0]["name"] == "book_appointment" and booked[0]["input"] == {"date": "monday", "time": "10 am.",
+                                                                                "name": "Jane Smith"}
+    other = decide({"messages": [first, reply, {"role": "user", "content": "Actually, how much is the Pro plan?"}]})
+    assert not any(part.get("name") == "book_appointment" for part in other)

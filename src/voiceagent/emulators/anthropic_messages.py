@@ -150,6 +150,14 @@ def _message(body: dict, blocks: list[dict], usage: dict, final: bool = True) ->
             "stop_sequence": None, "usage": usage}
 
 
+def _caller_words(message: dict) -> str:
+    """What the caller said in one user message (its text parts, without tool results), lower case."""
+    content = message.get("content")
+    parts = [content] if isinstance(content, str) else [
+        part.get("text", "") for part in content or [] if isinstance(part, dict) and part.get("type") == "text"]
+    return " ".join(part.split("Caller: ")[-1] for part in parts).lower()
+
+
 def _text_of(content) -> str:
     if isinstance(content, str):
         return content
@@ -203,6 +211,13 @@ def decide(body: dict) -> list[dict]:
                 {**tool, "name": "escalate_to_human", "input": {"reason": "caller asked for a person"}}]
     if re.search(r"\b(check|look up)\b.*\bappointment", text):
         return [{**tool, "name": "check_appointment", "input": {}}]
+    if re.search(r"\bname is\b|\b(tomorrow|monday|tuesday|wednesday|thursday|friday)\b", text) and not any(
+            part.get("type") == "tool_use" and part.get("name") == "book_appointment"
+            for m in messages if isinstance(m.get("content"), list) for part in m["content"] if isinstance(part, dict)):
+        # As a model reads the whole conversation: a request whose day and name came in separate turns (a pause
+        # between the sentences ended the turn) is still one booking, until it has been made; a turn that
+        # gives no detail of it ("actually, wait, how much is the Pro plan?") is about something else.
+        text = " ".join(_caller_words(m) for m in messages if m.get("role") == "user")
     booking = re.search(r"\bbook\b.*?\b(tomorrow|monday|tuesday|wednesday|thursday|friday)\b.*?\bat ([\w:]+(?: ?[ap]\.?m\b\.?)?)", text)
     name = re.search(r"\bname is ([a-z]+(?: [a-z]+)?)", text)
     if booking and name:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from voiceagent.brain.understanding import (
-    asks_to_repeat,
-    asks_who_is_speaking,
+from voiceagent.brain.slots import (
     bare_hour_as_time,
-    checks_presence,
-    detect_intent,
     extract_name,
     extract_phone_digits,
     has_date,
     has_time,
-    normalize,
-    topic_only,
     vague_time,
     when_phrase,
+)
+from voiceagent.brain.understanding import (
+    asks_to_repeat,
+    asks_who_is_speaking,
+    checks_presence,
+    detect_intent,
+    normalize,
+    topic_only,
 )
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from voiceagent.brain.understanding import (
+from voiceagent.brain.slots import (
     bare_hour_as_time,
     date_part,
     extract_name,
@@ -18,16 +18,13 @@ from voiceagent.brain.understanding import (
     when_phrase,
     without_rejected_when,
 )
+from voiceagent.brain.understanding import SIGNS_OFF
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import ANYTHING_ELSE, CONFIRM_AGAIN
 
 _WEEK = re.compile(r"\b(next|this) week\b")
-# Leaving a booking half-way: the ones that end the call, and the others ("never mind") that only drop it.
-_SIGNS_OFF = re.compile(r"\b(good ?bye|bye( bye)?|that'?s all|that is all|i'?ll call (you )?back)\b")
-# A goodbye the call may end on half-way through a booking (a bare "ok" or "thanks" there is not one)
-SAYS_GOODBYE = re.compile(rf"{_SIGNS_OFF.pattern}|\b(talk (to you )?later|(got to|gotta|have to) go|hang(ing)? up|"
-                          r"see you|take care|that'?ll do)\b")
-_LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it)\b|{_SIGNS_OFF.pattern}")
+# Leaving a booking half-way: a sign-off (SIGNS_OFF) ends the call, the others ("never mind") only drop it
+_LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it)\b|{SIGNS_OFF.pattern}")
 
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
 ASK_NAME = "Great. Can I have your name, please?"
@@ -142,7 +139,7 @@ class BookingFlow:
         leaving = booking.awaiting in ("when", "name") and _LEAVES.search(text)
         if (leaving or (intent == "no" and booking.awaiting in (None, "when"))) and not (has_date(text) or has_time(text)):
             self.state.booking = None
-            if leaving and _SIGNS_OFF.search(text):
+            if leaving and SIGNS_OFF.search(text):
                 async for utterance in self._goodbye(text):
                     yield utterance
                 return

@@ -7,12 +7,14 @@ import functools
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-from voiceagent.brain.booking import ASKED_AGAIN, SAYS_GOODBYE, Booking, BookingFlow
+from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, later_sentences
+from voiceagent.brain.booking import ASKED_AGAIN, Booking, BookingFlow
 from voiceagent.brain.intents import IntentClassifier, understand
+from voiceagent.brain.slots import extract_phone_digits
 from voiceagent.brain.understanding import (
     CLOSING_WORDS,
+    SAYS_GOODBYE,
     Intent,
     asks_about_the_business,
     asks_how_agent_is,
@@ -23,10 +25,6 @@ from voiceagent.brain.understanding import (
     asks_who_is_speaking,
     checks_presence,
     detect_intent,
-    extract_name,
-    extract_phone_digits,
-    has_date,
-    has_time,
     normalize,
     says_it_did_not_help,
     topic_only,
@@ -37,24 +35,17 @@ from voiceagent.shared.phrases import (
     ALREADY_HANDED_OVER,
     ANYTHING_ELSE,
     BOOKING_CHANGE_BY_HUMAN,
-    CLARIFY,
     CLOSING,
     DID_NOT_CATCH,
     DID_NOT_HELP,
-    DONT_KNOW,
     LISTENING_CUE,
     MAX_NOT_UNDERSTOOD,
-    NOTHING_MORE,
     greeting_line,
 )
 
 CUE_AFTER_SECS = 0.3
 
 ToolRunner = Callable[[str, dict], Awaitable[dict]]
-
-
-class KnowledgeLookup(Protocol):
-    def best_answer(self, query: str) -> Any | None: ...
 
 
 @dataclass
@@ -73,30 +64,7 @@ class DialogState:
 # An answer that offers a person: a "yes" to it is a yes to the hand-off.
 _OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{0,40}\b(specialist|person|someone|"
                               r"team|human|agent)\b", re.IGNORECASE)
-# A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
-_FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
-                        r"one|ones)\b")
-
-
-# How close an FAQ entry must be to answer a turn whose intent was a near tie (the knowledge base's own bar is 0.33)
-DOUBTFUL_MIN_SCORE = 0.5
-# How close a follow-up alone that names something the FAQ mentions must be to another entry than the one just
-# said, to be answered from it ("what about Zapier?" 0.28 to the integrations entry, with the name boost) rather
-# than "That's all I have on that one" (a follow-up of everyday words, "for a small team", is not)
-OWN_NAME_MIN_SCORE = 0.25
-
-
-def _first_sentences(text: str, count: int = 2) -> str:
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
-    return " ".join(sentences[:count])
-
-
-def _later_sentences(text: str, skip: int = 2) -> str:
-    """What `_first_sentences` left out of an answer ('' when it said all of it); skip=-1: the last sentence."""
-    return " ".join(re.split(r"(?<=[.!?])\s+", text.strip())[skip:])
-
-
-class DialogEngine(BookingFlow):
+class DialogEngine(FaqAnswers, BookingFlow):
     """One engine per call; holds the conversation state of that call."""
 
     def __init__(self, business_name: str = "ByteAI", knowledge: KnowledgeLookup | None = None,
@@ -280,30 +248,10 @@ class DialogEngine(BookingFlow):
             return
         yield Utterance("Hi there! How can I help you today?")
 
-    async def _clarify(self, text: str) -> AsyncIterator[Utterance]:
-        if self._knowledge is not None and self.state.last_question and _FOLLOW_UP.search(text):
-            # "For the business one" / "What if I need more?" read as nothing alone; after a question, they lean on it.
-            # One that clearly matches an entry alone ("can I delete it?" after "where is my data stored?") is that.
-            found: list = []
-            async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
-                yield cue
-            if found[0] is not None and found[0].score >= DOUBTFUL_MIN_SCORE:
-                async for utterance in self._answer(found[0], text):
-                    yield utterance
-                return
-            found.clear()
-            async for cue in self._lean_on_last_question(text, found):
-                yield cue
-            if found[0] is not None:
-                async for utterance in self._answer_leaning(found[0], text):
-                    yield utterance
-                return
-        yield self._ask(CLARIFY)
-
     async def _yes_without_question(self, text: str) -> AsyncIterator[Utterance]:
         # "...and I can connect you with a specialist." - "Yes, please." (an offer that ends the reply: after
         # "...or connect you with a person. How can I help?" a "yes" is not an answer to it)
-        if _OFFERS_A_PERSON.search(_later_sentences(self.state.last_reply, skip=-1)):
+        if _OFFERS_A_PERSON.search(later_sentences(self.state.last_reply, skip=-1)):
             async for utterance in self._escalate("caller accepted the offer of a specialist", text):
                 yield utterance
             return
@@ -321,92 +269,6 @@ class DialogEngine(BookingFlow):
                 yield utterance
             return
         yield Utterance("Okay. " + ANYTHING_ELSE)
-
-    # -- knowledge --------------------------------------------------------------------------
-
-    async def _answer_question(self, text: str, doubtful: bool = False) -> AsyncIterator[Utterance]:
-        if self._knowledge is None:
-            async for utterance in self._not_understood():
-                yield utterance
-            return
-        found: list = []
-        async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
-            yield cue
-        hit = found[0]
-        if hit is not None and doubtful and hit.score < DOUBTFUL_MIN_SCORE:
-            # Words the classifier could not place (a mumble Whisper wrote as "and it's about first time up") get
-            # an answer only from an entry they clearly match; otherwise the clarifying question, not a guess.
-            yield self._ask(CLARIFY)
-            return
-        if hit is None and self.state.last_question and _FOLLOW_UP.search(text):
-            # A follow-up that leans on the question before ("and what's included in that?") matches nothing alone;
-            # asked together with it, it does. Only then: a follow-up with words of its own ("can I delete it?"
-            # after "where is my data stored?") keeps its own answer, which the question before would outweigh.
-            found.clear()
-            async for cue in self._lean_on_last_question(text, found):
-                yield cue
-            if found[0] is not None:
-                async for utterance in self._answer_leaning(found[0], text):
-                    yield utterance
-                return
-        if hit is None:
-            self.state.not_understood += 1
-            if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
-                async for utterance in self._escalate("questions the assistant could not answer", text):
-                    yield utterance
-                return
-            yield Utterance(DONT_KNOW)
-            return
-        async for utterance in self._answer(hit, text):
-            yield utterance
-
-    async def _question_during_booking(self, text: str, answered: list) -> AsyncIterator[Utterance]:
-        """A question that clearly matches an FAQ entry, asked while a booking waits for a day, time, name or
-        yes: its answer, then the booking's question again. `answered` gets whether it was one."""
-        found: list = []
-        if self._knowledge is not None and not (has_date(text) or has_time(text) or extract_name(text)):
-            async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
-                yield cue
-        hit = found[0] if found else None
-        answered.append(hit is not None and hit.score >= DOUBTFUL_MIN_SCORE)
-        if answered[0]:
-            pending = self.state.pending_question
-            async for utterance in self._answer(hit, text):
-                yield utterance
-            if pending:
-                self.state.pending_question = pending
-                question = re.sub(r"^(Sure, I can book that for you|Great|Sure)\. ", "", pending)
-                yield Utterance(f"Now, back to your booking. {question}")
-
-    def _lean_on_last_question(self, text: str, found: list) -> AsyncIterator[Utterance]:
-        """The FAQ hit for `text` asked together with the caller's last question, into `found` (cues while slow)."""
-        return self._with_cue(asyncio.to_thread(self._knowledge.best_answer, f"{self.state.last_question} {text}"),
-                              found)
-
-    async def _answer_leaning(self, hit, text: str) -> AsyncIterator[Utterance]:
-        """Answer a follow-up found only with the question before. If that finds the entry just said in full, the
-        words add nothing the agent can answer ("and does that include it?", or noise heard as "okay, yeah, I'm
-        just glued it"): saying the same answer again would be a parrot; the caller is asked what else they need."""
-        if hit.entry.id == self.state.last_answer_id and not _later_sentences(hit.entry.answer):
-            # "what about Zapier?" after the Salesforce answer: a name of its own finds its entry below the bar
-            own = await asyncio.to_thread(self._knowledge.search, text, 1) if hasattr(self._knowledge, "search") else []
-            if own and own[0].entry.id != hit.entry.id and getattr(own[0], "named", False) \
-                    and own[0].score >= OWN_NAME_MIN_SCORE:
-                async for utterance in self._answer(own[0], text):
-                    yield utterance
-                return
-            yield self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)
-            return
-        async for utterance in self._answer(hit, text):
-            yield utterance
-
-    async def _answer(self, hit, text: str) -> AsyncIterator[Utterance]:
-        """Say an FAQ entry; the one said last, asked for again, goes on with its later sentences."""
-        self.state.not_understood = 0
-        said_before = self.state.last_answer_id == hit.entry.id
-        self.state.last_question, self.state.last_answer_id = text, hit.entry.id
-        more = _later_sentences(hit.entry.answer) if said_before else ""
-        yield Utterance(more or _first_sentences(hit.entry.answer))
 
     async def _with_cue(self, work: Awaitable, result: list) -> AsyncIterator[Utterance]:
         """Run a lookup into `result`; if it takes longer than ~300 ms, say a listening cue first."""

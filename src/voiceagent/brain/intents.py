@@ -15,7 +15,8 @@ from importlib import resources
 
 import numpy as np
 
-from voiceagent.brain.understanding import detect_intent, extract_name, has_date, has_time, normalize
+from voiceagent.brain.slots import extract_name, has_date, has_time
+from voiceagent.brain.understanding import detect_intent, normalize
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 

@@ -1,0 +1,153 @@
+"""The offline dialog's answers from the knowledge base: a question, a follow-up that leans on the one before,
+a question asked in the middle of a booking."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from voiceagent.brain.slots import extract_name, has_date, has_time
+from voiceagent.brain.utterance import Utterance
+from voiceagent.shared.phrases import CLARIFY, DONT_KNOW, MAX_NOT_UNDERSTOOD, NOTHING_MORE
+
+
+class KnowledgeLookup(Protocol):
+    def best_answer(self, query: str) -> Any | None: ...
+
+    def search(self, query: str, k: int = 3) -> list: ...
+
+
+# A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
+_FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
+                        r"one|ones)\b")
+
+# How close an FAQ entry must be to answer a turn whose intent was a near tie, or a turn that could also lean on
+# the question before or on a booking under way (the knowledge base's own bar is 0.33)
+DOUBTFUL_MIN_SCORE = 0.5
+# How close a follow-up alone that names something the FAQ mentions must be to another entry than the one just
+# said, to be answered from it ("what about Zapier?" 0.28 to the integrations entry, with the name boost) rather
+# than "That's all I have on that one" (a follow-up of everyday words, "for a small team", is not)
+OWN_NAME_MIN_SCORE = 0.25
+
+
+def first_sentences(text: str, count: int = 2) -> str:
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return " ".join(sentences[:count])
+
+
+def later_sentences(text: str, skip: int = 2) -> str:
+    """What `first_sentences` left out of an answer ('' when it said all of it); skip=-1: the last sentence."""
+    return " ".join(re.split(r"(?<=[.!?])\s+", text.strip())[skip:])
+
+
+class FaqAnswers:
+    """The knowledge half of `DialogEngine` (which provides state, _knowledge, _ask, _with_cue, _escalate and
+    _not_understood)."""
+
+    async def _answer_question(self, text: str, doubtful: bool = False) -> AsyncIterator[Utterance]:
+        if self._knowledge is None:
+            async for utterance in self._not_understood():
+                yield utterance
+            return
+        found: list = []
+        async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
+            yield cue
+        hit = found[0]
+        if hit is not None and doubtful and hit.score < DOUBTFUL_MIN_SCORE:
+            # Words the classifier could not place (a mumble Whisper wrote as "and it's about first time up") get
+            # an answer only from an entry they clearly match; otherwise the clarifying question, not a guess.
+            yield self._ask(CLARIFY)
+            return
+        if hit is None and self.state.last_question and _FOLLOW_UP.search(text):
+            # A follow-up that leans on the question before ("and what's included in that?") matches nothing alone;
+            # asked together with it, it does. Only then: a follow-up with words of its own ("can I delete it?"
+            # after "where is my data stored?") keeps its own answer, which the question before would outweigh.
+            async for utterance in self._follow_up(text, found):
+                yield utterance
+            if found[-1]:
+                return
+        if hit is None:
+            self.state.not_understood += 1
+            if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
+                async for utterance in self._escalate("questions the assistant could not answer", text):
+                    yield utterance
+                return
+            yield Utterance(DONT_KNOW)
+            return
+        async for utterance in self._answer(hit, text):
+            yield utterance
+
+    async def _clarify(self, text: str) -> AsyncIterator[Utterance]:
+        if self._knowledge is not None and self.state.last_question and _FOLLOW_UP.search(text):
+            # "For the business one" / "What if I need more?" read as nothing alone; after a question, they lean on it.
+            # One that clearly matches an entry alone ("can I delete it?" after "where is my data stored?") is that.
+            found: list = []
+            async for utterance in self._clear_answer(text, found):
+                yield utterance
+            if found[-1]:
+                return
+            async for utterance in self._follow_up(text, found):
+                yield utterance
+            if found[-1]:
+                return
+        yield self._ask(CLARIFY)
+
+    async def _question_during_booking(self, text: str, answered: list) -> AsyncIterator[Utterance]:
+        """A question that clearly matches an FAQ entry, asked while a booking waits for a day, time, name or
+        yes: its answer, then the booking's question again. `answered` gets whether it was one."""
+        if self._knowledge is None or has_date(text) or has_time(text) or extract_name(text):
+            answered.append(False)
+            return
+        pending = self.state.pending_question
+        async for utterance in self._clear_answer(text, answered):
+            yield utterance
+        if answered[-1] and pending:
+            self.state.pending_question = pending
+            question = re.sub(r"^(Sure, I can book that for you|Great|Sure)\. ", "", pending)
+            yield Utterance(f"Now, back to your booking. {question}")
+
+    async def _clear_answer(self, text: str, answered: list) -> AsyncIterator[Utterance]:
+        """The answer of the entry `text` alone clearly matches (DOUBTFUL_MIN_SCORE), if one does; `answered`
+        gets whether it was said."""
+        found: list = []
+        async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
+            yield cue
+        hit = found[0]
+        answered.append(hit is not None and hit.score >= DOUBTFUL_MIN_SCORE)
+        if answered[-1]:
+            async for utterance in self._answer(hit, text):
+                yield utterance
+
+    async def _follow_up(self, text: str, answered: list) -> AsyncIterator[Utterance]:
+        """Answer `text` asked together with the caller's last question, if that finds an entry; `answered` gets
+        whether it did. If it finds the entry just said in full, the words add nothing the agent can answer ("and
+        does that include it?", or noise heard as "okay, yeah, I'm just glued it"): saying the same answer again
+        would be a parrot; the caller is asked what else they need."""
+        found: list = []
+        leaning = asyncio.to_thread(self._knowledge.best_answer, f"{self.state.last_question} {text}")
+        async for cue in self._with_cue(leaning, found):
+            yield cue
+        hit = found[0]
+        answered.append(hit is not None)
+        if hit is None:
+            return
+        if hit.entry.id == self.state.last_answer_id and not later_sentences(hit.entry.answer):
+            # "what about Zapier?" after the Salesforce answer: a name of its own finds its entry below the bar
+            own = await asyncio.to_thread(self._knowledge.search, text, 1)
+            if own and own[0].entry.id != hit.entry.id and own[0].named and own[0].score >= OWN_NAME_MIN_SCORE:
+                hit = own[0]
+            else:
+                yield self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)
+                return
+        async for utterance in self._answer(hit, text):
+            yield utterance
+
+    async def _answer(self, hit, text: str) -> AsyncIterator[Utterance]:
+        """Say an FAQ entry; the one said last, asked for again, goes on with its later sentences."""
+        self.state.not_understood = 0
+        said_before = self.state.last_answer_id == hit.entry.id
+        self.state.last_question, self.state.last_answer_id = text, hit.entry.id
+        more = later_sentences(hit.entry.answer) if said_before else ""
+        yield Utterance(more or first_sentences(hit.entry.answer))

@@ -1,0 +1,180 @@
+"""The slots of a caller's words: days, times, names and phone numbers, as a speech recogniser writes them."""
+
+from __future__ import annotations
+
+import re
+
+SPOKEN_DIGITS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}
+WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
+
+
+def _has(text: str, *patterns: str) -> bool:
+    return any(re.search(pattern, text) for pattern in patterns)
+
+
+_NOT_AN_HOUR = r"\b(that|this|the|which|whichever|any|some|no|earlier|later|first|last|other) one\b"
+# A number that counts something is not an hour: "about 20 minutes", "2 appointments", "after 3 days".
+_NOT_A_COUNT = (r"(?! (minutes?|mins?|hours?|seconds?|secs?|days?|weeks?|months?|years?|percent|dollars?|calls?|"
+                r"people|users?|seats?|times|appointments?|bookings?)\b)")
+
+
+def bare_hour_as_time(text: str, digits_only: bool = False) -> str:
+    """When the agent has asked what time: a bare hour ("um, 2?", "three maybe") is that time. While it asks
+    something else (a name, a yes), only an hour in digits counts ("10 is fine")."""
+    if has_time(text) or has_date(text) or len(text.split()) > 7 or _has(text, _NOT_AN_HOUR, r"\bbefore\b"):
+        return text
+    hour = r"(\d{1,2})" if digits_only else _HOUR
+    return re.sub(rf"^(.*?)\b{hour}\b(?!:){_NOT_A_COUNT}", r"\1at \2", text, count=1)
+
+
+_NAME_PATTERNS = (
+    r"\bit'?s ([a-z][a-z'-]+) with an? [a-z]\b",  # "no, it's Karin with an I"
+    r"\bmy name is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\b(?:my )?name's ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bname is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bthis is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
+    r"\b(?:under|for) the name (?:of )?([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    r"\bi'?m ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
+    r"\bcall me ([a-z][a-z'-]+)",
+)
+_NOT_NAMES = {
+    "calling", "looking", "wondering", "trying", "interested", "sorry", "good", "fine", "here", "just", "not", "so",
+    "a", "the", "about", "going", "having", "available", "free", "tomorrow", "today", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "next", "yes", "no", "okay", "ok", "sure", "great",
+    "calling about", "in", "at", "on", "with", "your", "from", "byteai", "bite", "it", "that", "there",
+    "yeah", "yep", "yup", "nope", "nah", "hello", "hi", "hey", "right", "correct", "wrong", "please", "actually",
+    "wait", "hold", "what", "why", "how", "who", "when", "where", "um", "uh", "me", "us", "my", "our", "him", "her",
+    "them", "you", "sure", "now", "later", "spelled", "still", "also", "really", "sir", "madam",
+}
+# Titles before a name ("Mrs. Dorothy Abernathy"), left out of it
+_TITLES = {"mr", "mrs", "ms", "miss", "mister", "missus", "dr", "doctor", "sir", "madam"}
+# "...wednesday at ten am for george": a name at the end of a booking request, unless it is one of these
+_FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultation", "call", "meeting",
+                  "appointment", "lunch", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                  "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both"}
+
+
+def extract_name(text: str, expecting_name: bool = False) -> str | None:
+    """A name the caller gives ('my name is Maria Lopez'); a bare answer counts when we asked for it."""
+    text = re.sub(rf"\b({'|'.join(_TITLES)}) ", "", text)  # "my name is Mrs. Dorothy Abernathy"
+    for pattern in _NAME_PATTERNS:
+        match = re.search(pattern, text)
+        if match:
+            name = _clean_name(match.group(1))
+            if name:
+                return name
+    ending = re.search(r"\bfor ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$", text)
+    if ending and (has_date(text) or has_time(text)) and not (has_date(ending.group(1)) or has_time(ending.group(1))):
+        name = _clean_name(ending.group(1))
+        if name and not set(name.lower().split()) & _FOR_NOT_NAMES:
+            return name
+    if expecting_name:
+        # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
+        words = [w for w in re.sub(r"[^a-z' -]", " ", text).split()
+                 if w not in ("it's", "its", "it", "is", "my", "name", "for", "under", "put", "the")]
+        if 1 <= len(words) <= 3:
+            return _clean_name(" ".join(words))
+    return None
+
+
+def _clean_name(raw: str) -> str | None:
+    words = [w for w in raw.split() if w not in ("and", "please", "thanks", "thank", "you")]
+    words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "it's Dave, Dave Kowalski"
+    if not words or words[0] in _NOT_NAMES or any(w.isdigit() for w in words):
+        return None
+    return " ".join(w.capitalize() for w in words[:3])
+
+
+def extract_phone_digits(text: str) -> str | None:
+    """Digits of a phone number in the text, spoken ('five five five ...') or written; None if too short."""
+    tokens = re.findall(r"\+?\d+|[a-z]+", text)
+    digits = ""
+    best = ""
+    for token in tokens:
+        if token.lstrip("+").isdigit():
+            digits += token.lstrip("+")
+        elif token in SPOKEN_DIGITS and (token not in ("o", "oh") or digits):
+            digits += SPOKEN_DIGITS[token]
+        elif token in ("double", "triple"):
+            continue
+        else:
+            if len(digits) > len(best):
+                best = digits
+            digits = ""
+    if len(digits) > len(best):
+        best = digits
+    return best if len(best) >= 10 else None
+
+
+_MONTHS = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)")
+_DATE_WORDS = (rf"\b(today|tonight|tomorrow|day after tomorrow|this {WEEKDAYS}|next {WEEKDAYS}|{WEEKDAYS}|"
+               rf"next week|in \w+ days?|{_MONTHS} \d{{1,2}}(st|nd|rd|th)?|the \d{{1,2}}(st|nd|rd|th)?( of {_MONTHS})?|"
+               rf"\d{{1,2}}(st|nd|rd|th)? of {_MONTHS}|\d{{1,2}}/\d{{1,2}})\b")
+_TIME_WORDS = (r"\b(\d{1,2}(:\d{2})? ?(a\.?m\.?|p\.?m\.?)|\d{1,2}:\d{2}|\d{3,4}|noon|midday|morning|afternoon|"
+               r"evening|half past \w+|quarter (past|to) \w+|(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+               r"twelve)( thirty| fifteen| forty five| o'?clock)?( ?(am|pm|a m|p m|in the morning|in the afternoon))?|"
+               r"at \d{1,2})\b")
+
+
+def has_date(text: str) -> bool:
+    return re.search(_DATE_WORDS, text) is not None
+
+
+# "Wednesday, not Tuesday", "at eleven instead of ten", "Friday rather than Monday": the day or hour after the
+# negation is the one the caller turns down (it was read as the new one, the last day named).
+_REJECTED_WHEN = re.compile(rf"\b(not|instead of|rather than)\s+((on|at)\s+)?(?:{_DATE_WORDS}|{_TIME_WORDS})")
+
+
+def without_rejected_when(text: str) -> str:
+    """The text without the days and hours the caller says no to."""
+    return " ".join(_REJECTED_WHEN.sub(" ", text).split())
+
+
+_HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+
+
+def _with_time_cues(text: str) -> str:
+    """A bare hour is a time when the caller offers it: "make it three", "can we do 11 instead" -> "at three"."""
+    text = re.sub(rf"\b(make it|can we do|could we do|how about|what about|let'?s do|let'?s say|maybe)\s+{_HOUR}\b",
+                  r"at \2", text)
+    text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
+    # ASR writes "two o'clock" as "2 o'clock"; "around 2", "about 2:30", "by 4" name a time as "at" does.
+    text = re.sub(r"(?<!at )\b(\d{1,2}) ?o'?clock\b", r"at \1", text)
+    text = re.sub(rf"\b(around|about|by|after) ((1[0-2]|0?[1-9])(:\d{{2}})?)\b(?! ?(st|nd|rd|th)\b){_NOT_A_COUNT}",
+                  r"at \2", text)
+    return re.sub(rf"(?<!at )\b{_HOUR}\s+instead\b", r"at \1 instead", text)
+
+
+def has_time(text: str) -> bool:
+    text = _with_time_cues(text)
+    return re.search(_TIME_WORDS, text) is not None and re.search(
+        r"\d|noon|midday|morning|afternoon|evening|o'?clock|thirty|half|quarter|\b(at|around|by|am|pm)\b", text) is not None
+
+
+_DAYPART_ONLY = re.compile(r"\b(in the |this |tomorrow )?(morning|afternoon|evening)\b")
+
+
+def vague_time(text: str) -> str | None:
+    """The part of the day when that is all the caller said of the time ("tomorrow morning"), else None."""
+    match = _DAYPART_ONLY.search(text)
+    rest = _DAYPART_ONLY.sub(" ", text)
+    if match and not has_time(rest) and not re.search(rf"\b{_HOUR}\b", rest):  # "two in the afternoon" is a time
+        return match.group(2)
+    return None
+
+
+def date_part(text: str) -> str:
+    """Just the date words of a phrase ('next tuesday at 2pm' -> 'next tuesday')."""
+    match = re.search(_DATE_WORDS, text)
+    return match.group(0) if match else ""
+
+
+def when_phrase(text: str) -> str:
+    """The part of the turn that talks about when (dates, times), for the date parser."""
+    text = re.sub(r"\b(\d{1,2})(\d{2})\b(?!\d)", r"\1:\2", text)  # ASR writes "ten thirty" as 1030
+    return _with_time_cues(text)

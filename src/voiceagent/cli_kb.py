@@ -67,12 +67,15 @@ def search(query: str, k: int = typer.Option(3, "-k", help="How many hits")):
 
 
 @app.command(name="eval")
-def evaluate_command(questions: Path = typer.Option(None, help="Eval questions JSON (default: packaged set)")):
+def evaluate_command(questions: Path = typer.Option(None, help="Eval questions JSON (default: packaged set)"),
+                     held_out: bool = typer.Option(False, "--held-out",
+                                                   help="The packaged questions written apart and never tuned on")):
     """Top-1 / top-3 accuracy, no-answer accuracy and p95 query latency."""
     from voiceagent.knowledge.evaluation import evaluate, load_questions
+    from voiceagent.knowledge.faq import HELD_OUT_EVAL
 
     kb = _open()
-    report = evaluate(kb, load_questions(questions))
+    report = evaluate(kb, load_questions(HELD_OUT_EVAL if held_out and questions is None else questions))
     console.print(f"questions: {report.total}  top-1: {report.top1:.1%}  top-3: {report.top3:.1%}  "
                   f"answered correctly: {report.answered_correctly:.1%}  "
                   f"no-answer correct: {report.no_answer_correct:.1%}  p95: {report.p95_ms:.1f} ms")

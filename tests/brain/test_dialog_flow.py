@@ -405,3 +405,18 @@ async def test_a_bare_name_at_the_offered_times_is_kept(engine):
     await _offered_two_times(engine)
     assert await say(engine, "mark") == WHICH_OFFERED
     assert "an appointment for Mark, tomorrow, February 20th at 9:30 AM" in await say(engine, "yes")
+
+
+async def test_a_question_about_the_appointment_mid_booking_is_answered_and_the_booking_goes_on(engine):
+    assert await say(engine, "book me tomorrow at ten") == ASK_NAME
+    about = await say(engine, "wait how long is the appointment")  # read as checking a booking: "I couldn't find..."
+    assert "30-minute consultation" in about and about.endswith("Can I have your name, please?")
+    assert "Hugo, tomorrow, February 20th at 10 AM" in await say(engine, "ok my name is hugo")
+    assert "I've scheduled your appointment" in await say(engine, "yes")
+
+
+async def test_what_an_appointment_is_outside_a_booking_and_how_long_is_it_after_another_answer(engine):
+    assert "30-minute consultation" in await say(engine, "what's the appointment for exactly")
+    assert "30-minute consultation" in await say(engine, "how long is it")
+    assert "14-day" in await say(engine, "is there a free trial")
+    assert "30-minute" not in await say(engine, "how long is it")  # the trial's length now, never the appointment's

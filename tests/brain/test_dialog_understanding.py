@@ -14,6 +14,7 @@ from voiceagent.brain.slots import (
     when_phrase,
 )
 from voiceagent.brain.understanding import (
+    asks_about_the_appointment,
     asks_to_repeat,
     asks_who_is_speaking,
     checks_presence,
@@ -195,3 +196,15 @@ def test_hours_as_speech_recognition_writes_them():
     # "tomorrow morning" names no hour, "two in the afternoon" does.
     assert vague_time(normalize("tomorrow morning")) == "morning"
     assert vague_time(normalize("two in the afternoon")) is None and vague_time(normalize("at 10")) is None
+
+
+@pytest.mark.parametrize(("text", "booking", "expected"), [
+    ("wait how long is the appointment", False, True), ("how long does the consultation take", False, True),
+    ("what's the appointment for exactly", False, True), ("who will i be talking to", False, True),
+    ("how many minutes is the meeting", False, True), ("how long is it", True, True),
+    ("how long is it", False, False), ("how long does setup take", True, False),
+    ("how long until my data is deleted", False, False), ("what time is my appointment", False, False),
+    ("who am i talking to", False, False), ("what are the api calls for", False, False),
+])
+def test_a_question_about_what_an_appointment_is(text, booking, expected):
+    assert asks_about_the_appointment(normalize(text), booking=booking) is expected

@@ -9,9 +9,10 @@ import pytest
 
 from voiceagent.knowledge import EmbeddingModelMismatch, KnowledgeBase, KnowledgeError, load_faq
 from voiceagent.knowledge.evaluation import evaluate, load_questions
-from voiceagent.knowledge.faq import FaqEntry
+from voiceagent.knowledge.faq import HELD_OUT_EVAL, FaqEntry
 from voiceagent.knowledge.lexical import LexicalIndex, words_of
 from voiceagent.knowledge.names import name_index, names_in
+from voiceagent.knowledge.store import asked_feature, clean_query
 
 
 class CountingEmbedder:
@@ -83,6 +84,25 @@ def test_retrieval_quality_on_caller_phrasings(runtime):
     assert report.top1 >= 0.90, report.misses
     assert report.top3 >= 0.97, report.misses
     assert report.no_answer_correct >= 0.875, report.misses
+
+
+def test_retrieval_on_the_held_out_questions_holds_its_measured_floor(runtime):
+    # Written from the FAQ alone and never tuned on; measured 91.4% top-1, 90.0% answered with a right entry and
+    # 60% no-answer (2026-11-29): the floor catches a change that loses several of them, not one line's noise.
+    questions = load_questions(HELD_OUT_EVAL)
+    assert len(questions) == 90 and any(isinstance(q["expected"], list) for q in questions)
+    report = evaluate(runtime.knowledge, questions)
+    assert report.top1 >= 0.87, report.misses
+    assert report.answered_correctly >= 0.85, report.misses
+    assert report.no_answer_correct >= 0.5, report.misses
+
+
+@pytest.mark.parametrize(("said", "query"), [
+    ("I keep getting error four two nine", "i keep getting error 429"), ("a four twenty nine error", "a 429 error"),
+    ("status code four oh four", "status code 404"), ("can I book at two thirty", "can i book at two thirty"),
+    ("one or two things", "one or two things")])
+def test_an_error_code_said_in_words_is_searched_in_digits(said, query):
+    assert clean_query(said) == query
 
 
 def test_results_are_cached_for_five_minutes(tmp_path, embedder):
@@ -166,3 +186,50 @@ def test_rare_words_an_entry_shares_with_the_question_count_and_common_ones_do_n
 ])
 def test_a_question_whose_rare_words_only_one_entry_has_gets_that_entry(runtime, question, expected):
     assert runtime.knowledge.search(question, k=1)[0].entry.id == expected
+
+
+@pytest.mark.parametrize(("question", "feature"), [
+    ("does the pro plan come with single sign on", "single sign on"), ("so do you support webhooks", "webhooks"),
+    ("does that include phone support", "phone support"), ("and the pro plan does it have that too", ""),
+    ("how much is the pro plan", ""), ("is there a setup fee", "setup fee"), ("what does it come with", ""),
+    ("is byteai hipaa compliant", "hipaa compliant"), ("im an accountant does it hook up to quickbooks", "quickbooks")])
+def test_the_feature_a_yes_or_no_question_asks_about(question, feature):
+    assert asked_feature(clean_query(question)) == feature
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("does the pro plan come with single sign on", "faq-030"),  # the Pro plan's price came first, 0.552 to 0.488
+    ("does that include like phone support", "faq-052"),  # the mobile app came first, 0.394
+])
+def test_a_yes_or_no_question_about_a_feature_gets_the_features_entry(runtime, question, expected):
+    assert runtime.knowledge.best_answer(question).entry.id == expected
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("does byteai work with whatsapp", None),  # the Slack entry's "Yes, install the ByteAI app in Slack", 0.54
+    ("im an accountant does it hook up to quickbooks", None),
+    ("is byteai hipaa compliant we are a clinic", None),  # "Yes, ByteAI is GDPR and CCPA compliant", 0.61
+    ("does the api support webhooks for like new conversations", "faq-027"),  # "webhooks": the FAQ's word
+    ("do you have a python sdk", "faq-025"), ("does it work with hubspot", "faq-004"),
+])
+def test_a_feature_named_by_a_word_neither_the_faq_nor_the_embedding_knows_is_not_answered(runtime, question,
+                                                                                             expected):
+    best = runtime.knowledge.best_answer(question)
+    assert (best.entry.id if best else None) == expected
+
+
+def test_kb_eval_scores_the_held_out_questions_from_the_command_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tests.observability.test_logging import restore_default_logging
+    from voiceagent.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    try:
+        assert CliRunner().invoke(app, ["kb", "ingest"], env=env).exit_code == 0
+        result = CliRunner().invoke(app, ["kb", "eval", "--held-out"], env=env)
+    finally:
+        restore_default_logging()
+    assert result.exit_code == 0, result.output
+    assert "questions: 90" in result.output and "no-answer" in result.output

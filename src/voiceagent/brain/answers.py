@@ -42,6 +42,11 @@ def later_sentences(text: str, skip: int = 2) -> str:
     return " ".join(re.split(r"(?<=[.!?])\s+", text.strip())[skip:])
 
 
+def back_to_booking(pending: str) -> str:
+    """The booking's question again after a question asked in the middle of it."""
+    return "Now, back to your booking. " + re.sub(r"^(Sure, I can book that for you|Great|Sure)\. ", "", pending)
+
+
 class FaqAnswers:
     """The knowledge half of `DialogEngine` (which provides state, _knowledge, _ask, _with_cue, _escalate and
     _not_understood)."""
@@ -105,8 +110,7 @@ class FaqAnswers:
             yield utterance
         if answered[-1] and pending:
             self.state.pending_question = pending
-            question = re.sub(r"^(Sure, I can book that for you|Great|Sure)\. ", "", pending)
-            yield Utterance(f"Now, back to your booking. {question}")
+            yield Utterance(back_to_booking(pending))
 
     async def _clear_answer(self, text: str, answered: list) -> AsyncIterator[Utterance]:
         """The answer of the entry `text` alone clearly matches (DOUBTFUL_MIN_SCORE), if one does; `answered`

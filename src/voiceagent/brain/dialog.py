@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, later_sentences
+from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
 from voiceagent.brain.booking import ASKED_AGAIN, Booking, BookingFlow
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.slots import extract_phone_digits
@@ -16,6 +16,7 @@ from voiceagent.brain.understanding import (
     CLOSING_WORDS,
     SAYS_GOODBYE,
     Intent,
+    asks_about_the_appointment,
     asks_about_the_business,
     asks_how_agent_is,
     asks_to_ask,
@@ -44,6 +45,7 @@ from voiceagent.shared.phrases import (
 )
 
 CUE_AFTER_SECS = 0.3
+ABOUT_APPOINTMENT = "It's a {minutes}-minute consultation with one of our specialists."
 
 ToolRunner = Callable[[str, dict], Awaitable[dict]]
 
@@ -70,8 +72,10 @@ class DialogEngine(FaqAnswers, BookingFlow):
     def __init__(self, business_name: str = "ByteAI", knowledge: KnowledgeLookup | None = None,
                  run_tool: ToolRunner | None = None, describe_when: Callable[[str], Awaitable[dict]] | None = None,
                  free_times: Callable[[str], Awaitable[dict]] | None = None,
-                 intents: IntentClassifier | None = None, recording_notice: bool = False):
+                 intents: IntentClassifier | None = None, recording_notice: bool = False,
+                 appointment_minutes: int = 30):
         self.business_name = business_name
+        self.appointment_minutes = appointment_minutes
         self._recording_notice = recording_notice  # RECORD_CALLS: the greeting tells the caller
         self._knowledge = knowledge
         self._run_tool = run_tool
@@ -123,6 +127,17 @@ class DialogEngine(FaqAnswers, BookingFlow):
         if asks_who_is_speaking(text):
             yield Utterance(f"I'm {self.business_name}'s AI assistant. I can answer questions, book appointments, or "
                             "connect you with a person. How can I help?")
+            return
+        about_before = ABOUT_APPOINTMENT.split("}")[-1] in self.state.last_reply  # "how long is it?" after it
+        if asks_about_the_appointment(text, booking=self.state.booking is not None or about_before):
+            # "Wait, how long is the appointment?": what one is, then whatever was being asked
+            about = ABOUT_APPOINTMENT.format(minutes=self.appointment_minutes)
+            pending = self.state.pending_question
+            if self.state.booking is not None and pending:
+                self.state.last_reply = f"{about} {back_to_booking(pending)}"
+            else:
+                self.state.last_reply = f"{about} Just tell me a day and time if you'd like to book one."
+            yield Utterance(self.state.last_reply)
             return
         if checks_presence(text):
             yield Utterance(f"Yes, I'm here. {self.state.pending_question or 'How can I help you today?'}")

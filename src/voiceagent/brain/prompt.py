@@ -13,7 +13,8 @@ How to speak:
 
 Tools:
 - book_appointment: collect the day, the time and the caller's name, read them back, and call the tool only
-  after the caller confirms. Use the caller's own phone number unless they give another one.
+  after the caller confirms. Use the caller's own phone number unless they give another one. An appointment
+  is a {minutes}-minute consultation with one of our specialists.
 - check_appointment: when the caller asks about their existing appointment.
 - escalate_to_human: when the caller asks for a person, is frustrated, or you cannot help after two tries.
 - end_call: when the caller says goodbye or has nothing else, first say your closing line (thank them for
@@ -23,8 +24,8 @@ After a tool returns, tell the caller its "message" in your own short words. Pro
 when the booking's message says one is on its way."""
 
 
-def system_prompt(business: str) -> str:
-    return SYSTEM_PROMPT.format(business=business)
+def system_prompt(business: str, appointment_minutes: int = 30) -> str:
+    return SYSTEM_PROMPT.format(business=business, minutes=appointment_minutes)
 
 
 def faq_context(hits) -> str:

@@ -74,6 +74,31 @@ def asks_to_wait(text: str) -> bool:
     return len(text.split()) <= 6 and _WAIT.search(text) is not None
 
 
+# A question about the appointment itself, not about the caller's own booking: "how long is the appointment?",
+# "what's the consultation for?", "who will I be talking to?"
+_MEETING_NOUN = r"(appointments?|consultations?|meetings?|sessions?|demos?|call)"
+_ABOUT_APPOINTMENT = re.compile(
+    rf"\bhow long (is|are|will|would|does|do) (the |an |a |this |that |these |my |it )?({_MEETING_NOUN} )?"
+    r"(be|take|last|go|run)?\b|"
+    rf"\bhow many minutes (is|are|will|does) (the |an |a |this |my )?{_MEETING_NOUN}\b|"
+    rf"\bwhat('?s| is| are) (the |an |a |this |that |these )?{_MEETING_NOUN} (for|about|like)\b|"
+    rf"\bwhat (happens|do we (do|talk about)|will we (do|talk about)) (in|at|during) (the |an |a )?{_MEETING_NOUN}\b|"
+    r"\bwho (will|would|do) i (be )?(talk|speak|meet)(ing)? (to|with)\b")
+
+
+def asks_about_the_appointment(text: str, booking: bool = False) -> bool:
+    """A question about what an appointment is (its length, its point, who it is with); with "how long", only
+    when it names an appointment, or asks "how long is it?" while one is being booked (after the free trial's
+    answer, that is the trial's)."""
+    found = _ABOUT_APPOINTMENT.search(text)
+    if found is None:
+        return False
+    if found.group(0).startswith("how long") and not re.search(_MEETING_NOUN, text):
+        return booking and re.fullmatch(r"(and |so |but |wait |ok |okay )*how long (is|will|does|would) it( be| take|"
+                                        r" last)?", text) is not None
+    return True
+
+
 def _has(text: str, *patterns: str) -> bool:
     return any(re.search(pattern, text) for pattern in patterns)
 

@@ -129,6 +129,7 @@ def make_brain(runtime: AgentRuntime, record: CallRecord, metrics: CallMetrics |
             free_times=lambda text: free_times_on(context, text),
             intents=runtime.intents,
             recording_notice=runtime.settings.record_calls,
+            appointment_minutes=runtime.settings.appointment_minutes,
         )
         return Brain([OfflineBrainService(engine, record)], is_llm=False)
     register_tools(llm, call_tool)

@@ -60,8 +60,8 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
     brain = make_brain(runtime, record, metrics)
     cues = None
     if brain.is_llm:
-        context = LLMContext(messages=[{"role": "system", "content": system_prompt(settings.business_name)}],
-                             tools=tools_schema())
+        prompt = system_prompt(settings.business_name, settings.appointment_minutes)
+        context = LLMContext(messages=[{"role": "system", "content": prompt}], tools=tools_schema())
         prefetch = RetrievalPrefetch(runtime.knowledge)
         # Retrieval starts on interim transcripts, except in the stock profile the bench compares against.
         before_user = [prefetch] if settings.pipeline_profile == "tuned" else []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_FAQ = Path(__file__).parent / "data" / "byteai_faq.json"
 DEFAULT_EVAL = Path(__file__).parent / "data" / "eval_questions.json"
+HELD_OUT_EVAL = Path(__file__).parent / "data" / "held_out_questions.json"  # written apart, never tuned on
 
 
 class KnowledgeError(Exception):

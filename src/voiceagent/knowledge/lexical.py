@@ -53,3 +53,7 @@ class LexicalIndex:
         if not total:
             return 0.0
         return sum(weight for word, weight in weights.items() if word in self._words.get(entry_id, ())) / total
+
+    def unseen(self, words: set[str]) -> set[str]:
+        """The words no entry contains."""
+        return {word for word in words if word not in self._rarity}

@@ -32,6 +32,18 @@ NAME_BOOST = 0.2
 # cosine similarity: 0.1 changed none of `kb eval`'s 80 questions and put the right entry first for two of four
 # probe questions it had ranked second ("requests per minute", "pay with a check"); 0.15 and up lost eval questions.
 LEXICAL_WEIGHT = 0.1
+# A yes-or-no question about a feature ("does the Pro plan come with single sign-on", "do you support webhooks",
+# "does that include phone support"): the feature decides the entry. How close the feature alone must be to an
+# entry for that entry to answer (the knowledge base's bar for answering at all is 0.33).
+# (a short clause before the question may lead in: "i'm an accountant, does it hook up to quickbooks")
+_LEAD = r"^(?!.*\b(?:what|how|when|where|which|who|why)\b)(?:[a-z0-9' ]{0,40}? )?"
+_ASKS_FEATURE = re.compile(
+    _LEAD + r"(?:(?:does|do|is|are|will|would|can|could)\b.{0,60}?\b(?:comes? with|includes?|including|ha(?:ve|s)|"
+    r"get|offers?|supports?|provides?|give (?:you|me|us)|got|works? (?:with|in|on)|integrates? (?:with|into)|"
+    r"connects? (?:to|with)|hooks? (?:up )?(?:to|with|into)|syncs? with|talks? to)|(?:is|are) there (?:a|an|any|some)?|"
+    r"(?:is|are) (?:it|you|you guys|your \w+|\w+)(?= (?:\w+ ){1,2}(?:compliant|certified|approved)\b))"
+    r"\b (?P<feature>.+)$")
+FEATURE_MIN_SCORE = 0.45
 _FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like|so|well|okay|ok|yeah|hi|hello|hey)\b")
 
 
@@ -88,10 +100,42 @@ def drop_knowledge_base(directory: Path, url: str | None = None) -> None:
         pass
 
 
+_DIGIT_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+                "seven": "7", "eight": "8", "nine": "9"}
+# Three or more digits said one by one ("error four two nine", "four oh one"): the code the FAQ writes in digits
+_SPOKEN_CODE = re.compile(rf"\b(?:{'|'.join(_DIGIT_WORDS)})(?: (?:{'|'.join(_DIGIT_WORDS)})){{2,}}\b")
+
+
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_ONES = "|".join(list(_DIGIT_WORDS)[2:])
+# An error code said as a digit and a number ("a four twenty nine error", "five hundred"): only in a turn that
+# says "error", "code" or "status", since "two thirty" is a time
+_SPOKEN_STATUS = re.compile(rf"\b({_ONES}) (?:({'|'.join(_TEENS)})|({'|'.join(_TENS)})(?: ({_ONES}))?|(hundred))\b")
+
+
+def _status_code(found: re.Match) -> str:
+    first, teen, tens, one, _hundred = found.groups()
+    rest = _TEENS[teen] if teen else _TENS[tens] + int(_DIGIT_WORDS[one] if one else 0) if tens else 0
+    return f"{_DIGIT_WORDS[first]}{rest:02d}"
+
+
 def clean_query(text: str) -> str:
-    """Caller speech as STT writes it, minus fillers and punctuation."""
+    """Caller speech as STT writes it, minus fillers and punctuation; an error code said in words in digits."""
     text = re.sub(r"[^\w\s'$]", " ", text.lower())
+    text = _SPOKEN_CODE.sub(lambda found: "".join(_DIGIT_WORDS[word] for word in found.group(0).split()), text)
+    if re.search(r"\b(error|code|status)\b", text):
+        text = _SPOKEN_STATUS.sub(_status_code, text)
     return " ".join(_FILLERS.sub(" ", text).split())
+
+
+def asked_feature(cleaned: str) -> str:
+    """The feature a yes-or-no question asks about ("single sign on" in "does the pro plan come with single sign
+    on"), or '' when it is no such question or names no feature of its own ("does it have that too")."""
+    found = _ASKS_FEATURE.search(cleaned)
+    feature = found.group("feature") if found else ""
+    return feature if words_of(feature) and feature != cleaned else ""
 
 
 class KnowledgeBase:
@@ -198,18 +242,43 @@ class KnowledgeBase:
             cached = self._results.get(key)
             if cached and now - cached[0] < RESULT_TTL_SECS:
                 return cached[1]
+        scored = self._scored(cleaned)
+        if scored is None:
+            return []
+        similarity, entries, named, ranking = scored
+        asked = asked_feature(cleaned)
+        focus = self._scored(asked) if asked else None
+        if focus is not None:
+            # "does the Pro plan come with single sign-on?": the entry about single sign-on answers it, not the Pro
+            # plan's (which the whole question is nearest); only when the feature alone clearly finds one.
+            feature = max(focus[0], key=focus[0].get, default=None)
+            if feature is not None and focus[0][feature] >= FEATURE_MIN_SCORE:
+                similarity[feature] = max(similarity[feature], focus[0][feature])
+                named |= focus[2] & {feature}
+                ranking = {**ranking, feature: max(ranking.values()) + 1.0}
+        ranked = sorted(similarity, key=lambda entry_id: -ranking[entry_id])
+        hits = [Hit(entries[e], round(similarity[e], 4), e in named) for e in ranked[:k]]
+        with self._lock:
+            self._results[key] = (now, hits)
+            if len(self._results) > 4096:
+                self._results = {k_: v for k_, v in self._results.items() if now - v[0] < RESULT_TTL_SECS}
+        return hits
+
+    def _scored(self, cleaned: str) -> tuple[dict[str, float], dict[str, FaqEntry], set[str], dict[str, float]] | None:
+        """Every entry's similarity to `cleaned`, the entries, those it names, and their ranking scores; None when
+        the embedder or the store is down (the caller is then answered without the FAQ)."""
         try:
             vector = self._query_vector(cleaned)
         except Exception as error:  # a remote embedder that is down or rate-limited: answer without the FAQ
             self.search_failures += 1
             logger.warning(f"Knowledge search unavailable ({type(error).__name__}); answering without the FAQ")
-            return []
+            return None
         try:
             result = self._query(vector)
         except Exception as error:  # the store is down, or a shared collection was rebuilt under this instance
             self.search_failures += 1
             logger.warning(f"Knowledge store unavailable ({type(error).__name__}); answering without the FAQ")
-            return []
+            return None
         scores: dict[str, list[float]] = {}
         entries: dict[str, FaqEntry] = {}
         for meta, document, distance in zip(result["metadatas"][0], result["documents"][0], result["distances"][0]):
@@ -222,14 +291,9 @@ class KnowledgeBase:
         # The ranking also weighs the caller's rare words found in an entry; the score (whether to answer at
         # all) stays the embedding's, so a question about something else is not answered for a shared word.
         query_words = words_of(cleaned)
-        ranked = sorted(similarity, key=lambda entry_id: -(similarity[entry_id]
-                                                           + LEXICAL_WEIGHT * lexical.overlap(query_words, entry_id)))
-        hits = [Hit(entries[e], round(similarity[e], 4), e in named) for e in ranked[:k]]
-        with self._lock:
-            self._results[key] = (now, hits)
-            if len(self._results) > 4096:
-                self._results = {k_: v for k_, v in self._results.items() if now - v[0] < RESULT_TTL_SECS}
-        return hits
+        ranking = {entry_id: value + LEXICAL_WEIGHT * lexical.overlap(query_words, entry_id)
+                   for entry_id, value in similarity.items()}
+        return similarity, entries, named, ranking
 
     def _indexes(self, entries: dict[str, FaqEntry]) -> tuple[dict[str, frozenset[str]], LexicalIndex]:
         """The name and word indexes, built from the stored entries at the first search after start-up or an
@@ -262,6 +326,16 @@ class KnowledgeBase:
             self._results.clear()
 
     def best_answer(self, query: str) -> Hit | None:
-        """The best entry, or None when nothing is close enough to answer from."""
+        """The best entry, or None when nothing is close enough to answer from, or when the question asks about a
+        feature by a name that no entry has and the embedding does not know ("does it work with whatsapp": the
+        Slack entry's "Yes, install the ByteAI app in Slack" is the nearest, and would be a wrong yes)."""
         hits = self.search(query, k=1)
-        return hits[0] if hits and hits[0].score >= self.min_score else None
+        if not hits or hits[0].score < self.min_score:
+            return None
+        feature = asked_feature(clean_query(query))
+        knows_word = getattr(self.embedder, "knows_word", None)
+        indexes = self._names
+        if feature and knows_word is not None and indexes is not None and any(
+                indexes[1].unseen(words_of(word)) and not knows_word(word) for word in feature.split()):
+            return None
+        return hits[0]

@@ -198,7 +198,14 @@ async def test_no_question_is_asked_in_the_same_words_twice_in_a_row(engine):
     engine.greeting()
     asked = await say(engine, "Can I book something for Monday?")
     assert asked.startswith("What time works for you on that day?")
-    assert await say(engine, "It's Luis Garcia.") == f"Sorry, I didn't catch that. {asked}"
+    assert await say(engine, "hmm let me think") == f"Sorry, I didn't catch that. {asked}"
+
+
+async def test_a_name_said_when_asked_for_the_time_is_kept_and_the_time_asked_again(engine):
+    asked = await say(engine, "Can I book something for Monday?")
+    # "It's Luis Garcia." got "Sorry, I didn't catch that" and the name was lost; "sam o'connor" the same, thrice
+    assert await say(engine, "It's Luis Garcia.") == f"Thanks, Luis. {asked}"
+    assert "Luis Garcia, Monday, February 23rd at 2 PM" in await say(engine, "two pm")
 
 
 class _NearTieFaq:
@@ -297,7 +304,7 @@ async def test_ok_or_thanks_half_way_through_a_booking_does_not_end_the_call(eng
     engine.greeting()
     await say(engine, "i want an appointment monday")
     reply = [u async for u in engine.respond("ok")]  # it said goodbye and hung up, the booking lost
-    assert not any(u.end_call for u in reply) and "What time" in reply[-1].text
+    assert not any(u.end_call for u in reply) and "time would you like?" in reply[-1].text
     assert await say(engine, "ten thirty") == ASK_NAME
     assert "Jordan, Monday, February 23rd at 10:30 AM" in await say(engine, "jordan")
 
@@ -420,3 +427,71 @@ async def test_what_an_appointment_is_outside_a_booking_and_how_long_is_it_after
     assert "30-minute consultation" in await say(engine, "how long is it")
     assert "14-day" in await say(engine, "is there a free trial")
     assert "30-minute" not in await say(engine, "how long is it")  # the trial's length now, never the appointment's
+
+
+async def test_a_new_time_or_keeping_it_after_a_change_was_handed_over_goes_to_that_ticket(engine):
+    engine.greeting()
+    assert BOOKING_CHANGE_BY_HUMAN in await say(engine, "i need to reschedule my appointment on the twenty fifth")
+    moved = await say(engine, "can we push it to the twenty sixth same time")  # it said "I'm not sure about that"
+    assert "added the new day and time to your request" in moved and engine.state.booking is None
+    assert "keep your appointment as it is" in await say(engine, "no wait don't cancel it")
+    assert "Can I have your name" in await say(engine, "and also book me another appointment on friday at 3")
+
+
+@pytest.mark.parametrize(("turns", "read_back"), [
+    # the day in words was lost when a time was picked from the offer: "today at 2:30 PM" was booked
+    (["could i get an appointment on february twenty fifth at quarter past two", "two thirty is fine", "nina patel"],
+     "Nina Patel, Wednesday, February 25th at 2:30 PM"),
+    # "one" was read as the hour and "ten" never: "What time works for you on that day?" three times
+    (["can you book me one for wednesday at ten then", "ray tanaka"], "Ray Tanaka, Wednesday, February 25th at 10 AM"),
+    # the day's first free time; the name said next was "Sorry, I didn't catch that"
+    (["hi i want to book a consultation first thing monday morning", "john smith"],
+     "John Smith, Monday, February 23rd at 9 AM"),
+    (["book me on thursday the twenty sixth", "the first one", "it's j o n"], "Jon, Thursday, February 26th at 9 AM"),
+])
+async def test_bookings_said_in_callers_own_words_are_read_back_right(engine, turns, read_back):
+    for turn in turns[:-1]:
+        await say(engine, turn)
+    assert read_back in await say(engine, turns[-1])
+
+
+async def test_a_name_spelled_out_at_the_read_back_corrects_the_name_and_keeps_the_time(engine):
+    await say(engine, "hi can i get a consultation booked for the twenty fourth at nine thirty")
+    await say(engine, "my name is catherine lee")
+    corrected = await say(engine, "no sorry it's spelled with a k k a t h r y n")  # the booking was dropped
+    assert "Kathryn Lee, Tuesday, February 24th at 9:30 AM" in corrected
+    assert "I've scheduled your appointment" in await say(engine, "yes")
+
+
+@pytest.mark.parametrize(("said", "reply"), [("yes please", "which time would you like? I have 9 AM"),
+                                            ("any of those is fine", "Can I have your name")])
+async def test_a_yes_to_the_listed_times_asks_which_and_any_of_them_takes_the_first(engine, said, reply):
+    await say(engine, "i'd like to book something on tuesday")
+    answered = await say(engine, said)  # "yes please" opened a ticket
+    assert reply in answered and TICKET_OPENED not in answered
+
+
+async def test_maybe_later_leaves_the_booking(engine):
+    await say(engine, "do you do consultations")
+    assert "I won't book anything" in await say(engine, "hm maybe later um thanks")
+
+
+@pytest.mark.parametrize(("question", "then", "expected"), [
+    ("where is my data stored", "can we have it in europe instead", "Business customers can choose the European Union"),
+    ("can i get a refund", "how long do i have", "within 30 days"),
+    ("my assistant gives wrong answers", "how do i retrain it", "retrain from the Knowledge page"),
+])
+async def test_a_follow_up_that_the_answer_just_given_covers_gets_that_sentence(engine, question, then, expected):
+    await say(engine, question)
+    assert expected in await say(engine, then)  # it was "That's all I have on that one"
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ("good good um are you a real person", "I'm ByteAI's AI assistant"), ("what's your name", "I'm ByteAI's AI"),
+    ("wait hold on", "take your time"), ("uh operator operator", TICKET_OPENED),
+    ("yeah ok uh is your system down right now", "status dot byteai dot com"),
+    ("hi do i have any appointments with you guys", "I couldn't find an upcoming appointment"),
+])
+async def test_small_talk_and_requests_in_callers_own_words(engine, said, expected):
+    engine.greeting()
+    assert expected in await say(engine, said)

@@ -233,3 +233,8 @@ def test_kb_eval_scores_the_held_out_questions_from_the_command_line(tmp_path, m
         restore_default_logging()
     assert result.exit_code == 0, result.output
     assert "questions: 90" in result.output and "no-answer" in result.output
+
+
+def test_a_feature_question_keeps_the_entry_that_already_has_the_feature(runtime):
+    # "slack" alone is nearest the Slack troubleshooting entry; the Slack entry itself has the word too
+    assert runtime.knowledge.best_answer("hello does it work with slack").entry.id == "faq-005"

@@ -35,7 +35,8 @@ EXPECTED = {
     ),
     "escalate_to_human": (
         "Hand the caller to a human specialist: when they ask for a person, are frustrated, or you cannot help. "
-        "Opens a support ticket and transfers the call when possible.",
+        "Opens a support ticket (asked again in the same call, adds to that ticket) and transfers the call when "
+        "possible.",
         {"type": "object", "additionalProperties": False, "required": ["reason"], "properties": {
             "reason": {"type": "string", "description": "Why the caller needs a human, in a few words"},
             "callback": {"type": "string", "description": "Callback number if different from the caller's"},

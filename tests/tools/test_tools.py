@@ -182,3 +182,19 @@ async def test_a_failed_transfer_falls_back_to_a_callback(database, outcome):
     result = await run_tool(ctx, "escalate_to_human", {"reason": "help"})
     assert result["ok"] and not result["transferred"]
     assert "call you back at the number ending in 4 5 6 7" in result["message"]
+
+
+async def test_asked_again_in_the_same_call_the_ticket_is_added_to_not_doubled(database):
+    said = [{"role": "caller", "text": "I need to move my appointment"}]
+    ctx = ToolContext(database=database, hours=HOURS, caller_phone="+15551234567", call_sid="CA1", now=lambda: NOW,
+                      transcript=lambda: list(said))
+    first = await run_tool(ctx, "escalate_to_human", {"reason": "caller wants to change an appointment"})
+    said.append({"role": "caller", "text": "can we do Thursday instead"})
+    again = await run_tool(ctx, "escalate_to_human", {"reason": "caller would like it moved to thursday"})
+    assert again["updated"] and again["ticket_id"] == first["ticket_id"] and "added that to your ticket" in again["message"]
+    other_call = await run_tool(context(database, call_sid="CA2"), "escalate_to_human", {"reason": "help"})
+    assert other_call["ticket_id"] != first["ticket_id"] and not other_call.get("updated")
+    with database.session() as session:
+        ticket = session.get(SupportTicket, first["ticket_id"])
+        assert ticket.reason == "caller wants to change an appointment; caller would like it moved to thursday"
+        assert json.loads(ticket.transcript)[-1]["text"] == "can we do Thursday instead"  # the latest words

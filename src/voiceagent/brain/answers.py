@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from voiceagent.brain.slots import extract_name, has_date, has_time
 from voiceagent.brain.utterance import Utterance
+from voiceagent.knowledge.lexical import words_of
 from voiceagent.shared.phrases import CLARIFY, DONT_KNOW, MAX_NOT_UNDERSTOOD, NOTHING_MORE
 
 
@@ -21,7 +22,7 @@ class KnowledgeLookup(Protocol):
 
 # A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
 _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
-                        r"one|ones)\b")
+                        r"one|ones)\b|^(how (long|much|many|soon)|when|where)\b[\w' ]{0,25}$")  # "how long do i have"
 
 # How close an FAQ entry must be to answer a turn whose intent was a near tie, or a turn that could also lean on
 # the question before or on a booking under way (the knowledge base's own bar is 0.33)
@@ -30,6 +31,39 @@ DOUBTFUL_MIN_SCORE = 0.5
 # said, to be answered from it ("what about Zapier?" 0.28 to the integrations entry, with the name boost) rather
 # than "That's all I have on that one" (a follow-up of everyday words, "for a small team", is not)
 OWN_NAME_MIN_SCORE = 0.25
+
+
+# What kind of answer a follow-up asks for, and how a sentence that gives it reads
+_ASKS_HOW_LONG = re.compile(r"\bhow (long|soon|quickly|many (days|hours|minutes|weeks|months))\b|\buntil when\b")
+_DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|a few|few|several)[- ](minutes?|hours?|days?|weeks?|"
+                       r"months?|years?)\b|\b(within|until|right away|immediately|at once)\b")
+_ASKS_PRICE = re.compile(r"\bhow much\b|\b(cost|costs|price|prices|pricing|charge|fee)\b")
+_PRICE = re.compile(r"\$\d|\b(cents?|free|discount|percent)\b")
+
+
+# Words a follow-up asks with that say nothing of what it asks about ("does that include it?")
+_ASKING_WORDS = frozenset({"inclu", "come", "work", "take", "make", "use", "need", "doe", "going", "there", "thing",
+                           "stuff", "still", "again", "too", "else", "other", "sure"})
+
+
+def _stems(text: str) -> set[str]:
+    """Informative words cut to five letters, so "europe" meets "european" and "retrain" "retraining"."""
+    return {word[:5] for word in words_of(text)} - _ASKING_WORDS
+
+
+def answering_sentence(answer: str, follow_up: str) -> str | None:
+    """The sentence of an answer already given that answers a follow-up about it ("can we have it in Europe
+    instead?" after where data is stored: "Business customers can choose the European Union instead."), or None
+    when no sentence shares a word with it or gives the kind of answer it asks for (how long, how much)."""
+    asked = _stems(follow_up)
+    best, best_score = None, 0
+    for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
+        score = len(asked & _stems(sentence))
+        score += bool(_ASKS_HOW_LONG.search(follow_up) and _DURATION.search(sentence))
+        score += bool(_ASKS_PRICE.search(follow_up) and _PRICE.search(sentence))
+        if score > best_score:
+            best, best_score = sentence, score
+    return best
 
 
 def first_sentences(text: str, count: int = 2) -> str:
@@ -143,6 +177,13 @@ class FaqAnswers:
             if own and own[0].entry.id != hit.entry.id and own[0].named and own[0].score >= OWN_NAME_MIN_SCORE:
                 hit = own[0]
             else:
+                # "how long do I have?" after the refund answer: the sentence of it that answers, said again
+                sentence = answering_sentence(hit.entry.answer, text)
+                if sentence and sentence not in (self.state.pending_question, self.state.last_reply.strip()):
+                    self.state.not_understood = 0
+                    self.state.last_question = text
+                    yield self._ask(sentence)
+                    return
                 yield self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)
                 return
         async for utterance in self._answer(hit, text):

@@ -8,12 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from voiceagent.brain.slots import (
+    SPELLING,
     bare_hour_as_time,
     date_part,
     extract_name,
     extract_phone_digits,
     has_date,
     has_time,
+    respelled,
+    spelled_name,
+    unasked_name,
     vague_time,
     when_phrase,
     without_rejected_when,
@@ -24,7 +28,13 @@ from voiceagent.shared.phrases import ANYTHING_ELSE, CONFIRM_AGAIN
 
 _WEEK = re.compile(r"\b(next|this) week\b")
 # Leaving a booking half-way: a sign-off (SIGNS_OFF) ends the call, the others ("never mind") only drop it
-_LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it)\b|{SIGNS_OFF.pattern}")
+_LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it|maybe (later|another time|some other time)|"
+                     rf"not (right )?now|(i'?ll|let me) think about it)\b|{SIGNS_OFF.pattern}")
+# "any of those", "whichever": the caller leaves the choice of the listed times to the agent
+_ANY_OF = re.compile(r"\b(any( of (them|those))?|either( one)?|whichever|whatever( works)?|doesn'?t matter|don'?t mind|"
+                     r"you (pick|choose))\b")
+# "first thing Monday", "as early as you can": the day's first free time
+_FIRST_THING = re.compile(r"\b(first thing|as early as (possible|you can)|earliest (time|slot|you have))\b")
 
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
 ASK_NAME = "Great. Can I have your name, please?"
@@ -48,6 +58,7 @@ class Booking:
     awaiting: str | None = None  # "when" | "name" | "phone" | "confirm"
     rejected_when: str = ""  # the last time the caller said no to, whose day may still hold
     offered: list[str] = field(default_factory=list)  # free times the agent offered instead (ISO), in its order
+    first_thing: bool = False  # "first thing Monday": the first free time of the day the caller names
     listed: list[str] = field(default_factory=list)  # free times it listed when asking for the hour ("9, 10 or 11")
 
 
@@ -97,7 +108,14 @@ class BookingFlow:
     async def _continue_booking(self, text: str, intent: str) -> AsyncIterator[Utterance]:
         booking = self.state.booking
         listed, booking.listed = booking.listed, []
-        picked = _offered_pick(text, "", listed) if not _LEAVES.search(text) else None
+        any_one = "yes" if _ANY_OF.search(text) else ""  # "any of those is fine": the first (read back, so correctable)
+        picked = _offered_pick(text, any_one, listed) if not _LEAVES.search(text) else None
+        if listed and not picked and intent == "yes" and not (has_date(text) or has_time(text)):
+            # "...I have 9 AM, 10 AM or 11 AM free." - "yes please": yes to a booking, not to one of the times
+            booking.listed = listed
+            spoken = re.search(r" I have .* free\.$", self.state.pending_question)
+            yield self._ask("Sure, which time would you like?" + (spoken.group(0) if spoken else ""))
+            return
         if picked:  # "What time works for you? I have 9 AM, 10 AM or 11 AM free." - "whatever's first"
             booking.when_text = _as_when_text(picked)
             async for utterance in self._next_booking_step(booking):
@@ -126,8 +144,14 @@ class BookingFlow:
                 async for utterance in self._book(booking):
                     yield utterance
                 return
-            if intent == "unsure" and not (has_date(text) or has_time(text)):
+            if intent == "unsure" and not (has_date(text) or has_time(text) or extract_name(text)):
                 yield self._ask(CONFIRM_AGAIN)
+                return
+            spelled = spelled_name(text)
+            if spelled and booking.name and not (has_date(text) or has_time(text)):
+                booking.name = respelled(booking.name, spelled)  # "no, it's spelled k a t h r y n"
+                async for utterance in self._next_booking_step(booking):
+                    yield utterance
                 return
             if intent == "no" and not (has_date(text) or has_time(text) or extract_name(text)):
                 booking.awaiting = "when"
@@ -145,11 +169,19 @@ class BookingFlow:
                 return
             yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
             return
-        self._fill_slots(booking, text)
+        name_before = booking.name
+        self._fill_slots(booking, text, bare_name=booking.awaiting == "when" and intent in ("unsure", "clarify", "faq"))
+        thanked = booking.name != name_before and booking.awaiting == "when" and not booking.offered
+        if thanked:  # "What time works?" - "Sam O'Connor": the name is kept and the time asked again, not "Sorry"
+            self.state.pending_question = ""
         async for utterance in self._next_booking_step(booking):
+            if thanked and utterance.kind == "answer" and booking.awaiting == "when":
+                utterance = Utterance(f"Thanks, {booking.name.split()[0]}. {utterance.text}")
             yield utterance
 
-    def _fill_slots(self, booking: Booking, text: str) -> None:
+    def _fill_slots(self, booking: Booking, text: str, bare_name: bool = False) -> None:
+        """The day, time, name and number a turn gives; `bare_name`: a turn of a few words that is neither may be
+        the name, said before it was asked for."""
         text = without_rejected_when(text)
         if booking.awaiting is not None:
             # "What time works?" - "um, 2?"; "Can I have your name?" - "10 is fine, it's Dana"
@@ -163,7 +195,16 @@ class BookingFlow:
             if not has_time(text) and has_time(earlier_time):
                 phrase = f"{phrase} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday": the same hour
             booking.when_text = phrase
+        if _FIRST_THING.search(text):
+            booking.first_thing = True
+        spelled = spelled_name(text)
+        if spelled:  # "it's j o n", "Jon, j o n": the letters are the name (or the word of it they respell)
+            text = SPELLING.sub(" ", text)
         name = extract_name(text, expecting_name=booking.awaiting == "name")
+        if not name and bare_name and not (has_date(text) or has_time(text)):
+            name = unasked_name(text)
+        if spelled and (name or booking.awaiting == "name"):
+            name = respelled(name, spelled) if name else spelled
         if name:
             booking.name = name
         digits = extract_phone_digits(text)
@@ -184,6 +225,9 @@ class BookingFlow:
                 if free.get("error") == "closed":  # "Saturday?": say so now, not after the caller picks an hour
                     booking.when_text = ""
                     yield self._ask(f"{free['message']} Which other day works for you?")
+                elif booking.first_thing and free.get("slots"):
+                    async for utterance in self._take_first(booking, free["slots"][0]):
+                        yield utterance
                 else:
                     booking.listed = list(free.get("slots") or [])
                     yield self._ask("What time works for you on that day?" + _free_times_spoken(free))
@@ -195,6 +239,10 @@ class BookingFlow:
             if free.get("error") == "closed":  # "Saturday morning?"
                 booking.when_text = ""
                 yield self._ask(f"{free['message']} Which other day works for you?")
+                return
+            if booking.first_thing and free.get("slots"):
+                async for utterance in self._take_first(booking, free["slots"][0]):
+                    yield utterance
                 return
             booking.listed = list(free.get("slots") or [])  # "whatever's earliest" takes the first
             yield self._ask(f"Sure. What time in the {daypart} works for you?" + _free_times_spoken(free))
@@ -215,6 +263,13 @@ class BookingFlow:
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
         yield self._ask(f"Just to confirm: an appointment for {booking.name}, {described['spoken']}{number}. "
                         "Shall I book it?")
+
+    async def _take_first(self, booking: Booking, iso: str) -> AsyncIterator[Utterance]:
+        """"First thing Monday": the day's first free time, then on to the name or the read-back."""
+        booking.first_thing = False
+        booking.when_text = _as_when_text(iso)
+        async for utterance in self._next_booking_step(booking):
+            yield utterance
 
     async def _free_times_for(self, when_text: str) -> dict:
         """The free times of the day (and part of it) the caller named ({} when the engine has no calendar)."""

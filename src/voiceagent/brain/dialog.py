@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
 from voiceagent.brain.booking import ASKED_AGAIN, Booking, BookingFlow
 from voiceagent.brain.intents import IntentClassifier, understand
-from voiceagent.brain.slots import extract_phone_digits
+from voiceagent.brain.slots import extract_phone_digits, has_date, has_time, when_phrase
 from voiceagent.brain.understanding import (
     CLOSING_WORDS,
     SAYS_GOODBYE,
@@ -45,6 +45,10 @@ from voiceagent.shared.phrases import (
 )
 
 CUE_AFTER_SECS = 0.3
+# After asking for a booking to be changed or cancelled: "don't cancel it", "keep it", and a booking that is new
+KEEPS_IT = re.compile(r"\b(don'?t|do not|no need to) (cancel|change|move)\b|\b(keep|leave) (it|the appointment|my "
+                      r"appointment|the booking|my booking)\b")
+NEW_BOOKING = re.compile(r"\b(another|a new|a second|an extra|additional|also book|book (me )?(another|a new))\b")
 ABOUT_APPOINTMENT = "It's a {minutes}-minute consultation with one of our specialists."
 
 ToolRunner = Callable[[str, dict], Awaitable[dict]]
@@ -56,6 +60,7 @@ class DialogState:
     booking: Booking | None = None
     escalated: bool = False
     handed_over: bool = False  # a specialist will call back (a ticket is open): asking again opens no second one
+    change_requested: bool = False  # a change of a booking was handed over: a new time said next goes to it
     pending_question: str = ""
     history: list[str] = field(default_factory=list)
     last_reply: str = ""  # what the agent said last, for "sorry, can you repeat that?"
@@ -186,6 +191,12 @@ class DialogEngine(FaqAnswers, BookingFlow):
         if intent.name == "escalate" or (intent.frustrated and intent.name not in ("goodbye", "thanks")):
             reason = "caller asked for a human" if intent.name == "escalate" else "caller is frustrated"
             async for utterance in self._escalate(reason, caller_text):
+                yield utterance
+            return
+        if booking is None and self.state.change_requested and (
+                KEEPS_IT.search(text) or ((has_date(text) or has_time(text)) and not NEW_BOOKING.search(text)
+                                          and intent.name not in ("check", "escalate", "goodbye"))):
+            async for utterance in self._add_to_change(text):
                 yield utterance
             return
         if booking is None and intent.name in ("no", "thanks", "clarify", "greeting") and CLOSING_WORDS.search(text):
@@ -325,6 +336,21 @@ class DialogEngine(FaqAnswers, BookingFlow):
         async for utterance in self._escalate("caller wants to change or cancel an appointment", text,
                                               opening=BOOKING_CHANGE_BY_HUMAN):
             yield utterance
+        self.state.change_requested = self.state.handed_over
+
+    async def _add_to_change(self, text: str) -> AsyncIterator[Utterance]:
+        """After a change of a booking was handed over: a new day or time ("can we do Thursday instead?"), or
+        "don't cancel it", goes to the same ticket; it does not start a second booking."""
+        keep = KEEPS_IT.search(text) is not None
+        reason = ("caller wants to keep the appointment as it is after all" if keep
+                  else f"caller would like the appointment moved to {when_phrase(text)}")
+        results: list = []
+        async for cue in self._tool("escalate_to_human", {"reason": reason}, results):
+            yield cue
+        line = ("Okay, I've added to your request that you'd like to keep your appointment as it is." if keep else
+                "Got it. I've added the new day and time to your request, and the specialist will confirm it when "
+                "they call you back.")
+        yield Utterance(f"{line} {ANYTHING_ELSE}")
 
     # -- humans -----------------------------------------------------------------------------
 
@@ -333,7 +359,11 @@ class DialogEngine(FaqAnswers, BookingFlow):
         self.state.booking = None
         self.state.not_understood = 0
         if self.state.handed_over and not extract_phone_digits(text or ""):
-            # "I've been charged twice" - a ticket - "I want my money back now": the same hand-off, said as such
+            # "I've been charged twice" - a ticket - "I want my money back now": the same hand-off, said as such;
+            # the call's ticket gets the new words (the tool adds to it rather than opening another)
+            results: list = []
+            async for cue in self._tool("escalate_to_human", {"reason": reason}, results):
+                yield cue
             yield Utterance(ALREADY_HANDED_OVER + " " + ANYTHING_ELSE)
             return
         arguments = {"reason": reason}

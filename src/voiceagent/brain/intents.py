@@ -16,7 +16,7 @@ from importlib import resources
 import numpy as np
 
 from voiceagent.brain.slots import extract_name, has_date, has_time
-from voiceagent.brain.understanding import detect_intent, normalize
+from voiceagent.brain.understanding import CLOSING_WORDS, detect_intent, normalize
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
@@ -162,6 +162,12 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         if _NO_FIRST.match(text):
             return "no", None
         if _YES_FIRST.match(text) and not _CHANGES.search(text):
+            return "yes", None
+    if state == "when" and not (has_date(text) or has_time(text) or CLOSING_WORDS.search(text)):
+        # "What time works? I have 9, 10 or 11 free." - "no", "yes please": the first word carries a bare answer
+        if _NO_FIRST.match(text) and len(text.split()) <= 4:
+            return "no", None
+        if _YES_FIRST.match(text) and not _CHANGES.search(text) and len(text.split()) <= 4:
             return "yes", None
     guess = classifier.guess(text, state)
     intent = guess.intent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 SPOKEN_DIGITS = {
@@ -53,9 +54,25 @@ _NOT_NAMES = {
 # Titles before a name ("Mrs. Dorothy Abernathy"), left out of it
 _TITLES = {"mr", "mrs", "ms", "miss", "mister", "missus", "dr", "doctor", "sir", "madam"}
 # "...wednesday at ten am for george": a name at the end of a booking request, unless it is one of these
+# Everyday replies a bare name said before it was asked for must not be ("sounds good", "whatever works")
+_REPLY_WORDS = {"sounds", "good", "works", "work", "fine", "perfect", "cool", "alright", "great", "whatever",
+                "anything", "any", "either", "both", "none", "morning", "afternoon", "evening", "earlier", "later",
+                "first", "second", "last", "one", "time", "times", "that", "this", "it", "is", "be", "do", "i", "we",
+                "have", "got", "can", "could", "would", "will", "maybe", "probably", "think", "guess", "mean", "and",
+                "or", "but", "for", "to", "of", "what", "which", "thanks", "thank", "please", "lunch", "noon", "asap",
+                "soon", "possible", "day", "days", "week", "weekend", "free", "open", "available", "slot", "slots"}
 _FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultation", "call", "meeting",
                   "appointment", "lunch", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                   "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both"}
+
+
+def unasked_name(text: str) -> str | None:
+    """A turn of a few words that is only a name, said before the agent asked for one ("Sam O'Connor" to "what
+    time works?"); never everyday reply words ("sounds good", "whatever works")."""
+    words = text.split()
+    if not 1 <= len(words) <= 3 or set(words) & (_REPLY_WORDS | _NOT_NAMES):
+        return None
+    return extract_name(text, expecting_name=True)
 
 
 def extract_name(text: str, expecting_name: bool = False) -> str | None:
@@ -81,12 +98,39 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
     return None
 
 
+# Three or more letters said one by one ("k a t h r y n", "j-o-n"); the "s" of "it's" is no letter of them
+SPELLING = re.compile(r"(?<![\w'])(?:[a-z](?![\w'])[ .,-]*){3,}")
+
+
+def spelled_name(text: str) -> str | None:
+    """A name spelled out letter by letter ("it's spelled with a k, k a t h r y n" -> "Kathryn"), or None."""
+    text = re.sub(r"\bwith an? [a-z]\b", " ", text)  # "with a k": the letter that differs, said before the spelling
+    runs = SPELLING.findall(text)
+    letters = "".join(re.findall(r"[a-z]", runs[-1])) if runs else ""
+    return letters.capitalize() if len(letters) >= 3 else None
+
+
+def respelled(name: str, spelled: str) -> str:
+    """`name` with the word the spelling corrects (the closest to it) replaced: "Catherine Lee" + "Kathryn"."""
+    words = name.split()
+    closest = difflib.get_close_matches(spelled.lower(), [w.lower() for w in words], n=1, cutoff=0.0)
+    index = [w.lower() for w in words].index(closest[0]) if closest else 0
+    return " ".join(spelled if i == index else word for i, word in enumerate(words))
+
+
 def _clean_name(raw: str) -> str | None:
     words = [w for w in raw.split() if w not in ("and", "please", "thanks", "thank", "you")]
     words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "it's Dave, Dave Kowalski"
     if not words or words[0] in _NOT_NAMES or any(w.isdigit() for w in words):
         return None
-    return " ".join(w.capitalize() for w in words[:3])
+    return " ".join(_capitalized(w) for w in words[:3])
+
+
+def _capitalized(word: str) -> str:
+    """"o'connor" -> "O'Connor", "mary-jane" -> "Mary-Jane" (a one-letter prefix before an apostrophe is one)."""
+    parts = re.split(r"(['-])", word)
+    return "".join(part if part in "'-" or (i == 2 and len(parts[0]) > 1 and parts[1] == "'") else part.capitalize()
+                   for i, part in enumerate(parts))
 
 
 def extract_phone_digits(text: str) -> str | None:
@@ -112,9 +156,15 @@ def extract_phone_digits(text: str) -> str | None:
 
 _MONTHS = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)")
+# A day of the month in words ("the twenty fifth", "february twenty fifth"); "the first" / "the second" alone only
+# when no "one" follows ("the first one" picks an offered time)
+_ORDINAL = (r"(?:(?:twenty|thirty) (?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|twentieth|thirtieth|"
+            r"(?:four|fif|six|seven|eigh|nin|ten|eleven|twelf|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+            r"nineteen)th|first|second|third)")
 _DATE_WORDS = (rf"\b(today|tonight|tomorrow|day after tomorrow|this {WEEKDAYS}|next {WEEKDAYS}|{WEEKDAYS}|"
                rf"next week|in \w+ days?|{_MONTHS} \d{{1,2}}(st|nd|rd|th)?|the \d{{1,2}}(st|nd|rd|th)?( of {_MONTHS})?|"
-               rf"\d{{1,2}}(st|nd|rd|th)? of {_MONTHS}|\d{{1,2}}/\d{{1,2}})\b")
+               rf"\d{{1,2}}(st|nd|rd|th)? of {_MONTHS}|\d{{1,2}}/\d{{1,2}}|{_MONTHS} (the )?{_ORDINAL}|"
+               rf"(the )?{_ORDINAL} of {_MONTHS}|the {_ORDINAL}(?! (one|ones|option|time|slot|choice)\b))\b")
 _TIME_WORDS = (r"\b(\d{1,2}(:\d{2})? ?(a\.?m\.?|p\.?m\.?)|\d{1,2}:\d{2}|\d{3,4}|noon|midday|morning|afternoon|"
                r"evening|half past \w+|quarter (past|to) \w+|(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                r"twelve)( thirty| fifteen| forty five| o'?clock)?( ?(am|pm|a m|p m|in the morning|in the afternoon))?|"

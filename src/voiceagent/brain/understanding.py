@@ -52,7 +52,8 @@ def asks_about_the_business(text: str, business: str) -> str | None:
 _HOW_ARE_YOU = re.compile(r"\b(how are you|how'?s it going|how (are )?you doing|how are things|how'?s your day)\b")
 _WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(hold on|hang on|wait|one (sec|second|moment|minute)|just a (sec|second|"
                    r"moment|minute)|give me (a|one) (sec|second|moment|minute)|bear with me)"
-                   r"( (a|one|just a) (sec|second|moment|minute)| please| for me| ok| a bit| let me (check|look|see))*$")
+                   r"( (a|one|just a) (sec|second|moment|minute)| please| for me| ok| a bit| let me (check|look|see)| hold on| hang on|"
+                   r" wait)*$")
 # Sign-offs, one list with three reaches. SIGNS_OFF: words that leave a booking half-way and end the call.
 _SIGN_OFF = r"good ?bye|bye( bye)?|that'?s all|that is all|i'?ll call (you )?back"
 SIGNS_OFF = re.compile(rf"\b({_SIGN_OFF})\b")
@@ -136,7 +137,7 @@ _ESCALATE = (rf"\b(talk|speak|chat)\s+(to|with)\b.*\b({_PEOPLE}|sales|billing|su
              rf"\b(get|want|need|give me|can i (get|have)|i'?d like|put me through to|let me (talk|speak))\b"
              rf"(\s+\w+){{0,3}}?\s+(a |an |the |your |some )?(real |live |actual )?{_PEOPLE}\b",
              r"\b(transfer|connect|put) me\b", r"\bcall me back\b", r"\bcallback\b",
-             rf"^((a|an|the) )?(real |live )?{_PEOPLE}( please)?$")
+             rf"^((a|an|the) )?(real |live )?{_PEOPLE}( please| {_PEOPLE})*$")
 _FRUSTRATED = (r"\b(ridiculous|useless|terrible|awful|frustrat\w*|angry|annoy\w*|not helpful|unhelpful|"
                r"stupid|waste of (my )?time|fed up|sick of|this is (crazy|insane)|damn|hell|worst)\b",
                r"\byou('re| are) not (listening|understanding|helping)", r"\bnot what i (asked|said)\b")
@@ -184,7 +185,9 @@ _IDENTITY = (r"\bwhat (else )?can you (do|help( me)? with)( for me)?\b|"
              rf"^(({_FILLER}|{_HELLO}) )*" r"(who am i (speaking|talking) (with|to)|who is this|who are you|what are you|what can you do|"
              r"what can you help( me)? with|what do you do|how can you help|"
              r"(are you|am i (speaking|talking) (with|to)|is this) (a |an )?(real |actual |live )?"
-             r"(person|human|robot|bot|machine|computer|ai|recording))\b")
+             r"(person|human|robot|bot|machine|computer|ai|recording))\b|"
+             r"\b(are you|am i (speaking|talking) (with|to)) (a |an )?(real |actual |live )?(person|human|robot|bot|machine)\b|"
+             r"\b(what'?s|what is) your name\b|\bdo you have a name\b")
 
 
 def asks_who_is_speaking(text: str) -> bool:
@@ -194,7 +197,8 @@ def asks_who_is_speaking(text: str) -> bool:
 
 _DID_NOT_HELP = re.compile(r"\b(i )?(already (tried|did|done)( that| it| this)?|(tried|did|done) (that|it|this) already|(that|it) (didn'?t|doesn'?t|did not|does not) "
                            r"work|(that|it)'?s not working|(that|it) (didn'?t|did not) help|still (doesn'?t|can'?t|cannot|"
-                           r"isn'?t|not working))\b")
+                           r"isn'?t|not working)|already (checked|allowed|enabled|cleared|reconnected|restarted|reinstalled|"
+                           r"updated|reset)|(it )?still happens|keeps happening|still (broken|the same))\b")
 
 
 def says_it_did_not_help(text: str) -> bool:

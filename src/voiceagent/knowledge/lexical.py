@@ -57,3 +57,7 @@ class LexicalIndex:
     def unseen(self, words: set[str]) -> set[str]:
         """The words no entry contains."""
         return {word for word in words if word not in self._rarity}
+
+    def words(self, entry_id: str) -> set[str]:
+        """The informative words of one entry."""
+        return self._words.get(entry_id, set())

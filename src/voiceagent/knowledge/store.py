@@ -252,7 +252,12 @@ class KnowledgeBase:
             # "does the Pro plan come with single sign-on?": the entry about single sign-on answers it, not the Pro
             # plan's (which the whole question is nearest); only when the feature alone clearly finds one.
             feature = max(focus[0], key=focus[0].get, default=None)
-            if feature is not None and focus[0][feature] >= FEATURE_MIN_SCORE:
+            top = max(ranking, key=ranking.get)
+            lexical = self._indexes(entries)[1]
+            # ...and only when that entry has a word of the feature that the nearest one lacks ("does it work with
+            # slack": the Slack entry has "slack" as the Slack-troubleshooting one does; it stays first)
+            if feature is not None and focus[0][feature] >= FEATURE_MIN_SCORE and \
+                    (words_of(asked) & lexical.words(feature)) - lexical.words(top):
                 similarity[feature] = max(similarity[feature], focus[0][feature])
                 named |= focus[2] & {feature}
                 ranking = {**ranking, feature: max(ranking.values()) + 1.0}

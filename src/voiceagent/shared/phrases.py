@@ -27,6 +27,7 @@ ESCALATION_OPENING = "I want to make sure you get the best help."
 TRANSFER_MESSAGE = (f"{ESCALATION_OPENING} Let me connect you with one of our specialists who can assist you further. "
                     "Please hold...")
 TICKET_OPENED = "I've opened a ticket for you."
+TICKET_UPDATED = "I've added that to your ticket."
 # When an FAQ answer did not solve it ("I already tried that"): the offer a "yes" accepts
 DID_NOT_HELP = "Sorry that didn't sort it out. I can connect you with a specialist who can look into it."
 # The offline engine cannot change a booking: it says so rather than the generic opening
@@ -56,7 +57,8 @@ SERVER_CLOSING = ("I'm sorry, I have to end our call now for a short maintenance
 CLARIFY = ("Sorry, I'm not sure I followed. Do you have a question, would you like to book an appointment, "
            "or should I connect you with a person?")
 # Asked for a person again once a specialist is to call back: no second ticket
-ALREADY_HANDED_OVER = "I've already passed this on to our team, and a specialist will call you back as soon as they can."
+ALREADY_HANDED_OVER = ("I've added that to what I passed on to our team, and a specialist will call you back as soon as "
+                       "they can.")
 # A follow-up that adds nothing to the answer just given (the agent does not say the same answer twice)
 NOTHING_MORE = ("That's all I have on that one. Is there something else you'd like to know, or should I connect you "
                 "with a specialist?")

@@ -159,8 +159,10 @@ def _parse_time(text: str, hours: BusinessHours) -> time | None:
     if match:
         return _with_meridiem(int(match.group(1)), int(match.group(2)), text)
     minute_words = "|".join(sorted(_MINUTE_WORDS, key=len, reverse=True))
-    match = re.search(rf"\b({words})(?: ({minute_words}))?(?: ?(am|pm))?\b", text)
-    if match and (match.group(2) or match.group(3) or re.search(rf"\b(at|around|for|by) {match.group(1)}\b", text)):
+    # the first number word that reads as an hour ("book me one for wednesday at ten": ten, not one)
+    for match in re.finditer(rf"\b({words})(?: ({minute_words}))?(?: ?(am|pm))?\b", text):
+        if not (match.group(2) or match.group(3) or re.search(rf"\b(at|around|for|by) {match.group(1)}\b", text)):
+            continue
         minute = _MINUTE_WORDS.get(match.group(2) or "o'clock", 0)
         if match.group(3):
             return _clock(_NUMBER_WORDS[match.group(1)], minute, match.group(3))

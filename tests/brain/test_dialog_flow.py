@@ -495,3 +495,14 @@ async def test_a_follow_up_that_the_answer_just_given_covers_gets_that_sentence(
 async def test_small_talk_and_requests_in_callers_own_words(engine, said, expected):
     engine.greeting()
     assert expected in await say(engine, said)
+
+
+@pytest.mark.parametrize(("question", "then", "expected", "not_expected"), [
+    ("do you take paypal", "what about by invoice", "Business customers can also pay by invoice", "Billing history"),
+    ("what integrations do you have", "what about quickbooks", "I'm not sure about that one", "enterprise"),
+])
+async def test_a_follow_up_the_last_answer_covers_or_that_names_an_unknown_thing(engine, question, then, expected,
+                                                                                 not_expected):
+    await say(engine, question)
+    reply = await say(engine, then)  # the invoices entry; leaning on the question before found the enterprise plan
+    assert expected in reply and not_expected not in reply

@@ -19,6 +19,8 @@ class KnowledgeLookup(Protocol):
 
     def search(self, query: str, k: int = 3) -> list: ...
 
+    def names_unknown(self, query: str) -> bool: ...
+
 
 # A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
 _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
@@ -66,6 +68,16 @@ def answering_sentence(answer: str, follow_up: str) -> str | None:
     return best
 
 
+def covering_sentence(answer: str, follow_up: str) -> str | None:
+    """The sentence of an answer that has every informative word of a follow-up ("what about by invoice?" after
+    "...Business customers can also pay by invoice or bank transfer."), or None."""
+    asked = _stems(follow_up) - {"about"}
+    if not asked:
+        return None
+    return next((sentence for sentence in re.split(r"(?<=[.!?])\s+", answer.strip())
+                 if asked <= _stems(sentence)), None)
+
+
 def first_sentences(text: str, count: int = 2) -> str:
     sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     return " ".join(sentences[:count])
@@ -98,6 +110,15 @@ class FaqAnswers:
             # Words the classifier could not place (a mumble Whisper wrote as "and it's about first time up") get
             # an answer only from an entry they clearly match; otherwise the clarifying question, not a guess.
             yield self._ask(CLARIFY)
+            return
+        covered = covering_sentence(self.state.last_answer, text) if (
+            self.state.last_answer and _FOLLOW_UP.search(text) and (hit is None or hit.entry.id != self.state.last_answer_id)
+        ) else None
+        if covered and covered != self.state.last_reply.strip():
+            # "what about by invoice?" after the payment methods: the answer just given says it (the invoices entry,
+            # nearest alone, would not)
+            self.state.last_question = text
+            yield self._ask(covered)
             return
         if hit is None and self.state.last_question and _FOLLOW_UP.search(text):
             # A follow-up that leans on the question before ("and what's included in that?") matches nothing alone;
@@ -163,6 +184,9 @@ class FaqAnswers:
         whether it did. If it finds the entry just said in full, the words add nothing the agent can answer ("and
         does that include it?", or noise heard as "okay, yeah, I'm just glued it"): saying the same answer again
         would be a parrot; the caller is asked what else they need."""
+        if await asyncio.to_thread(self._knowledge.names_unknown, text):
+            answered.append(False)  # "what about quickbooks?": asked with the question before, it found the enterprise plan
+            return
         found: list = []
         leaning = asyncio.to_thread(self._knowledge.best_answer, f"{self.state.last_question} {text}")
         async for cue in self._with_cue(leaning, found):
@@ -194,5 +218,6 @@ class FaqAnswers:
         self.state.not_understood = 0
         said_before = self.state.last_answer_id == hit.entry.id
         self.state.last_question, self.state.last_answer_id = text, hit.entry.id
+        self.state.last_answer = hit.entry.answer
         more = later_sentences(hit.entry.answer) if said_before else ""
         yield Utterance(more or first_sentences(hit.entry.answer))

@@ -66,6 +66,7 @@ class DialogState:
     last_reply: str = ""  # what the agent said last, for "sorry, can you repeat that?"
     last_question: str = ""  # the caller's last question the FAQ answered, for a follow-up that leans on it
     last_answer_id: str = ""  # the FAQ entry of the last answer: asked again, it goes on with the rest
+    last_answer: str = ""  # that entry's whole answer, for a follow-up it already covers
 
 
 # An answer that offers a person: a "yes" to it is a yes to the hand-off.

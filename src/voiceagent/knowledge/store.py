@@ -43,6 +43,8 @@ _ASKS_FEATURE = re.compile(
     r"connects? (?:to|with)|hooks? (?:up )?(?:to|with|into)|syncs? with|talks? to)|(?:is|are) there (?:a|an|any|some)?|"
     r"(?:is|are) (?:it|you|you guys|your \w+|\w+)(?= (?:\w+ ){1,2}(?:compliant|certified|approved)\b))"
     r"\b (?P<feature>.+)$")
+# "what about quickbooks?", "and how about zapier": a follow-up that names only the thing it asks about
+_ASKS_ABOUT = re.compile(r"^(?:(?:and|so|ok|okay|alright) )*(?:what|how) about (?:the |a |an )?(?P<feature>.+)$")
 FEATURE_MIN_SCORE = 0.45
 _FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like|so|well|okay|ok|yeah|hi|hello|hey)\b")
 
@@ -133,7 +135,7 @@ def clean_query(text: str) -> str:
 def asked_feature(cleaned: str) -> str:
     """The feature a yes-or-no question asks about ("single sign on" in "does the pro plan come with single sign
     on"), or '' when it is no such question or names no feature of its own ("does it have that too")."""
-    found = _ASKS_FEATURE.search(cleaned)
+    found = _ASKS_FEATURE.search(cleaned) or _ASKS_ABOUT.search(cleaned)
     feature = found.group("feature") if found else ""
     return feature if words_of(feature) and feature != cleaned else ""
 
@@ -337,10 +339,13 @@ class KnowledgeBase:
         hits = self.search(query, k=1)
         if not hits or hits[0].score < self.min_score:
             return None
+        return None if self.names_unknown(query) else hits[0]
+
+    def names_unknown(self, query: str) -> bool:
+        """Whether a question asks about a feature by a name that no entry has and the embedding does not know
+        ("does it work with whatsapp", "what about quickbooks"): nothing in the FAQ answers it."""
         feature = asked_feature(clean_query(query))
         knows_word = getattr(self.embedder, "knows_word", None)
         indexes = self._names
-        if feature and knows_word is not None and indexes is not None and any(
-                indexes[1].unseen(words_of(word)) and not knows_word(word) for word in feature.split()):
-            return None
-        return hits[0]
+        return bool(feature) and knows_word is not None and indexes is not None and any(
+            indexes[1].unseen(words_of(word)) and not knows_word(word) for word in feature.split())

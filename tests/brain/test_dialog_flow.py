@@ -506,3 +506,50 @@ async def test_a_follow_up_the_last_answer_covers_or_that_names_an_unknown_thing
     await say(engine, question)
     reply = await say(engine, then)  # the invoices entry; leaning on the question before found the enterprise plan
     assert expected in reply and not_expected not in reply
+
+
+async def test_the_end_of_the_day_takes_the_last_free_time_and_a_reply_is_not_a_name(engine):
+    assert await say(engine, "id like a consultation end of the day on monday") == ASK_NAME  # it offered 9, 10, 11
+    assert "name" in await say(engine, "whatever the latest one is")  # it was booked for "Whatever Latest One"
+    assert engine.state.booking.name is None
+    assert "Carlos Mendes, Monday, February 23rd at 4:30 PM" in await say(engine, "carlos mendes")
+
+
+async def test_a_surname_corrected_at_the_read_back_keeps_the_first_name(engine):
+    await say(engine, "book me monday at 3:30")
+    await say(engine, "john smith")
+    assert "John Smyth, Monday" in await say(engine, "no, it's smyth with a y")  # it booked "Smyth"
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ("I want a refund", "within 30 days"), ("ha. ok what do you actually do", "ByteAI builds AI assistants"),
+    ("um i wanted to ask about price", "$99"), ("can someone call me back about the enterprise plan", TICKET_OPENED),
+    ("I wanted to book... no never mind", "No problem. Is there anything else"),
+])
+async def test_requests_in_callers_own_words_get_their_answer(engine, said, expected):
+    engine.greeting()
+    assert expected in await say(engine, said)
+
+
+async def test_yes_to_an_answer_does_not_end_the_call(engine):
+    engine.greeting()
+    await say(engine, "do you have an enterprise plan")
+    reply = [u async for u in engine.respond("yes this number is fine")]  # it said goodbye and hung up
+    assert not any(u.end_call for u in reply)
+
+
+async def test_urgency_after_a_hand_off_and_cancelling_what_was_just_read_out(engine):
+    engine.greeting()
+    assert TICKET_OPENED in await say(engine, "get me a human")
+    assert await say(engine, "now!") == f"{ALREADY_HANDED_OVER} Is there anything else I can help with today?"
+    await say(engine, "book me tuesday at ten, name's ana lopez")
+    await say(engine, "yes")
+    assert "Tuesday, February 24th at 10 AM" in await say(engine, "what time was my appointment")
+    cancelled = await say(engine, "and can i cancel it")  # it read how to cancel a subscription
+    assert "Billing" not in cancelled and cancelled.startswith(ALREADY_HANDED_OVER)  # the call's ticket gets it
+
+
+async def test_what_repeats_the_last_reply_whatever_answered_it(engine):
+    engine.greeting()
+    identity = await say(engine, "hello? is this a real person")
+    assert await say(engine, "what?") == f"Sure. {identity}"  # it said the greeting again

@@ -208,3 +208,13 @@ def test_hours_as_speech_recognition_writes_them():
 ])
 def test_a_question_about_what_an_appointment_is(text, booking, expected):
     assert asks_about_the_appointment(normalize(text), booking=booking) is expected
+
+
+@pytest.mark.parametrize(("said", "read"), [
+    ("i need a consultation for wendy's day at 3", "i need a consultation for wednesday at 3"),
+    ("tomorrow at half two", "tomorrow at 2:30"), ("half an hour", "half an hour"), ("half past two", "half past two"),
+    ("monday noonish", "monday noon"), ("friday after lunch", "friday afternoon"),
+    ("end of the day on monday", "afternoon latest on monday"),
+])
+def test_days_and_times_as_a_recogniser_writes_them_are_read_as_the_booking_reads_them(said, read):
+    assert normalize(said) == read

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from voiceagent.storage import Appointment, Database, SupportTicket
 from voiceagent.tools import BusinessHours, ToolContext, run_tool
+from voiceagent.tools.appointments import free_times_on
 from voiceagent.tools.phone import InvalidPhone, normalize_phone
-from voiceagent.tools.when import check_bookable, resolve_when, speak_datetime
+from voiceagent.tools.when import check_bookable, resolve_day, resolve_when, speak_datetime
 
 ZONE = ZoneInfo("America/New_York")
 NOW = datetime(2026, 2, 19, 10, 0, tzinfo=ZONE)  # a Thursday
@@ -198,3 +199,15 @@ async def test_asked_again_in_the_same_call_the_ticket_is_added_to_not_doubled(d
         ticket = session.get(SupportTicket, first["ticket_id"])
         assert ticket.reason == "caller wants to change an appointment; caller would like it moved to thursday"
         assert json.loads(ticket.transcript)[-1]["text"] == "can we do Thursday instead"  # the latest words
+
+
+@pytest.mark.parametrize(("said", "day"), [("next tuesday week at 11", 3), ("a week on tuesday", 3),
+                                           ("next tuesday", 24), ("tuesday next week", 24)])
+def test_tuesday_week_is_the_one_after_the_coming_tuesday(said, day):
+    # "next Tuesday week" was booked for the coming Tuesday (Feb 24) instead of March 3rd
+    assert resolve_day(said, NOW, HOURS).day == day
+
+
+async def test_the_end_of_the_day_lists_the_last_free_times(database):
+    free = await free_times_on(context(database), "monday afternoon latest")
+    assert free["ok"] and free["slots"][-1].endswith("16:30:00-05:00") and "4:30 PM" in free["spoken"]

@@ -33,6 +33,9 @@ DOUBTFUL_MIN_SCORE = 0.5
 # said, to be answered from it ("what about Zapier?" 0.28 to the integrations entry, with the name boost) rather
 # than "That's all I have on that one" (a follow-up of everyday words, "for a small team", is not)
 OWN_NAME_MIN_SCORE = 0.25
+# How close an FAQ entry must be to answer a turn the classifier could not place at all (a mumble Whisper wrote
+# as words rarely comes near 0.5; "I want a refund" is 0.74 to the refund entry)
+UNSURE_MIN_SCORE = 0.6
 
 
 # What kind of answer a follow-up asks for, and how a sentence that gives it reads
@@ -118,7 +121,7 @@ class FaqAnswers:
             # "what about by invoice?" after the payment methods: the answer just given says it (the invoices entry,
             # nearest alone, would not)
             self.state.last_question = text
-            yield self._ask(covered)
+            yield Utterance(covered)
             return
         if hit is None and self.state.last_question and _FOLLOW_UP.search(text):
             # A follow-up that leans on the question before ("and what's included in that?") matches nothing alone;
@@ -152,6 +155,13 @@ class FaqAnswers:
                 yield utterance
             if found[-1]:
                 return
+        elif self._knowledge is not None:
+            # "I want a refund": the classifier could not tell a cancellation from a hand-off, the FAQ can (0.74)
+            found = []
+            async for utterance in self._clear_answer(text, found, UNSURE_MIN_SCORE):
+                yield utterance
+            if found[-1]:
+                return
         yield self._ask(CLARIFY)
 
     async def _question_during_booking(self, text: str, answered: list) -> AsyncIterator[Utterance]:
@@ -167,14 +177,14 @@ class FaqAnswers:
             self.state.pending_question = pending
             yield Utterance(back_to_booking(pending))
 
-    async def _clear_answer(self, text: str, answered: list) -> AsyncIterator[Utterance]:
-        """The answer of the entry `text` alone clearly matches (DOUBTFUL_MIN_SCORE), if one does; `answered`
-        gets whether it was said."""
+    async def _clear_answer(self, text: str, answered: list, min_score: float = 0.0) -> AsyncIterator[Utterance]:
+        """The answer of the entry `text` alone clearly matches (DOUBTFUL_MIN_SCORE, or `min_score`), if one
+        does; `answered` gets whether it was said."""
         found: list = []
         async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
             yield cue
         hit = found[0]
-        answered.append(hit is not None and hit.score >= DOUBTFUL_MIN_SCORE)
+        answered.append(hit is not None and hit.score >= max(DOUBTFUL_MIN_SCORE, min_score))
         if answered[-1]:
             async for utterance in self._answer(hit, text):
                 yield utterance
@@ -203,10 +213,10 @@ class FaqAnswers:
             else:
                 # "how long do I have?" after the refund answer: the sentence of it that answers, said again
                 sentence = answering_sentence(hit.entry.answer, text)
-                if sentence and sentence not in (self.state.pending_question, self.state.last_reply.strip()):
+                if sentence:
                     self.state.not_understood = 0
                     self.state.last_question = text
-                    yield self._ask(sentence)
+                    yield Utterance(sentence)
                     return
                 yield self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)
                 return

@@ -33,6 +33,10 @@ _LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it|maybe (la
 # "any of those", "whichever": the caller leaves the choice of the listed times to the agent
 _ANY_OF = re.compile(r"\b(any( of (them|those))?|either( one)?|whichever|whatever( works)?|doesn'?t matter|don'?t mind|"
                      r"you (pick|choose))\b")
+# A request to book taken back in the same breath
+_TAKES_IT_BACK = re.compile(r"\b(no|actually|oh|wait|um)? ?(never ?mind|forget (it|about it|that))\s*$")
+# "the end of the day" (normalize writes it "afternoon latest"): the day's last free time
+_LAST_THING = re.compile(r"\b(latest|last (one|slot|time|appointment))\b")
 # "first thing Monday", "as early as you can": the day's first free time
 _FIRST_THING = re.compile(r"\b(first thing|as early as (possible|you can)|earliest (time|slot|you have))\b")
 
@@ -58,7 +62,7 @@ class Booking:
     awaiting: str | None = None  # "when" | "name" | "phone" | "confirm"
     rejected_when: str = ""  # the last time the caller said no to, whose day may still hold
     offered: list[str] = field(default_factory=list)  # free times the agent offered instead (ISO), in its order
-    first_thing: bool = False  # "first thing Monday": the first free time of the day the caller names
+    edge: str = ""  # "first" ("first thing Monday") or "last" ("end of the day"): that free time of the day
     listed: list[str] = field(default_factory=list)  # free times it listed when asking for the hour ("9, 10 or 11")
 
 
@@ -101,6 +105,9 @@ class BookingFlow:
     _free_times)."""
 
     async def _start_booking(self, text: str) -> AsyncIterator[Utterance]:
+        if _TAKES_IT_BACK.search(text):  # "I wanted to book... no, never mind"
+            yield Utterance("No problem. " + ANYTHING_ELSE)
+            return
         self.state.booking = Booking()
         async for utterance in self._continue_booking(text, "book"):
             yield utterance
@@ -196,7 +203,9 @@ class BookingFlow:
                 phrase = f"{phrase} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday": the same hour
             booking.when_text = phrase
         if _FIRST_THING.search(text):
-            booking.first_thing = True
+            booking.edge = "first"
+        elif _LAST_THING.search(text):
+            booking.edge = "last"
         spelled = spelled_name(text)
         if spelled:  # "it's j o n", "Jon, j o n": the letters are the name (or the word of it they respell)
             text = SPELLING.sub(" ", text)
@@ -205,6 +214,9 @@ class BookingFlow:
             name = unasked_name(text)
         if spelled and (name or booking.awaiting == "name"):
             name = respelled(name, spelled) if name else spelled
+        if name and booking.awaiting == "confirm" and booking.name and len(name.split()) < len(booking.name.split()):
+            # "no, it's Smyth with a y": the surname corrected, the first name kept ("John Smyth", not "Smyth")
+            name = respelled(booking.name, name, cutoff=0.6) or name
         if name:
             booking.name = name
         digits = extract_phone_digits(text)
@@ -225,8 +237,8 @@ class BookingFlow:
                 if free.get("error") == "closed":  # "Saturday?": say so now, not after the caller picks an hour
                     booking.when_text = ""
                     yield self._ask(f"{free['message']} Which other day works for you?")
-                elif booking.first_thing and free.get("slots"):
-                    async for utterance in self._take_first(booking, free["slots"][0]):
+                elif booking.edge and free.get("slots"):
+                    async for utterance in self._take_edge(booking, free["slots"]):
                         yield utterance
                 else:
                     booking.listed = list(free.get("slots") or [])
@@ -240,8 +252,8 @@ class BookingFlow:
                 booking.when_text = ""
                 yield self._ask(f"{free['message']} Which other day works for you?")
                 return
-            if booking.first_thing and free.get("slots"):
-                async for utterance in self._take_first(booking, free["slots"][0]):
+            if booking.edge and free.get("slots"):
+                async for utterance in self._take_edge(booking, free["slots"]):
                     yield utterance
                 return
             booking.listed = list(free.get("slots") or [])  # "whatever's earliest" takes the first
@@ -264,9 +276,11 @@ class BookingFlow:
         yield self._ask(f"Just to confirm: an appointment for {booking.name}, {described['spoken']}{number}. "
                         "Shall I book it?")
 
-    async def _take_first(self, booking: Booking, iso: str) -> AsyncIterator[Utterance]:
-        """"First thing Monday": the day's first free time, then on to the name or the read-back."""
-        booking.first_thing = False
+    async def _take_edge(self, booking: Booking, slots: list[str]) -> AsyncIterator[Utterance]:
+        """"First thing Monday" / "end of the day": the day's first or last free time, then on to the name or the
+        read-back (which says the time, so the caller can still change it)."""
+        iso = slots[0] if booking.edge == "first" else slots[-1]
+        booking.edge = ""
         booking.when_text = _as_when_text(iso)
         async for utterance in self._next_booking_step(booking):
             yield utterance

@@ -48,6 +48,11 @@ CUE_AFTER_SECS = 0.3
 # After asking for a booking to be changed or cancelled: "don't cancel it", "keep it", and a booking that is new
 KEEPS_IT = re.compile(r"\b(don'?t|do not|no need to) (cancel|change|move)\b|\b(keep|leave) (it|the appointment|my "
                       r"appointment|the booking|my booking)\b")
+_STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
+_CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
+                         r"my appointment)\b")
+_URGENT = re.compile(r"(it'?s )?(now|right now|asap|immediately|urgent|it'?s urgent|hurry( up)?|quickly|today)( please)?")
+_PRICE_TOPIC = re.compile(r"((the|your|our) )?(price|prices|pricing|cost|costs|plans?|plan prices)")
 NEW_BOOKING = re.compile(r"\b(another|a new|a second|an extra|additional|also book|book (me )?(another|a new))\b")
 ABOUT_APPOINTMENT = "It's a {minutes}-minute consultation with one of our specialists."
 
@@ -61,6 +66,7 @@ class DialogState:
     escalated: bool = False
     handed_over: bool = False  # a specialist will call back (a ticket is open): asking again opens no second one
     change_requested: bool = False  # a change of a booking was handed over: a new time said next goes to it
+    checked: bool = False  # the caller's appointments were just read out: "cancel it" means one of them
     pending_question: str = ""
     history: list[str] = field(default_factory=list)
     last_reply: str = ""  # what the agent said last, for "sorry, can you repeat that?"
@@ -116,10 +122,22 @@ class DialogEngine(FaqAnswers, BookingFlow):
     async def respond(self, caller_text: str, unanswered: str = "") -> AsyncIterator[Utterance]:
         """Yield the agent's reply to one caller turn, piece by piece; "sorry, what was that?" hears the
         last reply again (a phone line drops words), whatever was being asked stays asked."""
-        text = caller_text = with_business_name(normalize(caller_text), self.business_name)
+        text = with_business_name(normalize(caller_text), self.business_name)
         if asks_to_repeat(text):
             yield Utterance(f"Sure. {self.state.last_reply or 'How can I help you today?'}")
             return
+        spoken = []
+        async for utterance in self._turn(text, unanswered):
+            if utterance.kind == "answer":
+                spoken.append(utterance.text)
+            if utterance.text.endswith(ANYTHING_ELSE):  # on every path (a hand-off's "anything else?" too)
+                self.state.pending_question = ANYTHING_ELSE
+            yield utterance
+        if spoken:  # what "what?" says again, whichever path answered
+            self.state.last_reply = " ".join(spoken)
+
+    async def _turn(self, text: str, unanswered: str) -> AsyncIterator[Utterance]:
+        caller_text = text
         if asks_to_wait(text):
             yield Utterance("Sure, take your time.")  # whatever was asked stays asked
             return
@@ -140,10 +158,9 @@ class DialogEngine(FaqAnswers, BookingFlow):
             about = ABOUT_APPOINTMENT.format(minutes=self.appointment_minutes)
             pending = self.state.pending_question
             if self.state.booking is not None and pending:
-                self.state.last_reply = f"{about} {back_to_booking(pending)}"
+                yield Utterance(f"{about} {back_to_booking(pending)}")
             else:
-                self.state.last_reply = f"{about} Just tell me a day and time if you'd like to book one."
-            yield Utterance(self.state.last_reply)
+                yield Utterance(f"{about} Just tell me a day and time if you'd like to book one.")
             return
         if checks_presence(text):
             yield Utterance(f"Yes, I'm here. {self.state.pending_question or 'How can I help you today?'}")
@@ -152,26 +169,22 @@ class DialogEngine(FaqAnswers, BookingFlow):
                 and not self.state.escalated):
             # "My account is locked" - the reset steps - "I already tried that": not the same steps again.
             self.state.last_answer_id = ""
-            self.state.last_reply = DID_NOT_HELP
             yield Utterance(DID_NOT_HELP)
             return
         if (asks_what_business_does(text) or about == "what") and self.state.booking is None and self._knowledge is not None:
             text = normalize(f"What does {self.business_name} do?")  # the question the FAQ answers in its own words
             caller_text = text
         topic = topic_only(text) if self.state.booking is None else None
+        if topic and _PRICE_TOPIC.fullmatch(topic) and self._knowledge is not None:
+            # "I wanted to ask about price": the question the FAQ answers about prices, not "what about price?"
+            text = caller_text = normalize(f"How much does {self.business_name} cost?")
+            topic = None
         if topic:
             self.state.last_question = topic  # "For the business one" then leans on it
             yield Utterance(f"Sure, I can help with that. What would you like to know about {topic}?")
             return
-        spoken = []
         async for utterance in self._respond(caller_text, unanswered):
-            if utterance.kind == "answer":
-                spoken.append(utterance.text)
-            if utterance.text.endswith(ANYTHING_ELSE):  # on every path (a hand-off's "anything else?" too)
-                self.state.pending_question = ANYTHING_ELSE
             yield utterance
-        if spoken:
-            self.state.last_reply = " ".join(spoken)
 
     async def _respond(self, caller_text: str, unanswered: str = "") -> AsyncIterator[Utterance]:
         """Yield the agent's reply to one caller turn, piece by piece.
@@ -187,6 +200,7 @@ class DialogEngine(FaqAnswers, BookingFlow):
                 yield utterance
             return
         self.state.history.append(text)
+        checked, self.state.checked = self.state.checked, False  # only the turn right after the read-out leans on it
         intent = await self._read_intent(text)
         booking = self.state.booking
         if intent.name == "escalate" or (intent.frustrated and intent.name not in ("goodbye", "thanks")):
@@ -198,6 +212,14 @@ class DialogEngine(FaqAnswers, BookingFlow):
                 KEEPS_IT.search(text) or ((has_date(text) or has_time(text)) and not NEW_BOOKING.search(text)
                                           and intent.name not in ("check", "escalate", "goodbye"))):
             async for utterance in self._add_to_change(text):
+                yield utterance
+            return
+        if booking is None and intent.name == "goodbye" and _STARTS_YES.match(text) and not CLOSING_WORDS.search(text):
+            intent = Intent("yes", intent.frustrated)  # "yes, this number is fine" hung up the call
+        if booking is None and checked and _CHANGES_IT.search(text) and intent.name != "book":
+            intent = Intent("cancel_booking", intent.frustrated)  # "can I cancel it?" right after it was read out
+        if self.state.handed_over and _URGENT.fullmatch(text):
+            async for utterance in self._escalate("caller says it is urgent", caller_text):
                 yield utterance
             return
         if booking is None and intent.name in ("no", "thanks", "clarify", "greeting") and CLOSING_WORDS.search(text):
@@ -331,6 +353,7 @@ class DialogEngine(FaqAnswers, BookingFlow):
         async for cue in self._tool("check_appointment", arguments, results):
             yield cue
         result = results[0]
+        self.state.checked = bool(result.get("appointments"))  # "can I cancel it?" then means that appointment
         yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
 
     async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:

@@ -144,6 +144,10 @@ _CHANGES = re.compile(r"\b(but|instead|actually|change|move|make it|rather|not|w
 _WHEN_SIDE_INTENTS = ("faq", "book", "yes", "greeting", "thanks")
 
 
+# Asking to be called back is asking for a person, whatever the call is about
+_CALLBACK = re.compile(r"\b(call me back|give me a call( back)?|(have|get) (someone|somebody|a specialist|a person|"
+                       r"sales|your team) (to )?(call|contact|ring) me|can (someone|somebody|a specialist) (call|ring) "
+                       r"me)\b")
 _BOOKS = re.compile(r"\b(book|schedule|appointment|set up a (call|meeting|demo))\b")
 # ...but not "move my appointment to Tuesday" (a change, for a person: the classifier reads those)
 _CHANGES_ONE = re.compile(r"\b(move|moving|reschedul\w*|push|change|cancel\w*|shift|scrap|my (appointment|booking))\b")
@@ -179,11 +183,16 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         return "inform", guess
     if state == "idle" and (has_date(text) or has_time(text)) and _BOOKS.search(text) and not _CHANGES_ONE.search(text):
         return "book", guess  # "book Tuesday at two, name's Omar": the words and the time are certain
-    if guess.unsupported:
-        return "unsure", guess  # not a tie the runner-up could win: the turn resembles nothing ("I was wondering")
-    if guess.unsure:
-        # The old patterns break a near tie when they name one of the two close intents.
+    if state == "idle" and _CALLBACK.search(text) and not (has_date(text) or has_time(text)):
+        return "escalate", guess  # "can someone call me back about the enterprise plan" (read as its question);
+        # with a day or time it is a call to book ("can someone call me tomorrow morning")
+    if guess.unsupported or guess.unsure:
         regex = regex_intent(text, state)
+        if regex == "escalate":
+            return "escalate", guess  # "no I don't want the FAQ, just get me someone": the words ask for a person
+        if guess.unsupported:
+            return "unsure", guess  # not a tie the runner-up could win: the turn resembles nothing ("I was wondering")
+        # The old patterns break a near tie when they name one of the two close intents.
         return (regex if regex in (guess.intent, guess.runner_up) else "unsure"), guess
     return intent, guess
 

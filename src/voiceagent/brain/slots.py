@@ -61,6 +61,10 @@ _REPLY_WORDS = {"sounds", "good", "works", "work", "fine", "perfect", "cool", "a
                 "have", "got", "can", "could", "would", "will", "maybe", "probably", "think", "guess", "mean", "and",
                 "or", "but", "for", "to", "of", "what", "which", "thanks", "thank", "please", "lunch", "noon", "asap",
                 "soon", "possible", "day", "days", "week", "weekend", "free", "open", "available", "slot", "slots"}
+# Words of a reply to "Can I have your name?" that is not a name ("whatever the latest one is", "sounds good")
+_NEVER_IN_A_NAME = {"whatever", "whichever", "latest", "earliest", "one", "ones", "first", "second", "last", "any",
+                    "either", "time", "slot", "works", "sounds", "fine", "perfect", "later", "earlier", "okay", "ok",
+                    "thanks", "thank", "sure", "yes", "yeah", "no", "what", "why", "how", "that", "this", "i", "we"}
 _FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultation", "call", "meeting",
                   "appointment", "lunch", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                   "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both"}
@@ -93,7 +97,7 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
         # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
         words = [w for w in re.sub(r"[^a-z' -]", " ", text).split()
                  if w not in ("it's", "its", "it", "is", "my", "name", "for", "under", "put", "the")]
-        if 1 <= len(words) <= 3:
+        if 1 <= len(words) <= 3 and not set(words) & _NEVER_IN_A_NAME:  # "whatever the latest one is"
             return _clean_name(" ".join(words))
     return None
 
@@ -110,10 +114,13 @@ def spelled_name(text: str) -> str | None:
     return letters.capitalize() if len(letters) >= 3 else None
 
 
-def respelled(name: str, spelled: str) -> str:
-    """`name` with the word the spelling corrects (the closest to it) replaced: "Catherine Lee" + "Kathryn"."""
+def respelled(name: str, spelled: str, cutoff: float = 0.0) -> str | None:
+    """`name` with the word the spelling corrects (the closest to it) replaced: "Catherine Lee" + "Kathryn";
+    None when no word of it is at least `cutoff` alike ("John Smith" + "Maria" is another name, not a fix)."""
     words = name.split()
-    closest = difflib.get_close_matches(spelled.lower(), [w.lower() for w in words], n=1, cutoff=0.0)
+    closest = difflib.get_close_matches(spelled.lower(), [w.lower() for w in words], n=1, cutoff=cutoff)
+    if not closest and cutoff:
+        return None
     index = [w.lower() for w in words].index(closest[0]) if closest else 0
     return " ".join(spelled if i == index else word for i, word in enumerate(words))
 

@@ -23,7 +23,29 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b(1[0-2]|0?[1-9]) ([0-5]\d)\b(?! ?(minutes?|mins?|seconds?|dollars?|percent|calls?))", r"\1:\2",
                   text)  # ...and as "10 30"
     text = re.sub(r"[^\w\s':/+-]", " ", text)
+    for pattern, said in _SAID_AS:
+        text = pattern.sub(said, text)
     return " ".join(text.split())
+
+
+_HOURS = r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|1[0-2]|[1-9])"
+_HOUR_DIGITS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+                "nine": "9", "ten": "10", "eleven": "11", "twelve": "12"}
+# Days and times as callers say them and a recogniser writes them, in the words the booking reads: a weekday heard
+# in two words ("wendy's day"), "half two" (2:30), "noonish", "after lunch", "end of the day"
+_SAID_AS = (
+    (re.compile(r"\b(wendy'?s|wednes|wens|when'?s) day\b"), "wednesday"),
+    (re.compile(r"\b(tues|tue'?s) day\b"), "tuesday"),
+    (re.compile(r"\b(thurs|thur'?s|thirst) day\b"), "thursday"),
+    (re.compile(r"\b(mon|mun) day\b"), "monday"),
+    (re.compile(r"\bfri day\b|\bfry day\b"), "friday"),
+    (re.compile(rf"\bhalf {_HOURS}\b(?! (hours?|an?|of|minutes?)\b)"),
+     lambda found: f"{_HOUR_DIGITS.get(found.group(1), found.group(1))}:30"),
+    (re.compile(r"\b(noon ?ish|around noon|lunch ?time|midday)\b"), "noon"),
+    (re.compile(r"\b(after lunch|early afternoon)\b"), "afternoon"),
+    (re.compile(r"\b(end of (the )?day|late afternoon|last thing|as late as (possible|you can))\b"),
+     "afternoon latest"),
+)
 
 
 # How a speech recogniser writes a business's name when it mishears it, per business name (lower case): the
@@ -170,7 +192,8 @@ _WANTS_TO_ASK = (r"^(i|i've|i have) (got |have )?(a|one|another|some) (quick |sm
 # "What do you do?", "tell me about your product": the question every business's FAQ answers first, which a
 # sentence embedding matches poorly ("can you tell me what you do" was closest to the opening hours, 0.22).
 _WHAT_BUSINESS_DOES = re.compile(
-    r"\b(what (exactly |is it )?(do|does) (you|you guys|your (company|business|product|service)|y'?all) do|"
+    r"\b(what (exactly |is it )?(do|does) (you|you guys|your (company|business|product|service)|y'?all) "
+    r"(actually |really |exactly )?do|"
     r"(tell|explain to) me (a bit |a little |more )?(about|what) (you|your (company|business|product|service|"
     r"products|services))( (do|is|are|does))?|(information|info|details) (on|about) (you|your (company|business|"
     r"product|service|products|services))|what (is|are) (your (company|business|product|service)|you guys))"
@@ -218,7 +241,8 @@ def asks_to_repeat(text: str) -> bool:
 
 _ABOUT_TOPIC = re.compile(
     r"^((hi|hello|hey|yes|yeah|so|um|uh)( there)? )*((i'?m|i am) calling|i'?m ringing|i have (a )?(quick )?questions?|"
-    r"i'?ve got (a )?(quick )?questions?|(it'?s|this is) (about|regarding)|i need help|i need some help)"
+    r"i'?ve got (a )?(quick )?questions?|(it'?s|this is) (about|regarding)|i need help|i need some help|"
+    r"i (wanted|want|would like|'?d like) to (ask|know|hear)( something)?)"
     r" (about|regarding|with|on) (?P<whose>my |the |your |our )?(?P<topic>\w+( \w+)?)$")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
@@ -124,7 +125,10 @@ async def free_times_on(ctx: ToolContext, text: str, count: int = 3) -> dict:
     if not slots:
         return {"ok": False, "error": "none_free"}
     on_the_hour = [slot for slot in slots if slot.minute == 0]
-    picked = (on_the_hour if len(on_the_hour) >= count else slots)[:count]
+    if re.search(r"\b(latest|last)\b", text.lower()):  # "the end of the day": the last free times, in order
+        picked = slots[-count:]
+    else:
+        picked = (on_the_hour if len(on_the_hour) >= count else slots)[:count]
     return {"ok": True, "spoken": speak_clock_list(picked, ctx.hours), "slots": [s.isoformat() for s in picked]}
 
 

@@ -110,6 +110,8 @@ def _parse_date(text: str, today: date) -> date | None:
                 ahead += 7
             if ahead == 7 and not said_next and re.search(r"\b(today|this)\b", text):
                 ahead = 0
+            if re.search(rf"\b({name}|{'|'.join(short)}) week\b|\ba week (on|from) ({name}|{'|'.join(short)})\b", text):
+                ahead += 7  # "Tuesday week", "a week on Tuesday": the one after the coming Tuesday
             return today + timedelta(days=ahead)
     if re.search(r"\bnext week\b", text):
         return today + timedelta(days=7 - today.weekday())

@@ -553,3 +553,10 @@ async def test_what_repeats_the_last_reply_whatever_answered_it(engine):
     engine.greeting()
     identity = await say(engine, "hello? is this a real person")
     assert await say(engine, "what?") == f"Sure. {identity}"  # it said the greeting again
+
+
+async def test_the_yes_of_a_feature_entry_is_not_said_to_another_plans_question(engine):
+    reply = await say(engine, "does the pro plan come with single sign on")
+    # "Yes, single sign-on ... is included in the Business plan." to a question about Pro
+    assert reply.startswith("Single sign-on with Okta") and "Business plan" in reply
+    assert (await say(engine, "do you support webhooks")).startswith("Yes, you can register webhooks")

@@ -230,4 +230,7 @@ class FaqAnswers:
         self.state.last_question, self.state.last_answer_id = text, hit.entry.id
         self.state.last_answer = hit.entry.answer
         more = later_sentences(hit.entry.answer) if said_before else ""
-        yield Utterance(more or first_sentences(hit.entry.answer))
+        said = more or first_sentences(hit.entry.answer)
+        if getattr(hit, "focused", False):  # the entry of the feature asked about: its "Yes," answered its own question
+            said = re.sub(r"^(Yes|No), (\w)", lambda found: found.group(2).upper(), said)
+        yield Utterance(said)

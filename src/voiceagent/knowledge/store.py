@@ -69,6 +69,9 @@ class Hit:
     entry: FaqEntry
     score: float  # cosine similarity: higher is closer
     named: bool = False  # the question names something this entry mentions that the embedding does not know
+    # found by the feature a yes-or-no question asks about, not by the whole question: its answer's own "Yes, ..."
+    # may answer another question ("does Pro include single sign-on?" - "Yes, ... included in the Business plan")
+    focused: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,7 @@ class KnowledgeBase:
         similarity, entries, named, ranking = scored
         asked = asked_feature(cleaned)
         focus = self._scored(asked) if asked else None
+        focused = None
         if focus is not None:
             # "does the Pro plan come with single sign-on?": the entry about single sign-on answers it, not the Pro
             # plan's (which the whole question is nearest); only when the feature alone clearly finds one.
@@ -263,8 +267,9 @@ class KnowledgeBase:
                 similarity[feature] = max(similarity[feature], focus[0][feature])
                 named |= focus[2] & {feature}
                 ranking = {**ranking, feature: max(ranking.values()) + 1.0}
+                focused = feature
         ranked = sorted(similarity, key=lambda entry_id: -ranking[entry_id])
-        hits = [Hit(entries[e], round(similarity[e], 4), e in named) for e in ranked[:k]]
+        hits = [Hit(entries[e], round(similarity[e], 4), e in named, e == focused) for e in ranked[:k]]
         with self._lock:
             self._results[key] = (now, hits)
             if len(self._results) > 4096:

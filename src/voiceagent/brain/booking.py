@@ -24,7 +24,7 @@ from voiceagent.brain.slots import (
 )
 from voiceagent.brain.understanding import SIGNS_OFF
 from voiceagent.brain.utterance import Utterance
-from voiceagent.shared.phrases import ANYTHING_ELSE, CONFIRM_AGAIN
+from voiceagent.shared.phrases import ANYTHING_ELSE, BOOKING_CHANGE_BY_HUMAN, CONFIRM_AGAIN
 
 _WEEK = re.compile(r"\b(next|this) week\b")
 # Leaving a booking half-way: a sign-off (SIGNS_OFF) ends the call, the others ("never mind") only drop it
@@ -39,6 +39,11 @@ _TAKES_IT_BACK = re.compile(r"\b(no|actually|oh|wait|um)? ?(never ?mind|forget (
 _LAST_THING = re.compile(r"\b(latest|last (one|slot|time|appointment))\b")
 # "first thing Monday", "as early as you can": the day's first free time
 _FIRST_THING = re.compile(r"\b(first thing|as early as (possible|you can)|earliest (time|slot|you have))\b")
+
+# After asking for a booking to be changed or cancelled: "don't cancel it", "keep it", and a booking that is new
+KEEPS_IT = re.compile(r"\b(don'?t|do not|no need to) (cancel|change|move)\b|\b(keep|leave) (it|the appointment|my "
+                      r"appointment|the booking|my booking)\b")
+NEW_BOOKING = re.compile(r"\b(another|a new|a second|an extra|additional|also book|book (me )?(another|a new))\b")
 
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
 ASK_NAME = "Great. Can I have your name, please?"
@@ -101,8 +106,9 @@ def _free_times_spoken(free: dict) -> str:
 
 
 class BookingFlow:
-    """The booking half of `DialogEngine` (which provides state, _ask, _tool, _goodbye, _describe_when and
-    _free_times)."""
+    """The booking half of `DialogEngine` (which provides state, _ask, _tool, _goodbye, _escalate, _describe_when
+    and _free_times): a new appointment over several turns, a check of the booked ones, and a change or
+    cancellation handed to a person."""
 
     async def _start_booking(self, text: str) -> AsyncIterator[Utterance]:
         if _TAKES_IT_BACK.search(text):  # "I wanted to book... no, never mind"
@@ -319,3 +325,37 @@ class BookingFlow:
         booking.offered = list(alternatives)
         booking.rejected_when, booking.when_text = booking.when_text or booking.rejected_when, ""
         return result["message"] + _offer_question(alternatives)
+
+    # -- booked appointments: checked here, changed by a person ----------------------------
+
+    async def _check(self, text: str) -> AsyncIterator[Utterance]:
+        arguments = {}
+        digits = extract_phone_digits(text)
+        if digits:
+            arguments["phone"] = digits
+        results: list = []
+        async for cue in self._tool("check_appointment", arguments, results):
+            yield cue
+        result = results[0]
+        self.state.checked = bool(result.get("appointments"))  # "can I cancel it?" then means that appointment
+        yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
+
+    async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:
+        async for utterance in self._escalate("caller wants to change or cancel an appointment", text,
+                                              opening=BOOKING_CHANGE_BY_HUMAN):
+            yield utterance
+        self.state.change_requested = self.state.handed_over
+
+    async def _add_to_change(self, text: str) -> AsyncIterator[Utterance]:
+        """After a change of a booking was handed over: a new day or time ("can we do Thursday instead?"), or
+        "don't cancel it", goes to the same ticket; it does not start a second booking."""
+        keep = KEEPS_IT.search(text) is not None
+        reason = ("caller wants to keep the appointment as it is after all" if keep
+                  else f"caller would like the appointment moved to {when_phrase(text)}")
+        results: list = []
+        async for cue in self._tool("escalate_to_human", {"reason": reason}, results):
+            yield cue
+        line = ("Okay, I've added to your request that you'd like to keep your appointment as it is." if keep else
+                "Got it. I've added the new day and time to your request, and the specialist will confirm it when "
+                "they call you back.")
+        yield Utterance(f"{line} {ANYTHING_ELSE}")

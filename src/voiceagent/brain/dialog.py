@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
-from voiceagent.brain.booking import ASKED_AGAIN, Booking, BookingFlow
+from voiceagent.brain.booking import ASKED_AGAIN, KEEPS_IT, NEW_BOOKING, Booking, BookingFlow
 from voiceagent.brain.intents import IntentClassifier, understand
-from voiceagent.brain.slots import extract_phone_digits, has_date, has_time, when_phrase
+from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
 from voiceagent.brain.understanding import (
     CLOSING_WORDS,
     SAYS_GOODBYE,
@@ -35,7 +35,6 @@ from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import (
     ALREADY_HANDED_OVER,
     ANYTHING_ELSE,
-    BOOKING_CHANGE_BY_HUMAN,
     CLOSING,
     DID_NOT_CATCH,
     DID_NOT_HELP,
@@ -45,15 +44,11 @@ from voiceagent.shared.phrases import (
 )
 
 CUE_AFTER_SECS = 0.3
-# After asking for a booking to be changed or cancelled: "don't cancel it", "keep it", and a booking that is new
-KEEPS_IT = re.compile(r"\b(don'?t|do not|no need to) (cancel|change|move)\b|\b(keep|leave) (it|the appointment|my "
-                      r"appointment|the booking|my booking)\b")
 _STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
 _CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
                          r"my appointment)\b")
 _URGENT = re.compile(r"(it'?s )?(now|right now|asap|immediately|urgent|it'?s urgent|hurry( up)?|quickly|today)( please)?")
 _PRICE_TOPIC = re.compile(r"((the|your|our) )?(price|prices|pricing|cost|costs|plans?|plan prices)")
-NEW_BOOKING = re.compile(r"\b(another|a new|a second|an extra|additional|also book|book (me )?(another|a new))\b")
 ABOUT_APPOINTMENT = "It's a {minutes}-minute consultation with one of our specialists."
 
 ToolRunner = Callable[[str, dict], Awaitable[dict]]
@@ -341,40 +336,6 @@ class DialogEngine(FaqAnswers, BookingFlow):
             question = ASKED_AGAIN.get(question) or f"Sorry, I didn't catch that. {question}"
         self.state.pending_question = question
         return Utterance(question)
-
-    # -- appointments ---------------------------------------------------------------------
-
-    async def _check(self, text: str) -> AsyncIterator[Utterance]:
-        arguments = {}
-        digits = extract_phone_digits(text)
-        if digits:
-            arguments["phone"] = digits
-        results: list = []
-        async for cue in self._tool("check_appointment", arguments, results):
-            yield cue
-        result = results[0]
-        self.state.checked = bool(result.get("appointments"))  # "can I cancel it?" then means that appointment
-        yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
-
-    async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:
-        async for utterance in self._escalate("caller wants to change or cancel an appointment", text,
-                                              opening=BOOKING_CHANGE_BY_HUMAN):
-            yield utterance
-        self.state.change_requested = self.state.handed_over
-
-    async def _add_to_change(self, text: str) -> AsyncIterator[Utterance]:
-        """After a change of a booking was handed over: a new day or time ("can we do Thursday instead?"), or
-        "don't cancel it", goes to the same ticket; it does not start a second booking."""
-        keep = KEEPS_IT.search(text) is not None
-        reason = ("caller wants to keep the appointment as it is after all" if keep
-                  else f"caller would like the appointment moved to {when_phrase(text)}")
-        results: list = []
-        async for cue in self._tool("escalate_to_human", {"reason": reason}, results):
-            yield cue
-        line = ("Okay, I've added to your request that you'd like to keep your appointment as it is." if keep else
-                "Got it. I've added the new day and time to your request, and the specialist will confirm it when "
-                "they call you back.")
-        yield Utterance(f"{line} {ANYTHING_ELSE}")
 
     # -- humans -----------------------------------------------------------------------------
 

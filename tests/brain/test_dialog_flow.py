@@ -260,11 +260,12 @@ async def test_a_caller_takes_one_of_the_offered_times(engine, said, booked):
     assert f"I've scheduled your appointment for tomorrow, February 20th at {booked}" in await say(engine, "yes")
 
 
-async def test_an_answer_to_the_offer_with_no_choice_in_it_keeps_the_offer(engine):
+@pytest.mark.parametrize(("pick", "booked"), [("the second one", "10 AM"), ("yes", "9:30 AM")])
+async def test_a_bare_name_at_the_offered_times_is_kept_and_the_offer_stands(engine, pick, booked):
     engine.greeting()
     await _offered_two_times(engine)
     assert await say(engine, "mark") == WHICH_OFFERED
-    assert "an appointment for Mark, tomorrow, February 20th at 10 AM" in await say(engine, "the second one")
+    assert f"an appointment for Mark, tomorrow, February 20th at {booked}" in await say(engine, pick)
 
 
 async def test_leaving_at_the_offer_leaves(engine):
@@ -405,13 +406,6 @@ async def test_a_warm_goodbye_ends_the_call(engine, said):
     engine.greeting()
     await say(engine, "how much is pro")
     assert [u async for u in engine.respond(said)][-1].end_call
-
-
-async def test_a_bare_name_at_the_offered_times_is_kept(engine):
-    engine.greeting()
-    await _offered_two_times(engine)
-    assert await say(engine, "mark") == WHICH_OFFERED
-    assert "an appointment for Mark, tomorrow, February 20th at 9:30 AM" in await say(engine, "yes")
 
 
 async def test_a_question_about_the_appointment_mid_booking_is_answered_and_the_booking_goes_on(engine):

@@ -62,7 +62,7 @@ def answering_sentence(answer: str, follow_up: str) -> str | None:
     when no sentence shares a word with it or gives the kind of answer it asks for (how long, how much)."""
     asked = _stems(follow_up)
     best, best_score = None, 0
-    for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
+    for sentence in sentences(answer):
         score = len(asked & _stems(sentence))
         score += bool(_ASKS_HOW_LONG.search(follow_up) and _DURATION.search(sentence))
         score += bool(_ASKS_PRICE.search(follow_up) and _PRICE.search(sentence))
@@ -77,18 +77,20 @@ def covering_sentence(answer: str, follow_up: str) -> str | None:
     asked = _stems(follow_up) - {"about"}
     if not asked:
         return None
-    return next((sentence for sentence in re.split(r"(?<=[.!?])\s+", answer.strip())
-                 if asked <= _stems(sentence)), None)
+    return next((sentence for sentence in sentences(answer) if asked <= _stems(sentence)), None)
+
+
+def sentences(text: str) -> list[str]:
+    return re.split(r"(?<=[.!?])\s+", text.strip())
 
 
 def first_sentences(text: str, count: int = 2) -> str:
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
-    return " ".join(sentences[:count])
+    return " ".join(sentences(text)[:count])
 
 
 def later_sentences(text: str, skip: int = 2) -> str:
     """What `first_sentences` left out of an answer ('' when it said all of it); skip=-1: the last sentence."""
-    return " ".join(re.split(r"(?<=[.!?])\s+", text.strip())[skip:])
+    return " ".join(sentences(text)[skip:])
 
 
 def back_to_booking(pending: str) -> str:

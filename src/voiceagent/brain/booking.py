@@ -351,7 +351,7 @@ class BookingFlow:
         "don't cancel it", goes to the same ticket; it does not start a second booking."""
         keep = KEEPS_IT.search(text) is not None
         reason = ("caller wants to keep the appointment as it is after all" if keep
-                  else f"caller would like the appointment moved to {when_phrase(text)}")
+                  else "caller would like the appointment moved to the day and time in the transcript")
         results: list = []
         async for cue in self._tool("escalate_to_human", {"reason": reason}, results):
             yield cue

@@ -13,7 +13,9 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
         "_transcript_finalized", "_turn_complete", "_vad_stopped", "_vad_user_speaking",
     ),
     # Shared ONNX sessions under per-call analyzers (providers/turn_models.py).
-    "pipecat.audio.vad.vad_analyzer.VADAnalyzer": ("_run_analyzer", "_vad_buffer", "_vad_frames_num_bytes"),
+    "pipecat.audio.vad.vad_analyzer.VADAnalyzer": (
+        "_get_smoothed_volume", "_params", "_run_analyzer", "_vad_buffer", "_vad_frames_num_bytes",
+    ),
     "pipecat.audio.vad.silero.SileroVADAnalyzer": ("_low_confidence_windows", "_model", "_windows_since_reset"),
     "pipecat.audio.turn.smart_turn.local_smart_turn_v3.LocalSmartTurnAnalyzerV3": ("_log_data", "_session"),
     # The embedded STT's early transcription and segment merging (providers/whisper.py).
@@ -28,6 +30,9 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     "pipecat.services.tts_service.TTSService": ("_handle_tts_speak", "_push_stop_frames", "_text_aggregator"),
     "pipecat.services.websocket_service.WebsocketService": ("_reconnect_websocket",),
     "pipecat.services.elevenlabs.tts_base.ElevenLabsTTSBase": ("_close_context",),
+    # One observer queue per call, fed only first pushes of frames other than the caller's audio
+    # (observability/call_observer.py): the worker builds its WorkerObserver in __init__.
+    "pipecat.pipeline.worker.PipelineWorker": ("_observer",),
     # The first clause of a reply spoken early (call/clauses.py): 1.14 has no public setter for the aggregator.
     "pipecat.utils.text.base_text_aggregator.BaseTextAggregator": ("_aggregation_type",),
     "pipecat.utils.text.simple_text_aggregator.SimpleTextAggregator": ("_check_sentence_with_lookahead", "_text"),

@@ -14,7 +14,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from voiceagent.call.pipeline import build_call_pipeline
 from voiceagent.call.recording import save_recording
-from voiceagent.observability.call_observer import CallObserver
+from voiceagent.observability.call_observer import CallObserver, CallWorker
 from voiceagent.observability.errors import ErrorObserver
 from voiceagent.observability.latency import TurnLatencyObserver
 from voiceagent.observability.live import LiveCalls
@@ -133,7 +133,7 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
     closer: asyncio.Task | None = None
     try:
         call = build_call_pipeline(runtime, transport, record, end_call, metrics)
-        task = PipelineWorker(
+        task = CallWorker(
             call.pipeline,
             params=PipelineParams(
                 audio_in_sample_rate=runtime.settings.pipeline_rates[0],
@@ -146,11 +146,11 @@ async def run_call(websocket, runtime: AgentRuntime, metrics: CallMetrics, start
             # Pipecat's idle check would be a fourth observer queue fed every frame; the call's own idle check
             # (IDLE_HANGUP_SECS) and MAX_CALL_SECS end a call nobody speaks on.
             idle_timeout_secs=None,
-            observers=[CallObserver(
+            observer=CallObserver(
                 TurnLatencyObserver(record, metrics, runtime.settings.turn_stop_secs),
                 UsageObserver(record.usage, metrics),
                 ErrorObserver(metrics),
-            )],
+            ),
         )
 
         @transport.event_handler("on_client_disconnected")

@@ -3,6 +3,7 @@ light per-call analyzers on top."""
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import onnxruntime
@@ -37,6 +38,9 @@ class TurnModels:
         return SharedSmartTurnAnalyzer(self.smart_turn_session, params=params)
 
 
+WARM_UP_WINDOWS = 8  # quiet windows the VAD model hears again before scoring a loud one (256 ms at 8 kHz)
+
+
 class SharedSileroVADAnalyzer(SileroVADAnalyzer):
     """Silero VAD with its own recurrent state but the process-wide ONNX session."""
 
@@ -49,6 +53,38 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
         self._model = model
         self._windows_since_reset = 0
         self._low_confidence_windows = 0
+        self._window_volume: float | None = None
+        self._skipped: deque[bytes] = deque(maxlen=WARM_UP_WINDOWS)
+        self._skipped_count = 0
+        self.model_runs = 0
+
+    def voice_confidence(self, buffer) -> float:
+        # Pipecat scores a window with the model, then measures its loudness, and calls it speech only when both
+        # pass. Here the loudness comes first: a window quieter than `min_volume` cannot be speech whatever the
+        # model says, so the model is not run for it (most of a call: the caller is quiet while the agent
+        # speaks). When sound comes back, the model first hears the last quiet windows it skipped (all of them
+        # after a short dip, so it decides exactly as if it had run; after a long one, from a fresh state).
+        volume = self._window_volume = super()._get_smoothed_volume(buffer)
+        if volume < self._params.min_volume:
+            self._skipped.append(buffer)
+            self._skipped_count += 1
+            return 0.0
+        if self._skipped_count:
+            if self._skipped_count > len(self._skipped):
+                self._model.reset_states()
+            for window in self._skipped:
+                self._score(window)
+            self._skipped.clear()
+            self._skipped_count = 0
+        return self._score(buffer)
+
+    def _score(self, window: bytes) -> float:
+        self.model_runs += 1
+        return super().voice_confidence(window)
+
+    def _get_smoothed_volume(self, audio: bytes) -> float:
+        volume, self._window_volume = self._window_volume, None  # measured once per window, above
+        return super()._get_smoothed_volume(audio) if volume is None else volume
 
     async def analyze_audio(self, buffer: bytes) -> VADState:
         # Pipecat hands every 20 ms frame to the analyzer's thread, but the model runs only once a 32 ms window

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     inbound_chunk_ms: int = _setting(
         "Server", 40, "Caller audio enters the call's pipeline in chunks this long (Twilio sends 20 ms frames): "
         "every processor then handles fewer frames; at most this minus 20 ms later", ge=20, le=200, multiple_of=20)
+    quiet_chunk_ms: int = _setting(
+        "Server", 200, "After two seconds of a quiet line (too quiet for the VAD to call speech), caller audio enters "
+        "the pipeline in chunks this long; the first louder frame goes on at once. 0: always INBOUND_CHUNK_MS",
+        ge=0, le=1000, multiple_of=20)
     outbound_chunk_ms: int = _setting(
         "Server", 40, "The agent's audio goes to Twilio in messages this long (Pipecat's default is 40)",
         ge=20, le=200, multiple_of=10)
@@ -382,6 +386,11 @@ class Settings(BaseSettings):
     def pipeline_inbound_chunk_ms(self) -> int:
         """Caller audio per frame entering the pipeline: INBOUND_CHUNK_MS, or Twilio's own 20 ms when stock."""
         return TWILIO_FRAME_MS if self.pipeline_profile == "stock" else self.inbound_chunk_ms
+
+    @property
+    def pipeline_quiet_chunk_ms(self) -> int:
+        """Caller audio per frame on a quiet line: QUIET_CHUNK_MS, or 0 (no change on quiet) when stock."""
+        return 0 if self.pipeline_profile == "stock" else self.quiet_chunk_ms
 
     @property
     def pipeline_outbound_chunk_ms(self) -> int | None:

@@ -16,10 +16,15 @@ from pipecat.frames.frames import Frame, InputAudioRawFrame, InputDTMFFrame
 from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.serializers.twilio import TwilioFrameSerializer
 
+from voiceagent.shared.audio_level import frame_rms
 from voiceagent.shared.frames import PlaybackMarkEchoFrame, PlaybackMarkFrame
 from voiceagent.shared.redact import redact_text
 
 PHONE_RATE = 8000  # Media Streams carry 8 kHz mu-law (any other format is refused at `start`)
+# Caller audio below this RMS level (16-bit PCM, about -56 dBFS) is a quiet line: the VAD cannot call it speech (its
+# min_volume is near -50 LUFS), so after QUIET_AFTER_MS of it the audio may enter the pipeline in longer chunks.
+QUIET_LEVEL = 50.0
+QUIET_AFTER_MS = 2000  # past every turn-end wait (VAD stop and the turn model's longest wait)
 # Twilio sends 20 ms (160-byte) frames; anything far larger is not a media stream.
 MAX_MESSAGE_CHARS = 64 * 1024
 
@@ -123,13 +128,17 @@ class MediaStreamSerializer(TwilioFrameSerializer):
     """Twilio's serializer, completed: marks both ways, `stop`, and tolerance of bad input."""
 
     def __init__(self, start: StreamStart, *, on_stop: Callable[[], Awaitable[None]] | None = None,
-                 inbound_chunk_ms: int = 20, **kwargs):
+                 inbound_chunk_ms: int = 20, quiet_chunk_ms: int = 0, **kwargs):
         super().__init__(stream_sid=start.stream_sid, call_sid=start.call_sid, account_sid=start.account_sid, **kwargs)
         self._stream = start.stream_sid
         self._on_stop = on_stop
         # Twilio's 20 ms frames are handed on `inbound_chunk_ms` at a time: each frame costs every processor of
-        # the call (and the observers, the VAD's thread hop, the STT socket) the same whatever its length.
+        # the call (and the VAD's thread hop, the STT socket) the same whatever its length. Once the line has been
+        # quiet for two seconds (most of a call: the caller listens while the agent speaks), `quiet_chunk_ms` at a
+        # time; the first louder frame goes on at once, with the quiet audio before it.
         self._inbound_chunk_ms = inbound_chunk_ms
+        self._quiet_chunk_ms = quiet_chunk_ms
+        self._quiet_ms = 0
         self._inbound = bytearray()
         self._pipeline_rate = PHONE_RATE  # set from the pipeline at setup
         self._resampler = create_stream_resampler()
@@ -139,12 +148,12 @@ class MediaStreamSerializer(TwilioFrameSerializer):
     @classmethod
     def for_call(cls, start: StreamStart, settings, *, on_stop=None) -> MediaStreamSerializer:
         """Hang up through Twilio's REST API at the end only when Twilio credentials are configured."""
-        chunk_ms = settings.pipeline_inbound_chunk_ms
+        chunks = {"inbound_chunk_ms": settings.pipeline_inbound_chunk_ms,
+                  "quiet_chunk_ms": settings.pipeline_quiet_chunk_ms}
         if settings.twilio_account_sid and settings.twilio_auth_token:
-            return cls(start, on_stop=on_stop, inbound_chunk_ms=chunk_ms,
-                       auth_token=settings.twilio_auth_token.get_secret_value(),
+            return cls(start, on_stop=on_stop, **chunks, auth_token=settings.twilio_auth_token.get_secret_value(),
                        base_url=settings.twilio_api_base_url, params=cls.InputParams(auto_hang_up=True))
-        return cls(start, on_stop=on_stop, inbound_chunk_ms=chunk_ms, params=cls.InputParams(auto_hang_up=False))
+        return cls(start, on_stop=on_stop, **chunks, params=cls.InputParams(auto_hang_up=False))
 
     async def setup(self, setup: FrameProcessorSetup):
         await super().setup(setup)
@@ -204,7 +213,13 @@ class MediaStreamSerializer(TwilioFrameSerializer):
         if not pcm:
             return None
         self._inbound += pcm
-        if len(self._inbound) < self._pipeline_rate * 2 * self._inbound_chunk_ms // 1000:
+        chunk_ms = self._inbound_chunk_ms
+        if self._quiet_chunk_ms:
+            quiet = frame_rms(pcm) < QUIET_LEVEL
+            self._quiet_ms = self._quiet_ms + len(pcm) * 1000 // (2 * self._pipeline_rate) if quiet else 0
+            if self._quiet_ms >= QUIET_AFTER_MS:
+                chunk_ms = self._quiet_chunk_ms
+        if len(self._inbound) < self._pipeline_rate * 2 * chunk_ms // 1000:
             return None
         chunk, self._inbound = bytes(self._inbound), bytearray()
         return InputAudioRawFrame(audio=chunk, num_channels=1, sample_rate=self._pipeline_rate)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipecat.frames.frames import Frame, InputAudioRawFrame
+from pipecat.frames.frames import BotSpeakingFrame, Frame, InputAudioRawFrame, OutputAudioRawFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
@@ -27,15 +27,38 @@ from voiceagent.runtime import AgentRuntime
 from voiceagent.shared.record import CallRecord
 
 
-class CallerAudioDone(FrameProcessor):
-    """After the user aggregator: the caller's audio has been heard by the STT, VAD and turn model, and nothing
-    downstream uses it. Pipecat would pass each 20 ms frame through every later processor (brain, TTS,
-    output...); stopping it here saves that queue-to-queue work, 50 times a second per call."""
+class FramesDone(FrameProcessor):
+    """Stops frames of some kinds, going one way, that nothing past this point uses; every other frame goes on."""
+
+    def __init__(self, kinds: tuple[type[Frame], ...], direction: FrameDirection = FrameDirection.DOWNSTREAM):
+        super().__init__()
+        self._kinds, self._direction = kinds, direction
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
-        if not isinstance(frame, InputAudioRawFrame):
+        if direction != self._direction or not isinstance(frame, self._kinds):
             await self.push_frame(frame, direction)
+
+
+def caller_audio_done() -> FramesDone:
+    """After the user aggregator: the caller's audio has been heard by the STT, VAD and turn model, and nothing
+    downstream uses it. Pipecat would pass each frame through every later processor (brain, TTS, output...);
+    stopping it here saves that queue-to-queue work, 25 times a second per call."""
+    return FramesDone((InputAudioRawFrame,))
+
+
+def agent_audio_done() -> FramesDone:
+    """After the output transport (and the recording's tap): each 40 ms of the agent's audio, once written to
+    Twilio, and the transport's "bot speaking" beat would go on through the assistant aggregator and the
+    pipeline's sink, which do nothing with them."""
+    return FramesDone((OutputAudioRawFrame, BotSpeakingFrame))
+
+
+def bot_speaking_beat_done() -> FramesDone:
+    """Just before the output transport: while the agent speaks, the transport sends a BotSpeakingFrame upstream
+    five times a second, through every processor back to the input. Only Pipecat's pipeline idle check and its
+    wake-phrase strategy read it, and a call uses neither (its idle check is the call's own, IdleCheck)."""
+    return FramesDone((BotSpeakingFrame,), FrameDirection.UPSTREAM)
 
 
 @dataclass
@@ -83,6 +106,7 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
     hangup = HangupAfterClosing(record, tracker, settings.hangup_after_goodbye_secs, end_call)
     recording = CallRecording() if settings.record_calls else None
     caller_tap, agent_tap = recording.taps() if recording else (None, None)
+    stock = settings.pipeline_profile == "stock"  # Pipecat's own pipeline, for the bench's comparison
     pipeline = Pipeline(
         [
             transport.input(),
@@ -90,7 +114,7 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             make_stt(runtime.settings, runtime.speech_models),
             *before_user,
             aggregators.user(),
-            *([] if runtime.settings.pipeline_profile == "stock" else [CallerAudioDone()]),
+            *([] if stock else [caller_audio_done()]),
             HeardContextFilter(record),
             *before_brain,
             *brain.processors,
@@ -98,8 +122,10 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             make_call_voice(runtime),
             tracker,
             hangup,
+            *([] if stock else [bot_speaking_beat_done()]),
             transport.output(),
             *([agent_tap] if agent_tap else []),  # what was written to Twilio, and the barge-in clears
+            *([] if stock else [agent_audio_done()]),
             aggregators.assistant(),
         ]
     )

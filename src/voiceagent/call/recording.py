@@ -3,7 +3,7 @@
 Two taps feed it: one after transport.input() (the caller's audio as Twilio sent it) and one after
 transport.output() (the agent's audio as it was written to Twilio, and the barge-in `clear`).
 
-Why not Pipecat's AudioBufferProcessor: after transport.output() it never sees the caller's audio (CallerAudioDone
+Why not Pipecat's AudioBufferProcessor: after transport.output() it never sees the caller's audio (caller_audio_done
 drops it after the user aggregator, tuned profile, to spare ten processors 50 frames a second), and it knows nothing
 of Twilio's `clear`. Here the caller's stream is the clock (Twilio sends 20 ms every 20 ms), agent audio is laid
 where Twilio's queue plays it (the transport sends in real time, one 40 ms chunk ahead), and a clear cuts what

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 
 def frame_rms(pcm16: bytes) -> float:
-    """Root-mean-square level of 16-bit PCM (0 for an empty frame)."""
-    samples = np.frombuffer(pcm16, dtype=np.int16).astype(np.float32)
-    return float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
+    """Root-mean-square level of 16-bit PCM (0 for an empty frame). Measured on every caller frame by several
+    processors, so one dot product (~1 us for 20 ms) rather than numpy's mean (~5 us, mostly Python overhead)."""
+    samples = np.frombuffer(pcm16, dtype=np.int16).astype(np.float64)
+    return math.sqrt(float(np.dot(samples, samples)) / len(samples)) if len(samples) else 0.0
 
 
 NOISE_FRAMES = 50  # the line's noise floor: a low percentile of the last this many frames without speech

@@ -14,10 +14,10 @@ PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
     ),
     # Shared ONNX sessions under per-call analyzers (providers/turn_models.py).
     "pipecat.audio.vad.vad_analyzer.VADAnalyzer": (
-        "_get_smoothed_volume", "_params", "_run_analyzer", "_vad_buffer", "_vad_frames_num_bytes",
+        "_get_smoothed_volume", "_params", "_run_analyzer",
     ),
     "pipecat.audio.vad.silero.SileroVADAnalyzer": ("_low_confidence_windows", "_model", "_windows_since_reset"),
-    "pipecat.audio.turn.smart_turn.local_smart_turn_v3.LocalSmartTurnAnalyzerV3": ("_log_data", "_session"),
+    "pipecat.audio.turn.smart_turn.local_smart_turn_v3.LocalSmartTurnAnalyzerV3": ("_log_data", "_model_executor", "_session"),
     # The embedded STT's early transcription and segment merging (providers/whisper.py).
     "pipecat.services.stt_service.STTService": ("_do_reconnect", "_user_id", "_user_speaking"),
     "pipecat.services.stt_service.SegmentedSTTService": (

@@ -4,7 +4,8 @@ light per-call analyzers on top."""
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import onnxruntime
 from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn, SmartTurnParams
@@ -17,17 +18,24 @@ from voiceagent.providers.onnx import onnx_session, packaged_file
 
 @dataclass
 class TurnModels:
-    """Silero VAD and smart-turn v3 ONNX sessions, shared by every call (sessions are thread-safe)."""
+    """Silero VAD and smart-turn v3 ONNX sessions, shared by every call (sessions are thread-safe).
+
+    Every call's turn model runs on one thread of the process (Pipecat starts a thread per call): a run is ~40 ms
+    of one core whatever else runs, so runs side by side only share the core and each other's caches (66 ms of
+    CPU a run at 10 calls on one core), and one thread at a time lets the session keep its buffers between runs.
+    """
 
     vad_session: onnxruntime.InferenceSession
     smart_turn_session: onnxruntime.InferenceSession
+    smart_turn_thread: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="smart-turn"))
 
     @classmethod
     def load(cls) -> TurnModels:
         return cls(
             vad_session=onnx_session(packaged_file("pipecat.audio.vad.data", "silero_vad.onnx")),
             smart_turn_session=onnx_session(
-                packaged_file("pipecat.audio.turn.smart_turn.data", "smart-turn-v3.2-cpu.onnx")
+                packaged_file("pipecat.audio.turn.smart_turn.data", "smart-turn-v3.2-cpu.onnx"), arena=True
             ),
         )
 
@@ -35,7 +43,7 @@ class TurnModels:
         return SharedSileroVADAnalyzer(self.vad_session, params=params)
 
     def smart_turn(self, params: SmartTurnParams) -> BaseSmartTurn:
-        return SharedSmartTurnAnalyzer(self.smart_turn_session, params=params)
+        return SharedSmartTurnAnalyzer(self.smart_turn_session, self.smart_turn_thread, params=params)
 
 
 WARM_UP_WINDOWS = 8  # quiet windows the VAD model hears again before scoring a loud one (256 ms at 8 kHz)
@@ -95,9 +103,15 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
 
 
 class SharedSmartTurnAnalyzer(LocalSmartTurnAnalyzerV3):
-    """Smart-turn v3 end-of-turn model on the process-wide ONNX session."""
+    """Smart-turn v3 end-of-turn model on the process-wide ONNX session and the process-wide thread."""
 
-    def __init__(self, session: onnxruntime.InferenceSession, *, params: SmartTurnParams):
+    def __init__(self, session: onnxruntime.InferenceSession, thread: ThreadPoolExecutor, *,
+                 params: SmartTurnParams):
         BaseSmartTurn.__init__(self, params=params)
         self._log_data = False
         self._session = session
+        self._thread = thread
+
+    @property
+    def _model_executor(self) -> ThreadPoolExecutor:
+        return self._thread  # shared by every call: never shut down by one call's cleanup

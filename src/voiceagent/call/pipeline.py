@@ -107,6 +107,10 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
     recording = CallRecording() if settings.record_calls else None
     caller_tap, agent_tap = recording.taps() if recording else (None, None)
     stock = settings.pipeline_profile == "stock"  # Pipecat's own pipeline, for the bench's comparison
+
+    def tuned(make_processor) -> list:
+        return [] if stock else [make_processor()]
+
     pipeline = Pipeline(
         [
             transport.input(),
@@ -114,7 +118,7 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             make_stt(runtime.settings, runtime.speech_models),
             *before_user,
             aggregators.user(),
-            *([] if stock else [caller_audio_done()]),
+            *tuned(caller_audio_done),
             HeardContextFilter(record),
             *before_brain,
             *brain.processors,
@@ -122,10 +126,10 @@ def build_call_pipeline(runtime: AgentRuntime, transport: BaseTransport, record:
             make_call_voice(runtime),
             tracker,
             hangup,
-            *([] if stock else [bot_speaking_beat_done()]),
+            *tuned(bot_speaking_beat_done),
             transport.output(),
             *([agent_tap] if agent_tap else []),  # what was written to Twilio, and the barge-in clears
-            *([] if stock else [agent_audio_done()]),
+            *tuned(agent_audio_done),
             aggregators.assistant(),
         ]
     )

@@ -4,8 +4,9 @@ Two taps feed it: one after transport.input() (the caller's audio as Twilio sent
 transport.output() (the agent's audio as it was written to Twilio, and the barge-in `clear`).
 
 Why not Pipecat's AudioBufferProcessor: after transport.output() it never sees the caller's audio (caller_audio_done
-drops it after the user aggregator, tuned profile, to spare ten processors 50 frames a second), and it knows nothing
-of Twilio's `clear`. Here the caller's stream is the clock (Twilio sends 20 ms every 20 ms), agent audio is laid
+drops it after the user aggregator, tuned profile, to spare ten processors 25 frames a second), and it knows nothing
+of Twilio's `clear`. Here the caller's stream is the clock (Twilio sends 20 ms every 20 ms; they reach the tap in the
+serializer's chunks, INBOUND_CHUNK_MS or QUIET_CHUNK_MS on a quiet line, each once complete), agent audio is laid
 where Twilio's queue plays it (the transport sends in real time, one 40 ms chunk ahead), and a clear cuts what
 had been sent but not yet played.
 """
@@ -132,7 +133,7 @@ class _Tap(FrameProcessor):
 
 
 class CallerAudioTap(_Tap):
-    """After transport.input(): every 20 ms of the caller, as Twilio sent it."""
+    """After transport.input(): all of the caller's audio, as Twilio sent it (in the serializer's chunks)."""
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)

@@ -28,6 +28,20 @@ def test_the_same_audio_is_decoded_once_and_other_audio_is_decoded_again():
     assert emulator.transcribe(line, 16000) != first and models.heard == 3  # same samples, another rate
 
 
+def test_the_same_words_cut_with_other_quiet_around_them_are_decoded_once():
+    models = CountingModels()
+    emulator = DeepgramEmulator(models)
+    words = (np.sin(np.arange(8000) / 5) * 8000).astype(np.int16)
+    hiss = np.full(80, 30, dtype=np.int16)  # quieter than the key's level
+    first = emulator.transcribe(np.concatenate([np.zeros(160, np.int16), words, hiss]), 8000)
+    again = emulator.transcribe(np.concatenate([hiss, hiss, words, np.zeros(480, np.int16)]), 8000)
+    assert again == first and models.heard == 1
+    cut_short = emulator.transcribe(np.concatenate([np.zeros(160, np.int16), words[:-400]]), 8000)
+    assert cut_short != first and models.heard == 2  # fewer words: recognised afresh
+    silence = emulator.transcribe(np.zeros(800, np.int16), 8000)
+    assert emulator.transcribe(np.zeros(1600, np.int16), 8000) != silence  # all quiet: keyed as it is
+
+
 def test_an_utterance_is_recognised_from_its_onset_whatever_silence_came_before():
     """The audio sent for recognition does not depend on how much silence preceded or followed the speech."""
     class Connection:

@@ -19,6 +19,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 SPEECH_RMS = 300.0
+KEY_LEVEL = 100  # samples quieter than this at either end of an utterance do not count towards its identity
 REMEMBERED_TRANSCRIPTS = 1024
 SPEECH_LEAD_IN_SECS = 0.2  # audio kept before the first loud chunk when recognising
 EARLY_SILENCE_SECS = 0.15  # a pause this long starts recognising the utterance so far (the vendor streams)
@@ -56,8 +57,11 @@ class DeepgramEmulator:
     def transcribe(self, pcm: np.ndarray, rate: int) -> str:
         """The vendor's recognition, run on this machine's CPU. The same audio always gets the same words, so
         audio heard before (a bench's many callers saying the same lines) is answered from memory: the
-        emulator then costs this machine little, as the vendor's compute would not be on it."""
-        key = hashlib.blake2b(pcm.tobytes(), digest_size=16, salt=rate.to_bytes(8, "little")).digest()
+        emulator then costs this machine little, as the vendor's compute would not be on it. The same words
+        reach it cut at different points (each caller's 20 ms frames fall differently against the line), so
+        the quiet at either end is not part of what it remembers."""
+        key = hashlib.blake2b(_without_quiet_ends(pcm).tobytes(), digest_size=16,
+                              salt=rate.to_bytes(8, "little")).digest()
         with self._transcripts_lock:
             if key in self._transcripts:
                 self._transcripts.move_to_end(key)
@@ -74,6 +78,11 @@ class DeepgramEmulator:
             while len(self._transcripts) > REMEMBERED_TRANSCRIPTS:
                 self._transcripts.popitem(last=False)
         return text
+
+
+def _without_quiet_ends(pcm: np.ndarray) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) >= KEY_LEVEL)
+    return pcm[loud[0]:loud[-1] + 1] if len(loud) else pcm  # all quiet: as it is
 
 
 class _Session:

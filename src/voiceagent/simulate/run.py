@@ -137,8 +137,9 @@ async def twilio_call(url: str, turns: list[CallerTurn], *, caller_number: str =
 
 async def simulate_call(url: str, turns: list[CallerTurn], speech_models, *, caller_number: str = "+15550100",
                         save: Path | None = None, auth_token: str | None = None,
-                        line_noise: np.ndarray | None = None) -> CallReport:
-    result = await twilio_call(url, turns, caller_number=caller_number, auth_token=auth_token, line_noise=line_noise)
+                        line_noise: np.ndarray | None = None, hang_up_after_secs: float = 2.5) -> CallReport:
+    result = await twilio_call(url, turns, caller_number=caller_number, auth_token=auth_token, line_noise=line_noise,
+                               hang_up_after_secs=hang_up_after_secs)
     report = CallReport(result=result, agent_texts=await asyncio.to_thread(transcribe_agent, result, speech_models))
     if save:
         save_call_audio(save, result)

@@ -22,7 +22,7 @@ def fed(analyzer, audio: np.ndarray):
     return analyzer
 
 
-async def test_calls_share_one_thread_and_decide_as_pipecats_analyzer(runtime, caller_voice):
+async def test_calls_share_one_thread_and_decide_as_pipecats_analyzer(runtime, caller_voice, monkeypatch):
     question = caller_voice.say("How much does the Pro plan cost?").astype(np.int16)
     trailing = caller_voice.say("I was wondering if").astype(np.int16)
     params = SmartTurnParams(stop_secs=3.0)
@@ -33,14 +33,11 @@ async def test_calls_share_one_thread_and_decide_as_pipecats_analyzer(runtime, c
         threads.add(threading.current_thread().name)
         return original(self, audio)
 
-    LocalSmartTurnAnalyzerV3._predict_endpoint = noting_thread
-    try:
-        ours = [fed(runtime.turn_models.smart_turn(params), audio) for audio in (question, trailing, question)]
-        theirs = [fed(LocalSmartTurnAnalyzerV3(params=params), audio) for audio in (question, trailing)]
-        heard = await asyncio.gather(*(analyzer.analyze_end_of_turn() for analyzer in ours))
-        expected = [await analyzer.analyze_end_of_turn() for analyzer in theirs]
-    finally:
-        LocalSmartTurnAnalyzerV3._predict_endpoint = original
+    monkeypatch.setattr(LocalSmartTurnAnalyzerV3, "_predict_endpoint", noting_thread)
+    ours = [fed(runtime.turn_models.smart_turn(params), audio) for audio in (question, trailing, question)]
+    theirs = [fed(LocalSmartTurnAnalyzerV3(params=params), audio) for audio in (question, trailing)]
+    heard = await asyncio.gather(*(analyzer.analyze_end_of_turn() for analyzer in ours))
+    expected = [await analyzer.analyze_end_of_turn() for analyzer in theirs]
     # Three calls at once ran on the one shared thread; Pipecat's analyzers each started their own.
     assert len({name for name in threads if name.startswith("smart-turn")}) == 1
     assert len(threads) == 3

@@ -43,7 +43,8 @@ class FramesDone(FrameProcessor):
 def caller_audio_done() -> FramesDone:
     """After the user aggregator: the caller's audio has been heard by the STT, VAD and turn model, and nothing
     downstream uses it. Pipecat would pass each frame through every later processor (brain, TTS, output...);
-    stopping it here saves that queue-to-queue work, 25 times a second per call."""
+    stopping it here saves that queue-to-queue work for every chunk (25 a second per call while the caller
+    speaks, 5 on a quiet line)."""
     return FramesDone((InputAudioRawFrame,))
 
 

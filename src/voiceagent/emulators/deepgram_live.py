@@ -18,6 +18,8 @@ import soxr
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from voiceagent.shared.audio_level import frame_rms
+
 SPEECH_RMS = 300.0
 KEY_LEVEL = 100  # samples quieter than this at either end of an utterance do not count towards its identity
 REMEMBERED_TRANSCRIPTS = 1024
@@ -154,11 +156,12 @@ class _Session:
 
     def _audio(self, data: bytes) -> None:
         """Audio is taken in as fast as it comes; results are worked out and sent by the writer, in order."""
-        pcm = np.frombuffer(audioop.ulaw2lin(data, 2) if self.mulaw else data[: len(data) // 2 * 2], dtype=np.int16)
+        raw = audioop.ulaw2lin(data, 2) if self.mulaw else data[: len(data) // 2 * 2]
+        pcm = np.frombuffer(raw, dtype=np.int16)
         seconds = len(pcm) / self.rate
         self.total_audio += seconds
         self.audio = np.concatenate([self.audio, pcm])
-        loud = float(np.sqrt(np.mean(pcm.astype(np.float32) ** 2))) > SPEECH_RMS if len(pcm) else False
+        loud = frame_rms(raw) > SPEECH_RMS
         if loud:
             if not self.speaking and self.vad_events:
                 self._queue("event", message={"type": "SpeechStarted", "channel": [0, 1],

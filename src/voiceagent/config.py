@@ -173,7 +173,7 @@ class Settings(BaseSettings):
     deepgram_model: str = _setting("Cloud vendors", "nova-2", "Deepgram model")
     anthropic_api_key: SecretStr | None = _setting("Cloud vendors", None, "Anthropic key (Claude as the LLM)")
     anthropic_base_url: str | None = _setting("Cloud vendors", None, "Anthropic host (an emulator in tests)")
-    anthropic_model: str = _setting("Cloud vendors", "claude-sonnet-4-5", "Claude model")
+    anthropic_model: str = _setting("Cloud vendors", "claude-sonnet-4-6", "Claude model")
     openai_api_key: SecretStr | None = _setting("Cloud vendors", None, "OpenAI key (embeddings)")
     openai_base_url: str | None = _setting("Cloud vendors", None, "OpenAI host (an emulator in tests)")
     openai_embedding_model: str = _setting("Cloud vendors", "text-embedding-3-small", "OpenAI embedding model")

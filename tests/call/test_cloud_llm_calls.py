@@ -47,7 +47,7 @@ async def test_faq_answer_and_a_streamed_tool_call_through_claude(cloud_runtime,
     assert "299" in spoken, report.agent_texts  # answered from the retrieved FAQ entry
     assert "specialist" in spoken, report.agent_texts  # the tool's result, spoken after the tool ran
     first = emulator.requests[0]
-    assert first["stream"] is True and first["model"] == "claude-sonnet-4-5"
+    assert first["stream"] is True and first["model"] == "claude-sonnet-4-6"
     assert {tool["name"] for tool in first["tools"]} == {"book_appointment", "check_appointment", "escalate_to_human",
                                                          "end_call"}
     assert "Relevant FAQ" in json.dumps(first["messages"]) and "$299" in json.dumps(first["messages"])

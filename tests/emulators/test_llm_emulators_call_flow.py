@@ -40,7 +40,7 @@ async def chat():
 @pytest.mark.parametrize("said", ["Goodbye!", "No, thanks, bye.", "That's all, thank you."])
 async def test_claude_says_the_closing_line_then_calls_end_call(claude, said):
     _, client = claude
-    async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=300, system=SYSTEM, tools=[END_CALL],
+    async with client.messages.stream(model="claude-sonnet-4-6", max_tokens=300, system=SYSTEM, tools=[END_CALL],
                                       messages=[{"role": "user", "content": said}]) as stream:
         message = await stream.get_final_message()
     assert [block.type for block in message.content] == ["text", "tool_use"]
@@ -56,11 +56,11 @@ async def test_claude_adds_nothing_after_end_call_but_answers_a_caller_who_goes_
                                                {"type": "tool_use", "id": "toolu_1", "name": "end_call", "input": {}}]},
              {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1",
                                            "content": json.dumps({"ok": True, "ending": True, "message": ""})}]}]
-    quiet = await client.messages.create(model="claude-sonnet-4-5", max_tokens=300, system=SYSTEM, messages=ended)
+    quiet = await client.messages.create(model="claude-sonnet-4-6", max_tokens=300, system=SYSTEM, messages=ended)
     assert quiet.content == [] and quiet.stop_reason == "end_turn"
     ended[-1]["content"].append({"type": "text", "text": "Relevant FAQ (answer only from these):\nQ: Pro?\n"
                                  "Answer: The Pro plan is $99 per month.\n\nCaller: Oh wait, how much is Pro?"})
-    answered = await client.messages.create(model="claude-sonnet-4-5", max_tokens=300, system=SYSTEM, messages=ended)
+    answered = await client.messages.create(model="claude-sonnet-4-6", max_tokens=300, system=SYSTEM, messages=ended)
     assert "$99" in answered.content[0].text
 
 

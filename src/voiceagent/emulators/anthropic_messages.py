@@ -146,7 +146,7 @@ def _message(body: dict, blocks: list[dict], usage: dict, final: bool = True) ->
     """A whole message, or (not final) the one `message_start` carries: no stop reason yet."""
     stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
     return {"id": "msg_" + uuid.uuid4().hex[:24], "type": "message", "role": "assistant",
-            "model": body.get("model", "claude-sonnet-4-5"), "content": blocks, "stop_reason": stop if final else None,
+            "model": body.get("model", "claude-sonnet-4-6"), "content": blocks, "stop_reason": stop if final else None,
             "stop_sequence": None, "usage": usage}
 
 

@@ -10,6 +10,16 @@ from pipecat.services.llm_service import LLMService
 from voiceagent.config import Settings
 from voiceagent.providers.llm_http import WarmsItsConnection, shared_llm_client
 
+try:  # the SDK's own list of retiring models and their dates (it warns per request, where nobody reads it)
+    from anthropic._data.deprecated_models import DEPRECATED_MODELS
+except ImportError:  # an SDK without the list: nothing to tell
+    DEPRECATED_MODELS = {}
+
+
+def model_retirement(model: str) -> str | None:
+    """The date Anthropic retires `model` on, as the installed SDK knows it; None for a model not retiring."""
+    return DEPRECATED_MODELS.get(model)
+
 
 class WarmingAnthropicLLMService(WarmsItsConnection, AnthropicLLMService):
     def __init__(self, *, http: httpx2.AsyncClient, client: AsyncAnthropic, **kwargs):

@@ -15,6 +15,16 @@ app = typer.Typer(help="Knowledge base: ingest, search, evaluate.", no_args_is_h
 console = Console()
 
 
+def _open_filled():
+    """The knowledge base to search: a clear error, not an empty answer, before anything was ingested."""
+    kb = _open()
+    if kb.is_empty:
+        console.print("[red]The knowledge base is empty: run `voiceagent kb ingest` first (the server also ingests "
+                      "the FAQ when it starts).[/red]")
+        raise typer.Exit(2)
+    return kb
+
+
 def _open(rebuild: bool = False):
     from voiceagent.knowledge import EmbeddingModelMismatch, KnowledgeBase, drop_knowledge_base
     from voiceagent.providers.embeddings import make_embedder
@@ -55,7 +65,7 @@ def ingest(faq: Path = typer.Option(None, help="FAQ JSON (default: the packaged 
 @app.command()
 def search(query: str, k: int = typer.Option(3, "-k", help="How many hits")):
     """Show the closest FAQ entries with their scores."""
-    kb = _open()
+    kb = _open_filled()
     table = Table(title=f"threshold for an answer: {kb.min_score}")
     for column in ("id", "score", "question"):
         table.add_column(column)
@@ -74,7 +84,7 @@ def evaluate_command(questions: Path = typer.Option(None, help="Eval questions J
     from voiceagent.knowledge.evaluation import evaluate, load_questions
     from voiceagent.knowledge.faq import HELD_OUT_EVAL
 
-    kb = _open()
+    kb = _open_filled()
     report = evaluate(kb, load_questions(HELD_OUT_EVAL if held_out and questions is None else questions))
     console.print(f"questions: {report.total}  top-1: {report.top1:.1%}  top-3: {report.top3:.1%}  "
                   f"answered correctly: {report.answered_correctly:.1%}  "

@@ -218,6 +218,26 @@ def test_a_feature_named_by_a_word_neither_the_faq_nor_the_embedding_knows_is_no
     assert (best.entry.id if best else None) == expected
 
 
+def test_an_empty_knowledge_base_answers_nothing_and_the_commands_say_to_ingest(tmp_path, embedder, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tests.observability.test_logging import restore_default_logging
+    from voiceagent.cli import app
+
+    kb = KnowledgeBase(tmp_path / "chroma", embedder)
+    # A yes-or-no feature question searches twice (the question, then the feature): it raised on an empty store.
+    for question in ("does the Pro plan come with single sign-on?", "How much is the Pro plan?"):
+        assert kb.search(question) == [] and kb.best_answer(question) is None
+    monkeypatch.chdir(tmp_path)
+    try:
+        results = [CliRunner().invoke(app, ["kb", *command], env={"DATA_DIR": str(tmp_path / "empty")})
+                   for command in (["eval"], ["search", "pro plan price"])]
+    finally:
+        restore_default_logging()
+    for result in results:
+        assert result.exit_code == 2 and "voiceagent kb ingest" in result.output, result.output
+
+
 def test_kb_eval_scores_the_held_out_questions_from_the_command_line(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 

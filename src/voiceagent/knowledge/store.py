@@ -248,7 +248,7 @@ class KnowledgeBase:
             if cached and now - cached[0] < RESULT_TTL_SECS:
                 return cached[1]
         scored = self._scored(cleaned)
-        if scored is None:
+        if scored is None or not scored[1]:  # the store is down, or holds no entry yet
             return []
         similarity, entries, named, ranking = scored
         asked = asked_feature(cleaned)

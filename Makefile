@@ -9,6 +9,7 @@ $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip wheel
 	$(VENV)/bin/python -m pip install --quiet -e ".[test]"
+	$(VENV)/bin/python -c "from voiceagent.providers.minilm import prepared_onnx; print('MiniLM ONNX:', prepared_onnx())"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -26,10 +27,10 @@ test: $(STAMP) system-packages
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist load -m "not isolated"
 	$(VENV)/bin/python -m pytest -q -m isolated
 
-# The fast tier: every test that runs faster than real time (no phone call, no bench), on two workers
-# (77 s on the 2-core machine against 115 s on one; each worker loads the models once).
+# The fast tier: every test that runs faster than real time (no phone call, no bench, no `slow` test that starts
+# server processes or loads torch), on two workers (~70 s on the 2-core machine; each worker loads the models once).
 test-fast: $(STAMP) system-packages
-	$(VENV)/bin/python -m pytest -q -n 2 -m "not realtime and not bench"
+	$(VENV)/bin/python -m pytest -q -n 2 -m "not realtime and not bench and not slow"
 
 bench: $(STAMP)
 	$(VENV)/bin/voiceagent bench

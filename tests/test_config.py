@@ -54,6 +54,7 @@ def test_every_turn_taking_threshold_is_in_one_object(tmp_path):
     assert stock.stock and stock.vad_stop_secs == 0.2 and not stock.speculative_generation
 
 
+@pytest.mark.slow
 def test_serve_with_a_bad_setting_stops_at_once_with_the_message(tmp_path):
     env = {**os.environ, "EMBEDDINGS_PROVIDER": "nonsense", "PORT": "1"}
     result = subprocess.run([sys.executable, "-m", "voiceagent.cli", "serve"], cwd=tmp_path, env=env,

@@ -166,6 +166,7 @@ async def test_a_killed_worker_is_replaced_and_the_port_keeps_answering():
         await _wait_for(lambda: all(_gone(pid) for pid in children), 5, f"no process left of {children}")
 
 
+@pytest.mark.slow
 def test_without_redis_url_or_redis_server_several_workers_refuse_to_start(tmp_path):
     python_only = tmp_path / "bin"
     python_only.mkdir()

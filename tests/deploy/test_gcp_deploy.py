@@ -90,6 +90,7 @@ def flag(argv: list[str], name: str) -> str:
     return argv[argv.index(name) + 1]
 
 
+@pytest.mark.slow
 def test_the_first_run_creates_everything_the_plan_names(fake_gcloud):
     result, calls = fake_gcloud()
     assert result.returncode == 0, result.stderr
@@ -115,6 +116,7 @@ def test_the_first_run_creates_everything_the_plan_names(fake_gcloud):
     assert rules == {"tcp:80,tcp:443": "0.0.0.0/0", "tcp:22": "198.51.100.7/32"}
 
 
+@pytest.mark.slow
 def test_the_account_may_read_its_secrets_and_nothing_else(fake_gcloud):
     result, calls = fake_gcloud()
     assert result.returncode == 0, result.stderr
@@ -128,6 +130,7 @@ def test_the_account_may_read_its_secrets_and_nothing_else(fake_gcloud):
     assert ENV["TWILIO_AUTH_TOKEN"] not in everything
 
 
+@pytest.mark.slow
 def test_a_second_run_creates_nothing(fake_gcloud):
     fake_gcloud()
     fake_gcloud.state.write_text("present")

@@ -146,6 +146,7 @@ def test_the_bench_reads_stage_means_and_guesses_from_the_metrics_text_less_the_
     assert speculative_answers(text, warmed) == {"kept": 2, "discarded": 0}
 
 
+@pytest.mark.slow
 async def test_a_bench_server_that_cannot_start_says_why_and_does_not_outlive_the_bench():
     server = ServerProcess({"EMBEDDINGS_PROVIDER": "nonsense"})
     with pytest.raises(RuntimeError, match="EMBEDDINGS_PROVIDER='nonsense': Input should be 'auto', 'embedded'"):

@@ -17,6 +17,7 @@ from voiceagent.shared.phrases import (
     CLARIFY,
     CONFIRM_AGAIN,
     DID_NOT_HELP,
+    DONT_KNOW,
     NOTHING_MORE,
     TICKET_OPENED,
 )
@@ -56,6 +57,45 @@ async def test_any_affirmative_at_the_read_back_books(engine, confirmation):
     assert "I've scheduled your appointment" in await say(engine, confirmation)
 
 
+@pytest.mark.parametrize("correction", ["actually eleven not ten thirty", "eleven instead of ten thirty"])
+async def test_a_bare_hour_turned_down_at_the_read_back_moves_the_time(engine, correction):
+    # "actually three not two" lost the booking: two bare hours were no time at all
+    await read_back(engine)
+    corrected = await say(engine, correction)
+    assert "Tuesday, February 24th at 11 AM" in corrected and "Shall I book" in corrected
+    assert "I've scheduled your appointment for Tuesday, February 24th at 11 AM" in await say(engine, "yeah thats right")
+
+
+async def test_a_name_corrected_with_not_keeps_only_the_new_name(engine):
+    await read_back(engine)
+    corrected = await say(engine, "no sorry the name is stephanie not maria")
+    assert "an appointment for Stephanie, Tuesday" in corrected  # was "Stephanie Not"
+
+
+async def test_a_question_opening_with_ok_is_no_goodbye(engine):
+    await say(engine, "how much is the pro plan")
+    replies = [u async for u in engine.respond("ok and how much is that one")]  # hung up before
+    assert not any(u.end_call for u in replies) and "$99" in " ".join(u.text for u in replies)
+    closing = [u async for u in engine.respond("ok thats everything thanks")]  # no apostrophe: still a goodbye
+    assert any(u.end_call for u in closing)
+
+
+async def test_a_question_the_faq_cannot_answer_is_said_so_not_misheard(engine):
+    for question in ("do you guys have an office in london", "can you order me a pizza"):
+        assert await say(engine, question) == DONT_KNOW  # was "Sorry, I'm not sure I followed..." every time
+
+
+async def test_a_call_with_a_salesperson_is_booked_not_handed_over(engine):
+    reply = await say(engine, "i want to set up a call with one of your sales people")
+    assert "What day and time" in reply and "ticket" not in reply
+
+
+async def test_what_it_takes_is_not_answered_with_the_entrys_own_yes(engine):
+    await say(engine, "is there like a free trial or something")
+    reply = await say(engine, "do i need a card for it")
+    assert "no credit card" in reply and not reply.startswith("Yes")  # "Yes, ... no credit card is needed"
+
+
 @pytest.mark.parametrize("correction", ["no, wednesday", "No, I said Wednesday, not Tuesday.",
                                         "not tuesday, wednesday", "Wednesday instead of Tuesday please"])
 async def test_a_correction_at_the_read_back_changes_that_slot_and_reads_back_again(engine, correction):
@@ -91,7 +131,7 @@ async def test_an_action_needs_a_turn_that_resembles_its_examples(runtime, engin
     guess = runtime.intents.guess(heard, "idle")
     assert guess.intent == "check" and guess.unsure and guess.support < 0.45
     assert understand(heard, "idle", runtime.intents)[0] == "unsure"
-    assert await say(engine, heard) == CLARIFY  # no lookup read out
+    assert await say(engine, heard) == DONT_KNOW  # a question it cannot place: no lookup read out
     sure = runtime.intents.guess("can you check on my appointment", "idle")
     assert sure.intent == "check" and not sure.unsure and sure.support > 0.6
 

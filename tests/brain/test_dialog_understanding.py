@@ -12,6 +12,7 @@ from voiceagent.brain.slots import (
     has_time,
     vague_time,
     when_phrase,
+    without_rejected_when,
 )
 from voiceagent.brain.understanding import (
     asks_about_the_appointment,
@@ -218,3 +219,30 @@ def test_a_question_about_what_an_appointment_is(text, booking, expected):
 ])
 def test_days_and_times_as_a_recogniser_writes_them_are_read_as_the_booking_reads_them(said, read):
     assert normalize(said) == read
+
+
+@pytest.mark.parametrize(("heard", "read"), [
+    ("ok thats everything thanks", "ok that's everything thanks"),
+    ("um whens my meeting with you guys again", "when's my meeting with you guys again"),
+    ("names jo kim", "name's jo kim"), ("my names jo kim", "my name's jo kim"),
+    ("im calling about my bill", "i'm calling about my bill"), ("it doesnt work and i cant log in",
+                                                                 "it doesn't work and i can't log in"),
+    ("youre great", "you're great"), ("ive got a question", "i've got a question"),
+    # words of their own stay as they are
+    ("its mark oneill", "its mark oneill"), ("ill call back", "ill call back"), ("the names are", "the names are"),
+    ("what names do you support", "what names do you support"), ("we were there", "we were there"),
+])
+def test_contractions_written_without_the_apostrophe_are_read_with_it(heard, read):
+    assert normalize(heard) == read
+
+
+def test_a_name_ends_where_the_caller_turns_another_down():
+    assert extract_name("the name is stephanie not steven") == "Stephanie"
+    assert extract_name(normalize("names jo kim"), expecting_name=True) == "Jo Kim"
+
+
+@pytest.mark.parametrize("said", ["actually three not two", "three instead of two", "three rather than two"])
+def test_of_two_bare_hours_the_one_turned_down_is_dropped(said):
+    assert has_time(said)
+    assert without_rejected_when(said).endswith("at three")
+    assert not has_time(without_rejected_when("we have five not ten users"))  # counts are no hours

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from voiceagent.brain.slots import extract_name, has_date, has_time
+from voiceagent.brain.understanding import ASKS_FIRST
 from voiceagent.brain.utterance import Utterance
 from voiceagent.knowledge.lexical import words_of
 from voiceagent.shared.phrases import CLARIFY, DONT_KNOW, MAX_NOT_UNDERSTOOD, NOTHING_MORE
@@ -23,6 +24,17 @@ class KnowledgeLookup(Protocol):
 
 
 # A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
+def _without_yes_or_no(said: str) -> str:
+    return re.sub(r"^(Yes|No), (\w)", lambda found: found.group(2).upper(), said)
+
+
+_ASKS_WHAT_IT_TAKES = re.compile(r"\b(need|needed|have to|has to|must|required?|requirements?)\b")
+
+
+def _answering(said: str, question: str) -> str:
+    """An FAQ sentence said to `question`: without its "Yes,"/"No," when the question asks what it takes, whose yes
+    may be the entry's no ("do I need a card for it?" - "Yes, ... no credit card is needed")."""
+    return _without_yes_or_no(said) if _ASKS_WHAT_IT_TAKES.search(question) else said
 _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
                         r"one|ones)\b|^(how (long|much|many|soon)|when|where)\b[\w' ]{0,25}$")  # "how long do i have"
 
@@ -119,6 +131,7 @@ class FaqAnswers:
         covered = covering_sentence(self.state.last_answer, text) if (
             self.state.last_answer and _FOLLOW_UP.search(text) and (hit is None or hit.entry.id != self.state.last_answer_id)
         ) else None
+        covered = _answering(covered, text) if covered else covered
         if covered and covered != self.state.last_reply.strip():
             # "what about by invoice?" after the payment methods: the answer just given says it (the invoices entry,
             # nearest alone, would not)
@@ -134,15 +147,20 @@ class FaqAnswers:
             if found[-1]:
                 return
         if hit is None:
-            self.state.not_understood += 1
-            if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
-                async for utterance in self._escalate("questions the assistant could not answer", text):
-                    yield utterance
-                return
-            yield Utterance(DONT_KNOW)
+            async for utterance in self._dont_know(text):
+                yield utterance
             return
         async for utterance in self._answer(hit, text):
             yield utterance
+
+    async def _dont_know(self, text: str) -> AsyncIterator[Utterance]:
+        """A question the FAQ has no answer to: said so (with what the agent can do), a person after a few."""
+        self.state.not_understood += 1
+        if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
+            async for utterance in self._escalate("questions the assistant could not answer", text):
+                yield utterance
+            return
+        yield Utterance(DONT_KNOW)
 
     async def _clarify(self, text: str) -> AsyncIterator[Utterance]:
         if self._knowledge is not None and self.state.last_question and _FOLLOW_UP.search(text):
@@ -164,6 +182,12 @@ class FaqAnswers:
                 yield utterance
             if found[-1]:
                 return
+        if ASKS_FIRST.match(text) and len(text.split()) >= 4:
+            # "do you guys have an office in london", "who's the ceo": a question heard clearly that the FAQ does not
+            # answer; "not sure I followed" would blame the line (and came back word for word at every such question)
+            async for utterance in self._dont_know(text):
+                yield utterance
+            return
         yield self._ask(CLARIFY)
 
     async def _question_during_booking(self, text: str, answered: list) -> AsyncIterator[Utterance]:
@@ -218,7 +242,7 @@ class FaqAnswers:
                 if sentence:
                     self.state.not_understood = 0
                     self.state.last_question = text
-                    yield Utterance(sentence)
+                    yield Utterance(_answering(sentence, text))
                     return
                 yield self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)
                 return
@@ -233,6 +257,10 @@ class FaqAnswers:
         self.state.last_answer = hit.entry.answer
         more = later_sentences(hit.entry.answer) if said_before else ""
         said = more or first_sentences(hit.entry.answer)
-        if getattr(hit, "focused", False):  # the entry of the feature asked about: its "Yes," answered its own question
-            said = re.sub(r"^(Yes|No), (\w)", lambda found: found.group(2).upper(), said)
+        # The entry's own "Yes," or "No," answers the entry's question, not always the caller's: not for the entry
+        # of the feature asked about, and not to a question whose yes may be the entry's no ("do I need a card for
+        # it?" got "Yes, ... no credit card is needed").
+        if getattr(hit, "focused", False):
+            said = _without_yes_or_no(said)
+        said = _answering(said, text)
         yield Utterance(said)

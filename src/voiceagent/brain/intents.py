@@ -16,7 +16,7 @@ from importlib import resources
 import numpy as np
 
 from voiceagent.brain.slots import extract_name, has_date, has_time
-from voiceagent.brain.understanding import CLOSING_WORDS, detect_intent, normalize
+from voiceagent.brain.understanding import ASKS_FIRST, CLOSING_WORDS, detect_intent, normalize
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
@@ -183,13 +183,21 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         return "inform", guess
     if state == "idle" and (has_date(text) or has_time(text)) and _BOOKS.search(text) and not _CHANGES_ONE.search(text):
         return "book", guess  # "book Tuesday at two, name's Omar": the words and the time are certain
+    if state == "idle" and intent == "escalate" and _BOOKS.search(text) and not _CHANGES_ONE.search(text):
+        return "book", guess  # "set up a call with one of your sales people": a meeting with a person is booked
     if state == "idle" and _CALLBACK.search(text) and not (has_date(text) or has_time(text)):
         return "escalate", guess  # "can someone call me back about the enterprise plan" (read as its question);
         # with a day or time it is a call to book ("can someone call me tomorrow morning")
+    if intent == "goodbye" and ASKS_FIRST.match(text) and not CLOSING_WORDS.search(text):
+        # "ok and how much is that one" read as a goodbye hung up on a caller asking a question
+        regex = regex_intent(text, state)
+        return (regex if regex != "goodbye" else "unsure"), guess
     if guess.unsupported or guess.unsure:
         regex = regex_intent(text, state)
         if regex == "escalate":
             return "escalate", guess  # "no I don't want the FAQ, just get me someone": the words ask for a person
+        if regex == "check" and state == "idle":
+            return "check", guess  # "when's my meeting with you guys again": the words ask for the booking
         if guess.unsupported:
             return "unsure", guess  # not a tie the runner-up could win: the turn resembles nothing ("I was wondering")
         # The old patterns break a near tie when they name one of the two close intents.

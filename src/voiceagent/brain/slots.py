@@ -126,6 +126,8 @@ def respelled(name: str, spelled: str, cutoff: float = 0.0) -> str | None:
 
 
 def _clean_name(raw: str) -> str | None:
+    # "the name is stephanie not steven": the name ends where the caller turns the other one down
+    raw = re.split(r"\b(?:not|instead|rather|but|no)\b", raw, maxsplit=1)[0]
     words = [w for w in raw.split() if w not in ("and", "please", "thanks", "thank", "you")]
     words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "it's Dave, Dave Kowalski"
     if not words or words[0] in _NOT_NAMES or any(w.isdigit() for w in words):
@@ -188,8 +190,20 @@ _REJECTED_WHEN = re.compile(rf"\b(not|instead of|rather than)\s+((on|at)\s+)?(?:
 
 
 def without_rejected_when(text: str) -> str:
-    """The text without the days and hours the caller says no to."""
-    return " ".join(_REJECTED_WHEN.sub(" ", text).split())
+    """The text without the days and hours the caller says no to ("actually three not two" -> "actually at three":
+    two bare hours side by side are both times)."""
+    return " ".join(_REJECTED_WHEN.sub(" ", _rejected_bare_hour(r"at \g<new>", text)).split())
+
+
+_BARE_TIME = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)" \
+             r"(?::\d{2}| (?:thirty|fifteen|forty[- ]five|o'?clock|am|pm))?"
+
+
+def _rejected_bare_hour(replacement: str, text: str) -> str:
+    """"actually three not two", "eleven instead of ten thirty": two bare times, the second turned down
+    (`replacement` names them `new`, `no` and `turned_down`)."""
+    return re.sub(rf"(?<!at )\b(?P<new>{_BARE_TIME})\s+(?P<no>not|instead of|rather than)\s+"
+                  rf"(?P<turned_down>{_BARE_TIME})\b(?! ?(people|users|calls|days|weeks|seats))", replacement, text)
 
 
 _HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
@@ -204,6 +218,8 @@ def _with_time_cues(text: str) -> str:
     text = re.sub(r"(?<!at )\b(\d{1,2}) ?o'?clock\b", r"at \1", text)
     text = re.sub(rf"\b(around|about|by|after) ((1[0-2]|0?[1-9])(:\d{{2}})?)\b(?! ?(st|nd|rd|th)\b){_NOT_A_COUNT}",
                   r"at \2", text)
+    # "three not two": both are times, the second turned down
+    text = _rejected_bare_hour(r"at \g<new> \g<no> at \g<turned_down>", text)
     return re.sub(rf"(?<!at )\b{_HOUR}\s+instead\b", r"at \1 instead", text)
 
 

@@ -14,9 +14,29 @@ _FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like,|so yeah|yeah s
 _AGREEMENT = re.compile(r"\b(uh[- ]?huh|mm+[- ]?hmm+|m+h+m+)\b", re.I)
 
 
+# Contractions a recogniser writes without the apostrophe ("thats everything", "whens my appointment"); only words
+# that are nothing else ("its", "ill", "id", "were", "wed", "well", "lets" and "cant" are words of their own).
+_NO_APOSTROPHE = re.compile(r"\b(that|what|when|where|who|how|there|here)s\b|\b(i)m\b|\b(i|you|we|they)(ve|re|ll)\b|"
+                            r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|wo|ca)nt\b|"
+                            r"^(my )?(name)s\b(?= [a-z])")
+
+
+def _with_apostrophe(found: re.Match) -> str:
+    word = found.group(0)
+    if found.group(7):  # "names jo kim" said first: "name's jo kim"
+        return f"{found.group(6) or ''}name's"
+    for ending in ("nt", "ve", "re", "ll", "s", "m"):
+        if word.endswith(ending) and word not in ("ill", "well", "were"):
+            if ending == "nt":
+                return word[:-2] + "n't"
+            return f"{word[:-len(ending)]}'{ending}"
+    return word
+
+
 def normalize(text: str) -> str:
     """Lower-case, fillers and stray punctuation removed, spaces collapsed."""
     text = text.replace("\u2019", "'").lower()
+    text = _NO_APOSTROPHE.sub(_with_apostrophe, text)
     text = _AGREEMENT.sub("yes", text)
     text = _FILLERS.sub(" ", text)
     text = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", text)  # speech recognition writes 10:30 as 10.30
@@ -85,6 +105,11 @@ SAYS_GOODBYE = re.compile(rf"\b({_SAYS_GOODBYE})\b")
 # Ends the call outside a booking, where "no, that's it", "cheers" or "wrong number" cannot mean anything else
 CLOSING_WORDS = re.compile(rf"\b({_SAYS_GOODBYE}|that'?s it|wrong number|cheers|"
                            r"have a (great|good|nice|lovely) (day|one|evening|night|weekend|afternoon))\b")
+
+
+# A turn that opens with a question ("ok and how much is that one", "do you guys have an office in london")
+ASKS_FIRST = re.compile(r"^((ok|okay|alright|right|and|so|but|oh|yes|yeah|no|then|also|sorry) )*(how|what|what's|when|"
+                        r"when's|where|where's|which|who|who's|why|can|could|do|does|did|is|are|will|would|should)\b")
 
 
 def asks_how_agent_is(text: str) -> bool:

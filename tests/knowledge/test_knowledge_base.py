@@ -162,6 +162,7 @@ def test_names_the_embedding_lacks_point_to_the_entries_that_mention_them(embedd
 
 @pytest.mark.parametrize(("question", "expected"), [
     ("does it work with hubspot", "faq-004"), ("can i use it with zendesk", "faq-004"),
+    ("how do i connect my zendesk", "faq-004"),  # 0.30 with the name's boost: under the bar for other entries
     ("tell me a joke about python", None), ("i forgot my keys in the car", None)])
 def test_a_named_integration_is_answered_and_everyday_words_are_not_names(runtime, question, expected):
     # "does it work with hubspot" was closest to the Slack entry (0.21): "I'm not sure about that one".

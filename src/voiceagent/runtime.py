@@ -11,23 +11,14 @@ from voiceagent.brain.intents import IntentClassifier
 from voiceagent.config import Settings
 from voiceagent.knowledge import KnowledgeBase, load_faq
 from voiceagent.process import tune_memory_allocator
-from voiceagent.providers.anthropic import model_retirement
 from voiceagent.providers.audio_cache import AudioCache
 from voiceagent.providers.embeddings import make_embedder
+from voiceagent.providers.factory import start_up_warnings
 from voiceagent.providers.speech_models import SpeechModels
 from voiceagent.providers.turn_models import TurnModels
 from voiceagent.storage import Database
 from voiceagent.storage.file_lock import file_lock
 from voiceagent.telephony.rest import TwilioCallControl, TwilioMessages
-
-
-def retiring_model_warning(settings: Settings) -> str | None:
-    """What to tell the operator when the Claude model in use is one Anthropic is retiring (None otherwise)."""
-    if settings.resolved_provider("llm") != "anthropic" or not (retires := model_retirement(settings.anthropic_model)):
-        return None
-    return (f"ANTHROPIC_MODEL={settings.anthropic_model} is deprecated and Anthropic retires it on {retires}: after "
-            f"that every Claude request fails and each call is handed to a person after its first question. Set "
-            f"ANTHROPIC_MODEL to a current model.")
 
 
 @dataclass
@@ -52,7 +43,7 @@ class AgentRuntime:
         tune_memory_allocator()
         stack = settings.stack_summary()
         logger.info("Stack: " + ", ".join(f"{part}={provider}" for part, provider in stack.items()))
-        if warning := retiring_model_warning(settings):
+        for warning in start_up_warnings(settings):
             logger.warning(warning)
         # Piper also stands by as the fallback voice of a cloud TTS, so the speech models load either way
         # unless both STT and TTS are cloud and the fallback is not wanted.

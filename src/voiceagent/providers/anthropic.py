@@ -16,9 +16,15 @@ except ImportError:  # an SDK without the list: nothing to tell
     DEPRECATED_MODELS = {}
 
 
-def model_retirement(model: str) -> str | None:
-    """The date Anthropic retires `model` on, as the installed SDK knows it; None for a model not retiring."""
-    return DEPRECATED_MODELS.get(model)
+def retiring_model_warning(settings: Settings) -> str | None:
+    """What to tell the operator when the Claude model in use is one Anthropic is retiring, with the date the
+    installed SDK gives (None otherwise)."""
+    retires = DEPRECATED_MODELS.get(settings.anthropic_model)
+    if settings.resolved_provider("llm") != "anthropic" or not retires:
+        return None
+    return (f"ANTHROPIC_MODEL={settings.anthropic_model} is deprecated and Anthropic retires it on {retires}: after "
+            f"that every Claude request fails and each call is handed to a person after its first question. Set "
+            f"ANTHROPIC_MODEL to a current model.")
 
 
 class WarmingAnthropicLLMService(WarmsItsConnection, AnthropicLLMService):

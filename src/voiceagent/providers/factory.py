@@ -66,3 +66,12 @@ def make_llm(settings: Settings) -> LLMService | None:
 
         return make_openai_compatible_llm(settings)
     return None
+
+
+def start_up_warnings(settings: Settings) -> list[str]:
+    """What the operator should hear at start-up about the configured vendors (a model being retired)."""
+    if settings.resolved_provider("llm") == "anthropic":
+        from voiceagent.providers.anthropic import retiring_model_warning
+
+        return [warning] if (warning := retiring_model_warning(settings)) else []
+    return []

@@ -23,7 +23,6 @@ class KnowledgeLookup(Protocol):
     def names_unknown(self, query: str) -> bool: ...
 
 
-# A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
 def _without_yes_or_no(said: str) -> str:
     return re.sub(r"^(Yes|No), (\w)", lambda found: found.group(2).upper(), said)
 
@@ -35,6 +34,9 @@ def _answering(said: str, question: str) -> str:
     """An FAQ sentence said to `question`: without its "Yes,"/"No," when the question asks what it takes, whose yes
     may be the entry's no ("do I need a card for it?" - "Yes, ... no credit card is needed")."""
     return _without_yes_or_no(said) if _ASKS_WHAT_IT_TAKES.search(question) else said
+
+
+# A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
 _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
                         r"one|ones)\b|^(how (long|much|many|soon)|when|where)\b[\w' ]{0,25}$")  # "how long do i have"
 

@@ -14,8 +14,8 @@ _FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like,|so yeah|yeah s
 _AGREEMENT = re.compile(r"\b(uh[- ]?huh|mm+[- ]?hmm+|m+h+m+)\b", re.I)
 
 
-# Contractions a recogniser writes without the apostrophe ("thats everything", "whens my appointment"); only words
-# that are nothing else ("its", "ill", "id", "were", "wed", "well", "lets" and "cant" are words of their own).
+# Contractions a recogniser writes without the apostrophe ("thats everything", "whens my appointment", "dont"); not
+# the ones that are words of their own as well ("its", "ill", "id", "were", "wed", "well", "lets": left as they are).
 _NO_APOSTROPHE = re.compile(r"\b(that|what|when|where|who|how|there|here)s\b|\b(i)m\b|\b(i|you|we|they)(ve|re|ll)\b|"
                             r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|wo|ca)nt\b|"
                             r"^(my )?(name)s\b(?= [a-z])")

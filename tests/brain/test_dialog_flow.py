@@ -209,12 +209,20 @@ async def test_a_second_turn_is_read_in_the_light_of_the_first(engine, first, th
     assert expected in await say(engine, then)
 
 
-async def test_an_answer_that_did_not_help_leads_to_a_person_not_to_the_same_steps(engine):
+@pytest.mark.parametrize("did_not_help", ["I already tried that", "the reset email never showed up",
+                                         "i never got the email", "i havent received the link"])
+async def test_an_answer_that_did_not_help_leads_to_a_person_not_to_the_same_steps(engine, did_not_help):
     engine.greeting()
     steps = await say(engine, "My account is locked")
     assert "reset link" in steps
-    assert await say(engine, "I already tried that") == DID_NOT_HELP  # it read the same steps again
+    assert await say(engine, did_not_help) == DID_NOT_HELP  # it read the same steps again
     assert TICKET_OPENED in await say(engine, "Yes please")
+
+
+@pytest.mark.parametrize("heard", ["sorry i didnt get that", "i didn't get it"])
+async def test_a_caller_who_did_not_catch_the_answer_is_not_told_it_did_not_help(engine, heard):
+    await say(engine, "My account is locked")
+    assert await say(engine, heard) != DID_NOT_HELP
 
 
 @pytest.mark.parametrize(("said", "ends_call"), [("No, that's all, Byte", True), ("never mind", False),

@@ -246,7 +246,11 @@ def asks_who_is_speaking(text: str) -> bool:
 _DID_NOT_HELP = re.compile(r"\b(i )?(already (tried|did|done)( that| it| this)?|(tried|did|done) (that|it|this) already|(that|it) (didn'?t|doesn'?t|did not|does not) "
                            r"work|(that|it)'?s not working|(that|it) (didn'?t|did not) help|still (doesn'?t|can'?t|cannot|"
                            r"isn'?t|not working)|already (checked|allowed|enabled|cleared|reconnected|restarted|reinstalled|"
-                           r"updated|reset)|(it )?still happens|keeps happening|still (broken|the same))\b")
+                           r"updated|reset)|(it )?still happens|keeps happening|still (broken|the same)|"
+                           # what the answer said would come did not: "the reset email never showed up"
+                           r"never (came|arrived|showed up|turned up|got here)|(didn'?t|did not|haven'?t|have not|"
+                           r"hasn'?t|has not|never) (receive[d]?|arrive[d]?|come|show(n|ed)? up)|(didn'?t|did not|"
+                           r"haven'?t|have not|never) (get|got|gotten) (the|an|any|a|my) (e-?mail|link|code|message|text)s?)\b")
 
 
 def says_it_did_not_help(text: str) -> bool:

@@ -30,10 +30,12 @@ def _without_yes_or_no(said: str) -> str:
 _ASKS_WHAT_IT_TAKES = re.compile(r"\b(need|needed|have to|has to|must|required?|requirements?)\b")
 
 
-def _answering(said: str, question: str) -> str:
-    """An FAQ sentence said to `question`: without its "Yes,"/"No," when the question asks what it takes, whose yes
-    may be the entry's no ("do I need a card for it?" - "Yes, ... no credit card is needed")."""
-    return _without_yes_or_no(said) if _ASKS_WHAT_IT_TAKES.search(question) else said
+def _answering(said: str, question: str, focused: bool = False) -> str:
+    """An FAQ sentence said to `question`. The entry's own "Yes,"/"No," answers the entry's question, not always
+    the caller's: it is left out for the entry of the feature asked about (`focused`), and when the question asks
+    what it takes, whose yes may be the entry's no ("do I need a card for it?" - "Yes, ... no credit card is
+    needed")."""
+    return _without_yes_or_no(said) if focused or _ASKS_WHAT_IT_TAKES.search(question) else said
 
 
 # A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
@@ -259,10 +261,4 @@ class FaqAnswers:
         self.state.last_answer = hit.entry.answer
         more = later_sentences(hit.entry.answer) if said_before else ""
         said = more or first_sentences(hit.entry.answer)
-        # The entry's own "Yes," or "No," answers the entry's question, not always the caller's: not for the entry
-        # of the feature asked about, and not to a question whose yes may be the entry's no ("do I need a card for
-        # it?" got "Yes, ... no credit card is needed").
-        if getattr(hit, "focused", False):
-            said = _without_yes_or_no(said)
-        said = _answering(said, text)
-        yield Utterance(said)
+        yield Utterance(_answering(said, text, focused=getattr(hit, "focused", False)))

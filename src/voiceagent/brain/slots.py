@@ -189,14 +189,17 @@ def has_date(text: str) -> bool:
 _REJECTED_WHEN = re.compile(rf"\b(not|instead of|rather than)\s+((on|at)\s+)?(?:{_DATE_WORDS}|{_TIME_WORDS})")
 
 
+_HOUR_WORDS = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_HOUR = rf"({_HOUR_WORDS})"
+_BARE_TIME = rf"(?:{_HOUR_WORDS})(?::\d{{2}}| (?:thirty|fifteen|forty[- ]five|o'?clock|am|pm))?"
+
+
 def without_rejected_when(text: str) -> str:
     """The text without the days and hours the caller says no to ("actually three not two" -> "actually at three":
     two bare hours side by side are both times)."""
     return " ".join(_REJECTED_WHEN.sub(" ", _rejected_bare_hour(r"at \g<new>", text)).split())
 
 
-_BARE_TIME = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)" \
-             r"(?::\d{2}| (?:thirty|fifteen|forty[- ]five|o'?clock|am|pm))?"
 
 
 def _rejected_bare_hour(replacement: str, text: str) -> str:
@@ -206,7 +209,6 @@ def _rejected_bare_hour(replacement: str, text: str) -> str:
                   rf"(?P<turned_down>{_BARE_TIME})\b(?! ?(people|users|calls|days|weeks|seats))", replacement, text)
 
 
-_HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 
 
 def _with_time_cues(text: str) -> str:

@@ -15,28 +15,23 @@ _AGREEMENT = re.compile(r"\b(uh[- ]?huh|mm+[- ]?hmm+|m+h+m+)\b", re.I)
 
 
 # Contractions a recogniser writes without the apostrophe ("thats everything", "whens my appointment", "dont"); not
-# the ones that are words of their own as well ("its", "ill", "id", "were", "wed", "well", "lets": left as they are).
-_NO_APOSTROPHE = re.compile(r"\b(that|what|when|where|who|how|there|here)s\b|\b(i)m\b|\b(i|you|we|they)(ve|re|ll)\b|"
-                            r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|wo|ca)nt\b|"
-                            r"^(my )?(name)s\b(?= [a-z])")
-
-
-def _with_apostrophe(found: re.Match) -> str:
-    word = found.group(0)
-    if found.group(7):  # "names jo kim" said first: "name's jo kim"
-        return f"{found.group(6) or ''}name's"
-    for ending in ("nt", "ve", "re", "ll", "s", "m"):
-        if word.endswith(ending) and word not in ("ill", "well", "were"):
-            if ending == "nt":
-                return word[:-2] + "n't"
-            return f"{word[:-len(ending)]}'{ending}"
-    return word
+# the ones that are words of their own as well ("its", "ill", "id", "were", "well", "lets": left as they are).
+_CONTRACTED = {
+    **{f"{word}s": f"{word}'s" for word in ("that", "what", "when", "where", "who", "how", "there", "here")},
+    "im": "i'm", "ive": "i've",
+    **{f"{who}{end}": f"{who}'{end}" for who in ("you", "we", "they") for end in ("ve", "re", "ll")
+       if f"{who}{end}" not in ("were", "well")},
+    **{f"{verb}nt": f"{verb}n't" for verb in ("do", "does", "did", "is", "are", "was", "were", "has", "have", "had",
+                                               "could", "would", "should", "wo", "ca")},
+}
+_NO_APOSTROPHE = re.compile(rf"\b({'|'.join(_CONTRACTED)})\b")
+_NAMES_FIRST = re.compile(r"^(my )?names\b(?= [a-z])")  # "names jo kim" said first: "name's jo kim"
 
 
 def normalize(text: str) -> str:
     """Lower-case, fillers and stray punctuation removed, spaces collapsed."""
     text = text.replace("\u2019", "'").lower()
-    text = _NO_APOSTROPHE.sub(_with_apostrophe, text)
+    text = _NAMES_FIRST.sub(r"\1name's", _NO_APOSTROPHE.sub(lambda found: _CONTRACTED[found.group(1)], text))
     text = _AGREEMENT.sub("yes", text)
     text = _FILLERS.sub(" ", text)
     text = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", text)  # speech recognition writes 10:30 as 10.30

@@ -2,10 +2,10 @@
 
 Pipecat's PipelineWorker wraps its observers in a WorkerObserver, which gives each one a queue and a task, and puts
 into those queues each frame's first push and every processor's processing of every frame: with the caller's audio
-arriving up to 25 times a second and passing four processors, that is a hundred queue puts and task wake-ups a second per
-call for events none of the call's observers reads. `CallWorker` uses a WorkerObserver that drops them before they
-are queued (processing events, and the caller's audio), and `CallObserver` hands what is left to the observers in
-turn, from one queue."""
+arriving up to 25 times a second and passing four processors, that is up to a hundred queue puts and task wake-ups
+a second per call for events none of the call's observers reads. `CallWorker` uses a WorkerObserver that drops
+them before they are queued (processing events, and the caller's audio), and `CallObserver` hands what is left to
+the observers in turn, from one queue."""
 
 from __future__ import annotations
 

@@ -16,15 +16,15 @@ except ImportError:  # an SDK without the list: nothing to tell
     DEPRECATED_MODELS = {}
 
 
-def retiring_model_warning(settings: Settings) -> str | None:
-    """What to tell the operator when the Claude model in use is one Anthropic is retiring, with the date the
-    installed SDK gives (None otherwise)."""
-    retires = DEPRECATED_MODELS.get(settings.anthropic_model)
-    if settings.resolved_provider("llm") != "anthropic" or not retires:
+def retiring_model_warning(model: str) -> str | None:
+    """What to tell the operator when `model` is one Anthropic is retiring, with the date the installed SDK gives
+    (None otherwise)."""
+    retires = DEPRECATED_MODELS.get(model)
+    if not retires:
         return None
-    return (f"ANTHROPIC_MODEL={settings.anthropic_model} is deprecated and Anthropic retires it on {retires}: after "
-            f"that every Claude request fails and each call is handed to a person after its first question. Set "
-            f"ANTHROPIC_MODEL to a current model.")
+    return (f"ANTHROPIC_MODEL={model} is deprecated and Anthropic retires it on {retires}: after that every Claude "
+            f"request fails and each call is handed to a person after its first question. Set ANTHROPIC_MODEL to a "
+            f"current model.")
 
 
 class WarmingAnthropicLLMService(WarmsItsConnection, AnthropicLLMService):

@@ -73,5 +73,5 @@ def start_up_warnings(settings: Settings) -> list[str]:
     if settings.resolved_provider("llm") == "anthropic":
         from voiceagent.providers.anthropic import retiring_model_warning
 
-        return [warning] if (warning := retiring_model_warning(settings)) else []
+        return [warning] if (warning := retiring_model_warning(settings.anthropic_model)) else []
     return []

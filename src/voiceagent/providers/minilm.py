@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -101,8 +100,7 @@ class MiniLMEmbedder:
         self._session = onnx_session(str(onnx_path or prepared_onnx()), threads=1)  # short queries: one core
         self._tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.enable_padding()
-        self._lock = threading.Lock()  # the tokenizer's padding and truncation settings are shared state
+        self._tokenizer.enable_padding()  # set once here: encoding and the session's runs are safe from any thread
 
     def knows_word(self, word: str) -> bool:
         """Whether the WordPiece vocabulary has the word whole ("slack" yes; "hubspot" is "hub ##sp ##ot")."""
@@ -111,8 +109,7 @@ class MiniLMEmbedder:
     def embed(self, texts: list[str]) -> list[list[float]]:
         vectors = []
         for start in range(0, len(texts), 32):
-            with self._lock:
-                encoded = self._tokenizer.encode_batch(texts[start:start + 32])
+            encoded = self._tokenizer.encode_batch(texts[start:start + 32])
             ids = np.array([item.ids for item in encoded], dtype=np.int64)
             mask = np.array([item.attention_mask for item in encoded], dtype=np.int64)
             (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask,

@@ -602,3 +602,45 @@ async def test_the_yes_of_a_feature_entry_is_not_said_to_another_plans_question(
     # "Yes, single sign-on ... is included in the Business plan." to a question about Pro
     assert reply.startswith("Single sign-on with Okta") and "Business plan" in reply
     assert (await say(engine, "do you support webhooks")).startswith("Yes, you can register webhooks")
+
+
+@pytest.mark.parametrize(("first", "then"), [
+    ("My API key is not working", "nah still nothing its the whole key i checked"),  # read as a goodbye: hung up
+    ("Is ByteAI down right now?", "the status page says everything is fine thats the whole problem"),
+])
+async def test_advice_followed_without_luck_is_an_answer_that_did_not_help(engine, first, then):
+    engine.greeting()
+    await say(engine, first)
+    reply = [u async for u in engine.respond(then)]
+    assert reply[-1].text == DID_NOT_HELP and not reply[-1].end_call
+    assert TICKET_OPENED in await say(engine, "yeah sure have someone look at it")
+
+
+@pytest.mark.parametrize("taking_it_in", ["ok cool", "alright", "sweet", "got it"])
+async def test_an_acknowledgement_of_an_either_or_offer_opens_no_ticket(engine, taking_it_in):
+    # "Is there something else you'd like to know, or should I connect you with a specialist?" - "ok cool" opened a
+    # ticket nobody asked for; "sweet" got "Sorry, I'm not sure I followed"
+    engine.greeting()
+    assert await say(engine, "do you guys have an office in london") == DONT_KNOW
+    reply = await say(engine, taking_it_in)
+    assert TICKET_OPENED not in reply and reply.endswith("Is there anything else I can help with today?")
+    await say(engine, "What are the API rate limits?")
+    assert await say(engine, "And which one would you recommend for a small team?") == NOTHING_MORE
+    assert TICKET_OPENED not in await say(engine, taking_it_in)
+
+
+async def test_a_yes_still_accepts_an_either_or_offer_of_a_person(engine):
+    engine.greeting()
+    await say(engine, "do you guys have an office in london")
+    assert TICKET_OPENED in await say(engine, "yes please")
+
+
+async def test_cancelling_the_subscription_and_not_an_appointment_gets_the_subscription_answer(engine):
+    engine.greeting()
+    reply = await say(engine, "hey i want to cancel bite ai like the whole subscription not an appointment")
+    assert "Cancel subscription" in reply and TICKET_OPENED not in reply
+
+
+async def test_a_caller_losing_money_to_an_outage_gets_a_person(engine):
+    engine.greeting()
+    assert TICKET_OPENED in await say(engine, "your service has been down all morning and im losing money here")

@@ -241,17 +241,22 @@ class FaqAnswers:
             if own and own[0].entry.id != hit.entry.id and own[0].named and own[0].score >= OWN_NAME_MIN_SCORE:
                 hit = own[0]
             else:
-                # "how long do I have?" after the refund answer: the sentence of it that answers, said again
-                sentence = answering_sentence(hit.entry.answer, text)
-                if sentence:
-                    self.state.not_understood = 0
-                    self.state.last_question = text
-                    yield Utterance(_answering(sentence, text))
-                    return
-                yield self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)
+                for utterance in self._nothing_more(hit, text):
+                    yield utterance
                 return
         async for utterance in self._answer(hit, text):
             yield utterance
+
+    def _nothing_more(self, hit, text: str) -> list[Utterance]:
+        """A follow-up that finds the entry just said in full: the sentence of it that answers ("how long do I
+        have?" after the refund answer), else that this is all the agent has (the same answer again would be a
+        parrot)."""
+        sentence = answering_sentence(hit.entry.answer, text)
+        if sentence:
+            self.state.not_understood = 0
+            self.state.last_question = text
+            return [Utterance(_answering(sentence, text))]
+        return [self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)]
 
     async def _answer(self, hit, text: str) -> AsyncIterator[Utterance]:
         """Say an FAQ entry; the one said last, asked for again, goes on with its later sentences."""

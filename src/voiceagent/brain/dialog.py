@@ -16,6 +16,7 @@ from voiceagent.brain.understanding import (
     CLOSING_WORDS,
     SAYS_GOODBYE,
     Intent,
+    acknowledges,
     asks_about_the_appointment,
     asks_about_the_business,
     asks_how_agent_is,
@@ -73,6 +74,9 @@ class DialogState:
 # An answer that offers a person: a "yes" to it is a yes to the hand-off.
 _OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{0,40}\b(specialist|person|someone|"
                               r"team|human|agent)\b", re.IGNORECASE)
+# ...unless it is one side of a choice ("Is there something else you'd like to know, or should I connect you with a
+# specialist?", "Or I can connect you with a specialist."): there "ok cool" takes in the answer, it picks nothing
+_EITHER_OR = re.compile(r"(^|,\s*)or\b", re.IGNORECASE)
 class DialogEngine(FaqAnswers, BookingFlow):
     """One engine per call; holds the conversation state of that call."""
 
@@ -219,6 +223,8 @@ class DialogEngine(FaqAnswers, BookingFlow):
             return
         if booking is None and intent.name in ("no", "thanks", "clarify", "greeting") and CLOSING_WORDS.search(text):
             intent = Intent("goodbye", intent.frustrated)  # "no, that's it", "cool, talk later", "wrong number, sorry"
+        if booking is None and intent.name in ("clarify", "greeting") and acknowledges(text):
+            intent = Intent("yes", intent.frustrated)  # "sweet", "good": taking in the answer, not a new question
         if booking is not None and intent.name == "goodbye" and not SAYS_GOODBYE.search(text):
             intent = Intent("unsure", intent.frustrated)  # "ok" or "thanks" half-way through a booking is no goodbye
         if booking is not None and booking.awaiting and intent.name == "faq" and not intent.doubtful:
@@ -295,9 +301,13 @@ class DialogEngine(FaqAnswers, BookingFlow):
     async def _yes_without_question(self, text: str) -> AsyncIterator[Utterance]:
         # "...and I can connect you with a specialist." - "Yes, please." (an offer that ends the reply: after
         # "...or connect you with a person. How can I help?" a "yes" is not an answer to it)
-        if _OFFERS_A_PERSON.search(later_sentences(self.state.last_reply, skip=-1)):
+        offer = later_sentences(self.state.last_reply, skip=-1)
+        if _OFFERS_A_PERSON.search(offer) and not (acknowledges(text) and _EITHER_OR.search(offer)):
             async for utterance in self._escalate("caller accepted the offer of a specialist", text):
                 yield utterance
+            return
+        if acknowledges(text) and len(self.state.history) > 1:
+            yield Utterance("Okay. " + ANYTHING_ELSE)  # "ok cool" after an answer: the caller took it in
             return
         yield Utterance("Sure. What can I help you with? I can answer questions about ByteAI or book an appointment.")
 

@@ -153,6 +153,8 @@ _BOOKS = re.compile(r"\b(book|schedule|appointment|set up a (call|meeting|demo))
 _CHANGES_ONE = re.compile(r"\b(move|moving|reschedul\w*|push|change|cancel\w*|shift|scrap|my (appointment|booking))\b")
 _SUBSCRIPTION = re.compile(r"\b(plan|subscription|account|membership|service|trial|billing)\b")
 _APPOINTMENT = re.compile(r"\b(appointment|booking|meeting|demo|consultation|call|session|slot)\b")
+# "the whole subscription, not an appointment": an appointment named only to say it is not the one meant
+_NOT_AN_APPOINTMENT = re.compile(r"\bnot (an?|the|my|any) (appointment|booking|meeting|demo|consultation|call|session)\b")
 
 
 def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str, Guess | None]:
@@ -175,7 +177,8 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
             return "yes", None
     guess = classifier.guess(text, state)
     intent = guess.intent
-    if intent == "cancel_booking" and _SUBSCRIPTION.search(text) and not _APPOINTMENT.search(text):
+    if intent == "cancel_booking" and _SUBSCRIPTION.search(text) and not _APPOINTMENT.search(
+            _NOT_AN_APPOINTMENT.sub(" ", text)):
         return "faq", guess  # "how do I cancel my Pro plan?" asks about the subscription, not an appointment
     if state == "when" and (has_date(text) or has_time(text)) and intent in _WHEN_SIDE_INTENTS:
         return "inform", guess  # a day or hour offered while the agent asks when is the answer

@@ -181,7 +181,8 @@ _ESCALATE = (rf"\b(talk|speak|chat)\s+(to|with)\b.*\b({_PEOPLE}|sales|billing|su
              r"\b(transfer|connect|put) me\b", r"\bcall me back\b", r"\bcallback\b",
              rf"^((a|an|the) )?(real |live )?{_PEOPLE}( please| {_PEOPLE})*$")
 _FRUSTRATED = (r"\b(ridiculous|useless|terrible|awful|frustrat\w*|angry|annoy\w*|not helpful|unhelpful|"
-               r"stupid|waste of (my )?time|fed up|sick of|this is (crazy|insane)|damn|hell|worst)\b",
+               r"stupid|waste of (my )?time|fed up|sick of|this is (crazy|insane)|damn|hell|worst|"
+               r"(losing|lost|costing (me|us)) (money|customers|business|sales|clients))\b",
                r"\byou('re| are) not (listening|understanding|helping)", r"\bnot what i (asked|said)\b")
 _GOODBYE = (r"\b(bye|goodbye|good bye|bye bye|see you|talk to you later|have a (good|nice|great) (day|one))\b",
             r"^(no|nope|nah)[, ]*(that'?s (all|it)|thanks?|thank you|i'?m (good|fine|all set)|nothing else)",
@@ -241,11 +242,27 @@ def asks_who_is_speaking(text: str) -> bool:
 _DID_NOT_HELP = re.compile(r"\b(i )?(already (tried|did|done)( that| it| this)?|(tried|did|done) (that|it|this) already|(that|it) (didn'?t|doesn'?t|did not|does not) "
                            r"work|(that|it)'?s not working|(that|it) (didn'?t|did not) help|still (doesn'?t|can'?t|cannot|"
                            r"isn'?t|not working)|already (checked|allowed|enabled|cleared|reconnected|restarted|reinstalled|"
-                           r"updated|reset)|(it )?still happens|keeps happening|still (broken|the same)|"
+                           r"updated|reset)|(it )?still happens|keeps happening|still (broken|the same|nothing|no luck)|"
+                           r"no luck|(i|we) (checked|double checked|tried)( (that|it|this|twice|again))?$|"
+                           # the answer's own advice was followed: "the status page says everything is fine"
+                           r"that'?s the (whole |real )?problem|(says|shows) (everything|all|it'?s|its) (is )?(fine|"
+                           r"ok|okay|green|up|working)|"
                            # what the answer said would come did not: "the reset email never showed up"
                            r"never (came|arrived|showed up|turned up|got here)|(didn'?t|did not|haven'?t|have not|"
                            r"hasn'?t|has not|never) (receive[d]?|arrive[d]?|come|show(n|ed)? up)|(didn'?t|did not|"
                            r"haven'?t|have not|never) (get|got|gotten) (the|an|any|a|my) (e-?mail|link|code|message|text)s?)\b")
+
+
+# Words that only take in what was said ("ok cool", "sweet", "got it", "fair enough"): no yes to a question
+_ACKNOWLEDGING = frozenset("ok okay alright all right cool sweet great good nice fine got it gotcha i see sounds "
+                           "perfect awesome understood makes sense fair enough oh ah wow excellent lovely brilliant "
+                           "that's thats very so well then hmm".split())
+
+
+def acknowledges(text: str) -> bool:
+    """A turn that only acknowledges the last reply: "ok cool", "sweet", "got it", "good"."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return bool(words) and all(word in _ACKNOWLEDGING for word in words)
 
 
 def says_it_did_not_help(text: str) -> bool:

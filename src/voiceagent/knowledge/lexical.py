@@ -37,7 +37,7 @@ class LexicalIndex:
     """Per entry, its informative words; per word, its rarity (inverse document frequency) over the FAQ."""
 
     def __init__(self, entries: Iterable[FaqEntry]):
-        self._words = {entry.id: words_of(f"{entry.question} {entry.answer}") for entry in entries}
+        self._words = {entry.id: words_of(" ".join((*entry.questions, entry.answer))) for entry in entries}
         counts: dict[str, int] = {}
         for words in self._words.values():
             for word in words:

@@ -146,6 +146,16 @@ def asked_feature(cleaned: str) -> str:
     return feature if words_of(feature) and feature != cleaned else ""
 
 
+def _vector_ids(entry: FaqEntry) -> list[str]:
+    """The stored vectors of an entry: its question (#q), each other wording (#q1, #q2...), question + answer."""
+    return [f"{entry.id}#q", *(f"{entry.id}#q{n}" for n in range(1, len(entry.also_asked) + 1)), f"{entry.id}#qa"]
+
+
+def _mean(*values: float | None) -> float:
+    present = [value for value in values if value is not None]
+    return sum(present) / len(present)
+
+
 class KnowledgeBase:
     """One per process; thread-safe, since calls search from worker threads.
 
@@ -153,7 +163,7 @@ class KnowledgeBase:
     id with a content hash, so instances ingesting at once write the same ids and vectors: never duplicates.
     """
 
-    def __init__(self, directory: Path, embedder: Embedder, min_score: float = 0.33,
+    def __init__(self, directory: Path, embedder: Embedder, min_score: float = 0.40,
                  clock: Callable[[], float] = time.monotonic, url: str | None = None):
         self.embedder = embedder
         self.min_score = min_score
@@ -183,7 +193,7 @@ class KnowledgeBase:
 
     @property
     def count(self) -> int:
-        """Vectors stored (two per FAQ entry)."""
+        """Vectors stored (per FAQ entry: one per wording of its question, and one of question + answer)."""
         return self._collection.count()
 
     @property
@@ -202,19 +212,23 @@ class KnowledgeBase:
             existing = self._collection.get(include=["metadatas"])
             known = {(meta or {}).get("entry"): (meta or {}).get("hash") for meta in existing["metadatas"]}
             wanted = {entry.id: entry for entry in entries}
-            stale = [id_ for id_ in existing["ids"] if id_.rsplit("#", 1)[0] not in wanted]
             changed = [e for e in entries if known.get(e.id) != e.content_hash]
+            # vectors of entries gone, and those a changed entry no longer has (a wording taken out of also_asked)
+            kept = {vector_id for e in changed for vector_id in _vector_ids(e)}
+            stale = [id_ for id_ in existing["ids"] if (entry_id := id_.rsplit("#", 1)[0]) not in wanted
+                     or (known.get(entry_id) != wanted[entry_id].content_hash and id_ not in kept)]
             for start in range(0, len(changed), 16):
                 batch = changed[start:start + 16]
-                # Two vectors per entry, the question alone and question + answer; search averages both.
-                questions = self.embedder.embed([e.question for e in batch])
-                full = self.embedder.embed([f"{e.question} {e.answer}" for e in batch])
+                # Per entry: each wording of the question alone, and question + answer; search scores an entry by
+                # its nearest wording averaged with question + answer.
+                texts = [text for e in batch for text in (*e.questions, f"{e.question} {e.answer}")]
                 self._collection.upsert(
-                    ids=[f"{e.id}{suffix}" for suffix in ("#q", "#qa") for e in batch],
-                    embeddings=questions + full,
-                    documents=[e.answer for _ in range(2) for e in batch],
-                    metadatas=[{"entry": e.id, "question": e.question, "category": e.category, "hash": e.content_hash}
-                               for _ in range(2) for e in batch],
+                    ids=[vector_id for e in batch for vector_id in _vector_ids(e)],
+                    embeddings=self.embedder.embed(texts),
+                    documents=[e.answer for e in batch for _ in _vector_ids(e)],
+                    metadatas=[{"entry": e.id, "question": e.question, "also_asked": "\n".join(e.also_asked),
+                                "category": e.category, "hash": e.content_hash}
+                               for e in batch for _ in _vector_ids(e)],
                 )
                 if progress:
                     progress(min(start + len(batch), len(changed)), len(changed))
@@ -223,7 +237,8 @@ class KnowledgeBase:
             self._names = None  # rebuilt from the stored entries at the next search
             self._results.clear()
             added = sum(1 for e in changed if e.id not in known)
-            return IngestReport(added=added, updated=len(changed) - added, deleted=len(stale) // 2,
+            deleted = len({id_.rsplit("#", 1)[0] for id_ in stale} - set(wanted))
+            return IngestReport(added=added, updated=len(changed) - added, deleted=deleted,
                                 unchanged=len(entries) - len(changed))
 
     def _query_vector(self, query: str) -> list[float]:
@@ -294,15 +309,23 @@ class KnowledgeBase:
             self.search_failures += 1
             logger.warning(f"Knowledge store unavailable ({type(error).__name__}); answering without the FAQ")
             return None
-        scores: dict[str, list[float]] = {}
+        asked: dict[str, float] = {}  # per entry, the nearest wording of its question
+        full: dict[str, float] = {}  # per entry, question + answer
         entries: dict[str, FaqEntry] = {}
-        for meta, document, distance in zip(result["metadatas"][0], result["documents"][0], result["distances"][0]):
-            scores.setdefault(meta["entry"], []).append(1.0 - distance)
-            entries[meta["entry"]] = FaqEntry(meta["entry"], meta["category"], meta["question"], document)
+        for vector_id, meta, document, distance in zip(result["ids"][0], result["metadatas"][0],
+                                                       result["documents"][0], result["distances"][0]):
+            entry_id = meta["entry"]
+            if vector_id.endswith("#qa"):
+                full[entry_id] = 1.0 - distance
+            else:
+                asked[entry_id] = max(asked.get(entry_id, -1.0), 1.0 - distance)
+            also_asked = tuple(q for q in (meta.get("also_asked") or "").split("\n") if q)
+            entries[entry_id] = FaqEntry(entry_id, meta["category"], meta["question"], document, also_asked)
         names, lexical = self._indexes(entries)
         named = set().union(*(names[name] for name in names_in(cleaned, names)))
-        similarity = {entry_id: sum(values) / len(values) + (NAME_BOOST if entry_id in named else 0.0)
-                      for entry_id, values in scores.items()}
+        similarity = {entry_id: _mean(asked.get(entry_id), full.get(entry_id)) + (NAME_BOOST if entry_id in named
+                                                                                    else 0.0)
+                      for entry_id in entries}
         # The ranking also weighs the caller's rare words found in an entry; the score (whether to answer at
         # all) stays the embedding's, so a question about something else is not answered for a shared word.
         query_words = words_of(cleaned)

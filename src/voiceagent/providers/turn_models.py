@@ -79,7 +79,10 @@ class SharedSileroVADAnalyzer(SileroVADAnalyzer):
             return 0.0
         if self._skipped_count:
             if self._skipped_count > len(self._skipped):
+                # A fresh start, as Pipecat's own reset: its next one is due an interval from here, not in the
+                # middle of the replay (which would leave the model a window or two to settle instead of eight).
                 self._model.reset_states()
+                self._windows_since_reset = 0
             for window in self._skipped:
                 self._score(window)
             self._skipped.clear()

@@ -644,3 +644,13 @@ async def test_cancelling_the_subscription_and_not_an_appointment_gets_the_subsc
 async def test_a_caller_losing_money_to_an_outage_gets_a_person(engine):
     engine.greeting()
     assert TICKET_OPENED in await say(engine, "your service has been down all morning and im losing money here")
+
+
+async def test_once_a_ticket_is_open_more_of_the_problem_goes_to_it_and_when_is_answered(engine):
+    engine.greeting()
+    assert TICKET_OPENED in await say(engine, "your service has been down all morning and im losing money here")
+    # the status page's answer again, then the support hours, before
+    reply = await say(engine, "the status page says everything is fine thats the whole problem")
+    assert reply.startswith(ALREADY_HANDED_OVER)
+    reply = await say(engine, "how long until somebody calls me")
+    assert "will call you back as soon as they can" in reply and "Support is available" not in reply

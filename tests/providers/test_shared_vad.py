@@ -4,8 +4,10 @@ its own, and with no model run for windows too quiet to be speech."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
+import pytest
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams, VADState
 
@@ -18,6 +20,17 @@ class CountingExecutor(ThreadPoolExecutor):
     def submit(self, *args, **kwargs):
         self.jobs += 1
         return super().submit(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def steady_voice(runtime):
+    """The caller voice without Piper's sampling noise (its VITS graph draws fresh random noise every synthesis):
+    the same audio every run."""
+    from voiceagent.simulate.voices import CallerVoice
+
+    voice = CallerVoice(runtime.speech_models.piper_voice)
+    voice._config = replace(voice._config, noise_scale=0.0, noise_w_scale=0.0)
+    return voice
 
 
 async def states(analyzer, audio: np.ndarray) -> list[VADState]:
@@ -63,14 +76,18 @@ def same_speech(heard: list[VADState], expected: list[VADState]) -> bool:
                                             for (a, c), (b, d) in zip(ours, theirs, strict=True))
 
 
-async def test_quiet_windows_do_not_run_the_model_and_speech_is_heard_the_same(runtime, caller_voice):
+async def test_quiet_windows_do_not_run_the_model_and_speech_is_heard_the_same(runtime, steady_voice):
     # A line with faint hiss between the caller's sentences: too quiet to be speech (below the VAD's
     # min_volume), so the model is not run for it. After a long quiet stretch the model starts afresh (as
     # Pipecat's own periodic reset does), so a sentence's edges may move by a window, no more.
+    # The voice is steady: over 500 of Piper's random renditions 5 differed by more (2026-11-29), all where the
+    # model's state after the pause decides: Pipecat's, 40 quiet windows after its last reset, doubted the
+    # second sentence's sixth window and heard it start 7-9 frames later than ours (3), and a comma pause
+    # scored a hair either side of the threshold (0.695 against 0.703) split the sentence in one of the two (2).
     rng = np.random.default_rng(7)
     pause = (rng.normal(0, 20, 12000)).astype(np.int16)  # 1.5 s of hiss at about -64 dBFS
-    audio = np.concatenate([pause, caller_voice.say("I'd like to book an appointment.").astype(np.int16), pause,
-                            caller_voice.say("Tuesday at ten, please.").astype(np.int16), pause])
+    audio = np.concatenate([pause, steady_voice.say("I'd like to book an appointment.").astype(np.int16), pause,
+                            steady_voice.say("Tuesday at ten, please.").astype(np.int16), pause])
     params = VADParams(start_secs=0.2, stop_secs=0.25)
     ours = runtime.turn_models.vad_analyzer(params)
     theirs = SileroVADAnalyzer(params=params)

@@ -39,7 +39,7 @@ def _answering(said: str, question: str, focused: bool = False) -> str:
 
 
 # A follow-up that leans on the question before ("and what's included in that?", "which one is better?").
-_FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|them|these|"
+_FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|they|them|these|"
                         r"one|ones)\b|^(how (long|much|many|soon)|when|where)\b[\w' ]{0,25}$")  # "how long do i have"
 
 # How close an FAQ entry must be to answer a turn whose intent was a near tie, or a turn that could also lean on
@@ -64,7 +64,7 @@ _PRICE = re.compile(r"\$\d|\b(cents?|free|discount|percent)\b")
 
 # Words a follow-up asks with that say nothing of what it asks about ("does that include it?")
 _ASKING_WORDS = frozenset({"inclu", "come", "work", "take", "make", "use", "need", "doe", "going", "there", "thing",
-                           "stuff", "still", "again", "too", "else", "other", "sure"})
+                           "stuff", "still", "again", "too", "else", "other", "sure", "they", "them", "their"})
 
 
 def _stems(text: str) -> set[str]:

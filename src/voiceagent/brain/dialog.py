@@ -36,6 +36,7 @@ from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import (
     ALREADY_HANDED_OVER,
     ANYTHING_ELSE,
+    CALLED_BACK,
     CLOSING,
     DID_NOT_CATCH,
     DID_NOT_HELP,
@@ -49,6 +50,8 @@ _STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
 _CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
                          r"my appointment)\b")
 _URGENT = re.compile(r"(it'?s )?(now|right now|asap|immediately|urgent|it'?s urgent|hurry( up)?|quickly|today)( please)?")
+# "How long until somebody calls me?" once a ticket is open: about that call back, not an FAQ question
+_ASKS_WHEN_CALLED = re.compile(r"\b(how long|how soon|when)\b.*\b(call|ring|contact|reach|hear|get back)")
 _PRICE_TOPIC = re.compile(r"((the|your|our) )?(price|prices|pricing|cost|costs|plans?|plan prices)")
 ABOUT_APPOINTMENT = "It's a {minutes}-minute consultation with one of our specialists."
 
@@ -164,6 +167,15 @@ class DialogEngine(FaqAnswers, BookingFlow):
         if checks_presence(text):
             yield Utterance(f"Yes, I'm here. {self.state.pending_question or 'How can I help you today?'}")
             return
+        if self.state.handed_over and self.state.booking is None:
+            if _ASKS_WHEN_CALLED.search(text):
+                yield Utterance(f"{CALLED_BACK} {ANYTHING_ELSE}")
+                return
+            if says_it_did_not_help(text):
+                # "the status page says everything is fine, that's the whole problem": more for the open ticket
+                async for utterance in self._escalate("caller added details", text):
+                    yield utterance
+                return
         if (self.state.last_answer_id and self.state.booking is None and says_it_did_not_help(text)
                 and not self.state.escalated):
             # "My account is locked" - the reset steps - "I already tried that": not the same steps again.

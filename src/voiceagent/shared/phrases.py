@@ -59,6 +59,8 @@ CLARIFY = ("Sorry, I'm not sure I followed. Do you have a question, would you li
 # Asked for a person again once a specialist is to call back: no second ticket
 ALREADY_HANDED_OVER = ("I've added that to what I passed on to our team, and a specialist will call you back as soon as "
                        "they can.")
+# Asked when, once a ticket is open
+CALLED_BACK = "Your request is with our team, and a specialist will call you back as soon as they can."
 # A follow-up that adds nothing to the answer just given (the agent does not say the same answer twice)
 NOTHING_MORE = ("That's all I have on that one. Is there something else you'd like to know, or should I connect you "
                 "with a specialist?")

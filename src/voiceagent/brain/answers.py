@@ -43,7 +43,7 @@ _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(th
                         r"one|ones)\b|^(how (long|much|many|soon)|when|where)\b[\w' ]{0,25}$")  # "how long do i have"
 
 # How close an FAQ entry must be to answer a turn whose intent was a near tie, or a turn that could also lean on
-# the question before or on a booking under way (the knowledge base's own bar is 0.33)
+# the question before or on a booking under way (the knowledge base's own bar is 0.40)
 DOUBTFUL_MIN_SCORE = 0.5
 # How close a follow-up alone that names something the FAQ mentions must be to another entry than the one just
 # said, to be answered from it ("what about Zapier?" 0.28 to the integrations entry, with the name boost) rather

@@ -37,7 +37,7 @@ NAMED_BAR_DROP = 0.05
 LEXICAL_WEIGHT = 0.1
 # A yes-or-no question about a feature ("does the Pro plan come with single sign-on", "do you support webhooks",
 # "does that include phone support"): the feature decides the entry. How close the feature alone must be to an
-# entry for that entry to answer (the knowledge base's bar for answering at all is 0.33).
+# entry for that entry to answer (the knowledge base's bar for answering at all is 0.40).
 # (a short clause before the question may lead in: "i'm an accountant, does it hook up to quickbooks")
 _LEAD = r"^(?!.*\b(?:what|how|when|where|which|who|why)\b)(?:[a-z0-9' ]{0,40}? )?"
 _ASKS_FEATURE = re.compile(

@@ -35,6 +35,8 @@ _ANY_OF = re.compile(r"\b(any( of (them|those))?|either( one)?|whichever|whateve
                      r"you (pick|choose))\b")
 # A request to book taken back in the same breath
 _TAKES_IT_BACK = re.compile(r"\b(no|actually|oh|wait|um)? ?(never ?mind|forget (it|about it|that))\s*$")
+# A turn that corrects the read-back ("no, four", "actually Joan")
+_CORRECTS = re.compile(r"^((oh|um|wait|sorry|no|nope|actually|make (it|that))\b,? ?)+")
 # "the end of the day" (normalize writes it "afternoon latest"): the day's last free time
 _LAST_THING = re.compile(r"\b(latest|last (one|slot|time|appointment))\b")
 # "first thing Monday", "as early as you can": the day's first free time
@@ -153,18 +155,20 @@ class BookingFlow:
                 yield self._ask(WHICH_OFFERED if len(offered) > 1 else TAKE_OFFERED)
                 return
         if booking.awaiting == "confirm":
+            if _CORRECTS.match(text):  # "no, four", "actually four": a bare hour said as a correction is the time
+                text = bare_hour_as_time(text)
             if intent == "yes":
                 async for utterance in self._book(booking):
                     yield utterance
-                return
-            if intent == "unsure" and not (has_date(text) or has_time(text) or extract_name(text)):
-                yield self._ask(CONFIRM_AGAIN)
                 return
             spelled = spelled_name(text)
             if spelled and booking.name and not (has_date(text) or has_time(text)):
                 booking.name = respelled(booking.name, spelled)  # "no, it's spelled k a t h r y n"
                 async for utterance in self._next_booking_step(booking):
                     yield utterance
+                return
+            if intent == "unsure" and not (has_date(text) or has_time(text) or extract_name(text)):
+                yield self._ask(CONFIRM_AGAIN)
                 return
             if intent == "no" and not (has_date(text) or has_time(text) or extract_name(text)):
                 booking.awaiting = "when"

@@ -19,7 +19,7 @@ def _has(text: str, *patterns: str) -> bool:
 _NOT_AN_HOUR = r"\b(that|this|the|which|whichever|any|some|no|earlier|later|first|last|other) one\b"
 # A number that counts something is not an hour: "about 20 minutes", "2 appointments", "after 3 days".
 _NOT_A_COUNT = (r"(?! (minutes?|mins?|hours?|seconds?|secs?|days?|weeks?|months?|years?|percent|dollars?|calls?|"
-                r"people|users?|seats?|times|appointments?|bookings?)\b)")
+                r"people|users?|seats?|times|appointments?|bookings?|more|things?|questions?)\b)")
 
 
 def bare_hour_as_time(text: str, digits_only: bool = False) -> str:
@@ -37,7 +37,8 @@ _NAME_PATTERNS = (
     r"\b(?:my )?name's ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bname is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bthis is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
-    r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
+    r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)(?= (?:not|instead|rather)\b|$)",  # "its joan not jon"
+    r"\b(?:name|it) (?:should|needs to|has to) (?:be|say|read) ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\b(?:under|for) the name (?:of )?([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bi'?m ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
     r"\bcall me ([a-z][a-z'-]+)",
@@ -213,8 +214,8 @@ def _rejected_bare_hour(replacement: str, text: str) -> str:
 
 def _with_time_cues(text: str) -> str:
     """A bare hour is a time when the caller offers it: "make it three", "can we do 11 instead" -> "at three"."""
-    text = re.sub(rf"\b(make it|can we do|could we do|how about|what about|let'?s do|let'?s say|maybe)\s+{_HOUR}\b",
-                  r"at \2", text)
+    text = re.sub(rf"\b(make (it|that)|(change|switch|move|push) (it|that) to|(can|could) (we|you|i) do|how about|"
+                  rf"what about|let'?s (do|say|go with)|go with|maybe)\s+(?P<hour>{_HOUR_WORDS})\b", r"at \g<hour>", text)
     text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
     # ASR writes "two o'clock" as "2 o'clock"; "around 2", "about 2:30", "by 4" name a time as "at" does.
     text = re.sub(r"(?<!at )\b(\d{1,2}) ?o'?clock\b", r"at \1", text)

@@ -42,6 +42,9 @@ _NAME_PATTERNS = (
     r"\b(?:under|for) the name (?:of )?([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bi'?m ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
     r"\bcall me ([a-z][a-z'-]+)",
+    # "appointment tomorrow 9am, name richard hale": "name" said as a label (not "what name", "your name")
+    r"(?<!what )(?<!which )(?<!your )(?<!same )\bname (?!is\b|was\b|should\b|needs\b|has\b|of\b|on\b)"
+    r"([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
 )
 _NOT_NAMES = {
     "calling", "looking", "wondering", "trying", "interested", "sorry", "good", "fine", "here", "just", "not", "so",
@@ -50,7 +53,8 @@ _NOT_NAMES = {
     "calling about", "in", "at", "on", "with", "your", "from", "byteai", "bite", "it", "that", "there",
     "yeah", "yep", "yup", "nope", "nah", "hello", "hi", "hey", "right", "correct", "wrong", "please", "actually",
     "wait", "hold", "what", "why", "how", "who", "when", "where", "um", "uh", "me", "us", "my", "our", "him", "her",
-    "them", "you", "sure", "now", "later", "spelled", "still", "also", "really", "sir", "madam",
+    "them", "you", "sure", "now", "later", "spelled", "still", "also", "really", "sir", "madam", "is", "was", "do",
+    "does", "did", "of", "and", "to", "done", "ready", "booked", "confirmed", "all",
 }
 # Titles before a name ("Mrs. Dorothy Abernathy"), left out of it
 _TITLES = {"mr", "mrs", "ms", "miss", "mister", "missus", "dr", "doctor", "sir", "madam"}
@@ -65,10 +69,24 @@ _REPLY_WORDS = {"sounds", "good", "works", "work", "fine", "perfect", "cool", "a
 # Words of a reply to "Can I have your name?" that is not a name ("whatever the latest one is", "sounds good")
 _NEVER_IN_A_NAME = {"whatever", "whichever", "latest", "earliest", "one", "ones", "first", "second", "last", "any",
                     "either", "time", "slot", "works", "sounds", "fine", "perfect", "later", "earlier", "okay", "ok",
-                    "thanks", "thank", "sure", "yes", "yeah", "no", "what", "why", "how", "that", "this", "i", "we"}
+                    "thanks", "thank", "sure", "yes", "yeah", "no", "what", "why", "how", "that", "this", "i", "we",
+                    # a yes said to the question ("confirm", "go ahead", "that's right") books nothing for "Confirm"
+                    "confirm", "confirmed", "correct", "right", "exactly", "absolutely", "definitely", "great",
+                    "good", "cool", "alright", "awesome", "nice", "go", "ahead", "book", "booked", "do", "done",
+                    "yep", "yup", "nope", "nah", "uh", "huh", "um", "hmm", "mhm", "that's", "thats", "bye",
+                    "goodbye", "hello", "hi", "hey", "same", "again", "already", "told", "said"}
 _FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultation", "call", "meeting",
                   "appointment", "lunch", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                  "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both"}
+                  "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both",
+                  "someone", "somebody", "anyone", "everyone", "setup", "onboarding", "training", "help", "advice",
+                  "questions", "question", "chat", "review", "walkthrough", "tour", "trial", "account", "then"}
+# Words a name said before the day or time stops at ("for richard hale tomorrow at 9", "under jo kim please")
+_NAME_ENDS = {"at", "on", "this", "next", "in", "around", "about", "by", "early", "late", "sometime", "please",
+              "and", "if", "so", "because", "thanks", "thank", "or"}
+_FOR_NAME = re.compile(r"\b(?:for|under) ([a-z][a-z'-]+(?: [a-z][a-z'-]+){0,2})")
+# What a caller says after the name that is not part of it: "jennifer lopez no relation haha", "mike jones like
+# the singer", "stephanie not steven", "sam and my wife"
+_REMARK = re.compile(r"\b(?:not|instead|rather|but|no|like|as in|same as|ha(?:ha)+|lol|and|by the way)\b")
 
 
 def unasked_name(text: str) -> str | None:
@@ -89,17 +107,31 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
             name = _clean_name(match.group(1))
             if name:
                 return name
-    ending = re.search(r"\bfor ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$", text)
-    if ending and (has_date(text) or has_time(text)) and not (has_date(ending.group(1)) or has_time(ending.group(1))):
-        name = _clean_name(ending.group(1))
-        if name and not set(name.lower().split()) & _FOR_NOT_NAMES:
+    if has_date(text) or has_time(text):
+        name = _name_with_the_when(text)
+        if name:
             return name
     if expecting_name:
         # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
-        words = [w for w in re.sub(r"[^a-z' -]", " ", text).split()
+        words = [w for w in re.sub(r"[^a-z' -]", " ", _REMARK.split(text, maxsplit=1)[0]).split()
                  if w not in ("it's", "its", "it", "is", "my", "name", "for", "under", "put", "the")]
         if 1 <= len(words) <= 3 and not set(words) & _NEVER_IN_A_NAME:  # "whatever the latest one is"
             return _clean_name(" ".join(words))
+    return None
+
+
+def _name_with_the_when(text: str) -> str | None:
+    """"...wednesday at ten am for george", "for richard hale tomorrow at 9", "tomorrow at 9 under jo kim": a name
+    after "for" or "under" in a turn that says when, up to the day or time after it."""
+    for match in _FOR_NAME.finditer(text):
+        words = []
+        for word in match.group(1).split():
+            if word in _NAME_ENDS or has_date(word) or has_time(word) or re.fullmatch(_HOUR_WORDS, word):
+                break
+            words.append(word)
+        name = _clean_name(" ".join(words)) if words else None
+        if name and not set(name.lower().split()) & _FOR_NOT_NAMES:
+            return name
     return None
 
 
@@ -127,11 +159,11 @@ def respelled(name: str, spelled: str, cutoff: float = 0.0) -> str | None:
 
 
 def _clean_name(raw: str) -> str | None:
-    # "the name is stephanie not steven": the name ends where the caller turns the other one down
-    raw = re.split(r"\b(?:not|instead|rather|but|no)\b", raw, maxsplit=1)[0]
-    words = [w for w in raw.split() if w not in ("and", "please", "thanks", "thank", "you")]
+    # "the name is stephanie not steven", "jennifer lopez no relation haha": the name ends where a remark begins
+    raw = _REMARK.split(raw, maxsplit=1)[0]
+    words = [w for w in raw.split() if w not in ("please", "thanks", "thank", "you")]
     words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "it's Dave, Dave Kowalski"
-    if not words or words[0] in _NOT_NAMES or any(w.isdigit() for w in words):
+    if not words or words[0] in _NOT_NAMES | _NEVER_IN_A_NAME or any(w.isdigit() for w in words):
         return None
     return " ".join(_capitalized(w) for w in words[:3])
 

@@ -84,6 +84,12 @@ async def test_a_name_given_with_the_request_is_not_asked_for(engine, request_, 
     assert f"an appointment for {name}, tomorrow, February 20th at 9 AM" in said
 
 
+@pytest.mark.parametrize("yes", ["confirm", "book it", "confirm please"])
+async def test_a_yes_the_classifier_cannot_place_still_books_at_the_read_back(engine, yes):
+    await say(engine, "appointment. tomorrow 9am. name richard hale.")
+    assert "scheduled your appointment for tomorrow, February 20th at 9 AM" in await say(engine, yes)
+
+
 @pytest.mark.parametrize("not_a_name", ["confirm", "yes", "yeah", "correct", "sure", "okay", "great", "perfect",
                                         "sounds good", "uh huh", "fine", "whatever", "thanks", "that's right",
                                         "yes please book it", "go ahead"])

@@ -22,14 +22,21 @@ from voiceagent.brain.slots import (
     when_phrase,
     without_rejected_when,
 )
-from voiceagent.brain.understanding import SIGNS_OFF
+from voiceagent.brain.understanding import CLOSING_WORDS, SIGNS_OFF, detect_intent
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import ANYTHING_ELSE, BOOKING_CHANGE_BY_HUMAN, CONFIRM_AGAIN
 
 _WEEK = re.compile(r"\b(next|this) week\b")
-# Leaving a booking half-way: a sign-off (SIGNS_OFF) ends the call, the others ("never mind") only drop it
+# Leaving a booking half-way ("never mind" drops it; a goodbye is `_leave_booking`'s)
 _LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it|maybe (later|another time|some other time)|"
                      rf"not (right )?now|(i'?ll|let me) think about it)\b|{SIGNS_OFF.pattern}")
+# A booking turned down, said with a goodbye or after one ("nope, that's it, have a good day"): the call ends
+_TURNS_DOWN = re.compile(r"^(no|nope|nah)\b|\b(never ?mind|forget (it|about it)|maybe (later|another time|some other "
+                         r"time)|not (right )?now|(i'?ll|let me) think about it|don'?t (book|bother)|wrong number)\b")
+# What a booking question opens with, left out when it is asked again after "nothing is booked yet"
+_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|No problem|Okay|Thanks, [\w'-]+)\. |"
+                      r"Sorry, I didn't [^.?]*\. )+")
+NOT_BOOKED_YET = "Just so you know, nothing is booked yet."
 # "any of those", "whichever": the caller leaves the choice of the listed times to the agent
 _ANY_OF = re.compile(r"\b(any( of (them|those))?|either( one)?|whichever|whatever( works)?|doesn'?t matter|don'?t mind|"
                      r"you (pick|choose))\b")
@@ -71,6 +78,7 @@ class Booking:
     offered: list[str] = field(default_factory=list)  # free times the agent offered instead (ISO), in its order
     edge: str = ""  # "first" ("first thing Monday") or "last" ("end of the day"): that free time of the day
     listed: list[str] = field(default_factory=list)  # free times it listed when asking for the hour ("9, 10 or 11")
+    warned: bool = False  # the caller said goodbye and was told nothing is booked yet: a second goodbye ends the call
 
 
 # Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
@@ -122,6 +130,16 @@ class BookingFlow:
 
     async def _continue_booking(self, text: str, intent: str) -> AsyncIterator[Utterance]:
         booking = self.state.booking
+        # "great, see you then", "that's all": a goodbye (a yes to the read-back, "yes that's it", books it)
+        if CLOSING_WORDS.search(text) and not (has_date(text) or has_time(text)) and not (
+                intent == "yes" and (booking.awaiting == "confirm" or booking.offered)):
+            async for utterance in self._leave_booking(text, declined=intent == "no"):
+                yield utterance
+            return
+        if booking.warned and (intent == "no" or _TURNS_DOWN.search(text)) and not (has_date(text) or has_time(text)):
+            async for utterance in self._goodbye(text):  # "nothing is booked yet, shall I?" - "no": they were leaving
+                yield utterance
+            return
         listed, booking.listed = booking.listed, []
         any_one = "yes" if _ANY_OF.search(text) else ""  # "any of those is fine": the first (read back, so correctable)
         picked = _offered_pick(text, any_one, listed) if not _LEAVES.search(text) else None
@@ -157,6 +175,9 @@ class BookingFlow:
         if booking.awaiting == "confirm":
             if _CORRECTS.match(text):  # "no, four", "actually four": a bare hour said as a correction is the time
                 text = bare_hour_as_time(text)
+            if (intent in ("unsure", "faq") and len(text.split()) <= 4 and detect_intent(text).name in ("yes", "book")
+                    and not (has_date(text) or has_time(text))):
+                intent = "yes"  # "confirm", "book it": the classifier could not place them, the words are a yes
             if intent == "yes":
                 async for utterance in self._book(booking):
                     yield utterance
@@ -175,15 +196,11 @@ class BookingFlow:
                 booking.rejected_when, booking.when_text = booking.when_text, ""
                 yield self._ask("No problem. What day and time would work better?")
                 return
-        # "No, that's all, bye" while asked for a time (read as neither no nor goodbye when the STT writes "bye"
-        # as "Byte"): the caller is leaving the booking, not answering; asking again kept them in it.
+        # "Never mind" while asked for a time: the caller is leaving the booking, not answering; asking again kept
+        # them in it.
         leaving = booking.awaiting in ("when", "name") and _LEAVES.search(text)
         if (leaving or (intent == "no" and booking.awaiting in (None, "when"))) and not (has_date(text) or has_time(text)):
             self.state.booking = None
-            if leaving and SIGNS_OFF.search(text):
-                async for utterance in self._goodbye(text):
-                    yield utterance
-                return
             yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
             return
         name_before = booking.name
@@ -195,6 +212,25 @@ class BookingFlow:
             if thanked and utterance.kind == "answer" and booking.awaiting == "when":
                 utterance = Utterance(f"Thanks, {booking.name.split()[0]}. {utterance.text}")
             yield utterance
+
+    async def _leave_booking(self, text: str, declined: bool) -> AsyncIterator[Utterance]:
+        """A goodbye before the booking is made. The caller may think it is ("great, see you then" when asked for
+        the name): they hear that nothing is booked yet and the booking's question again, once; a second goodbye,
+        or one that turns the booking down ("nope, that's it, have a good day"), or one before anything was
+        chosen, ends the call."""
+        booking = self.state.booking
+        under_way = booking.when_text or booking.name or booking.offered or booking.listed or booking.rejected_when
+        if declined or _TURNS_DOWN.search(text) or booking.warned or not under_way:
+            async for utterance in self._goodbye(text):
+                yield utterance
+            return
+        booking.warned = True
+        if booking.awaiting == "confirm" or not self.state.pending_question:  # the read-back, with what it says
+            async for utterance in self._next_booking_step(booking):
+                yield Utterance(f"{NOT_BOOKED_YET} {_OPENING.sub('', utterance.text)}") if utterance.kind == "answer" \
+                    else utterance
+            return
+        yield Utterance(f"{NOT_BOOKED_YET} {_OPENING.sub('', self.state.pending_question)}")
 
     def _fill_slots(self, booking: Booking, text: str, bare_name: bool = False) -> None:
         """The day, time, name and number a turn gives; `bare_name`: a turn of a few words that is neither may be

@@ -228,7 +228,7 @@ class DialogEngine(FaqAnswers, BookingFlow):
                 yield utterance
             if found[0]:
                 return
-        if booking is not None and intent.name not in ("goodbye", "check") and not (
+        if booking is not None and intent.name != "check" and not (  # a goodbye too: nothing is booked yet
             intent.name == "faq" and booking.awaiting is None
         ):
             async for utterance in self._continue_booking(text, intent.name):

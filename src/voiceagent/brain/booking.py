@@ -10,6 +10,7 @@ from datetime import datetime
 from voiceagent.brain.slots import (
     SPELLING,
     bare_hour_as_time,
+    clock_time,
     date_part,
     extract_name,
     extract_phone_digits,
@@ -89,13 +90,24 @@ _LAST_OFFERED = re.compile(r"\b(second|later|latest|last|other|latter)\b")
 def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
     """The offered time (ISO) the caller took, or None when the turn does not pick one. A "yes" takes the first
     only where the offer was a yes-or-no question (intent "yes" is not passed for a listing)."""
-    if not offered or has_time(text):
+    if not offered:
+        return None
+    clock = clock_time(text) if not has_date(text) else None
+    if clock:  # "one works", "let's do the noon one": the offered time at that hour (another hour is a new time)
+        return next((iso for iso in offered if _clock_of(iso) == clock), None)
+    if has_time(text):
         return None
     if len(offered) > 1 and _LAST_OFFERED.search(text):
         return offered[-1]
     if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or extract_name(text))):
         return offered[0]  # (a "yes" with a name in it, "ok my name is Hugo", answers the name, not the offer)
     return None
+
+
+def _clock_of(iso: str) -> tuple[int, int]:
+    """An offered time as `clock_time` gives it: 1 PM is (1, 0), noon (12, 0)."""
+    when = datetime.fromisoformat(iso)
+    return when.hour % 12 or 12, when.minute
 
 
 def _as_when_text(iso: str) -> str:

@@ -16,7 +16,8 @@ def _has(text: str, *patterns: str) -> bool:
     return any(re.search(pattern, text) for pattern in patterns)
 
 
-_NOT_AN_HOUR = r"\b(that|this|the|which|whichever|any|some|no|earlier|later|first|last|other) one\b"
+_NOT_AN_HOUR = (r"\b(that|this|the|which|whichever|any|some|no|earlier|later|earliest|latest|first|second|third|middle|"
+                r"last|other|same) one\b")
 # A number that counts something is not an hour: "about 20 minutes", "2 appointments", "after 3 days".
 _NOT_A_COUNT = (r"(?! (minutes?|mins?|hours?|seconds?|secs?|days?|weeks?|months?|years?|percent|dollars?|calls?|"
                 r"people|users?|seats?|times|appointments?|bookings?|more|things?|questions?)\b)")
@@ -225,6 +226,29 @@ _REJECTED_WHEN = re.compile(rf"\b(not|instead of|rather than)\s+((on|at)\s+)?(?:
 _HOUR_WORDS = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 _HOUR = rf"({_HOUR_WORDS})"
 _BARE_TIME = rf"(?:{_HOUR_WORDS})(?::\d{{2}}| (?:thirty|fifteen|forty[- ]five|o'?clock|am|pm))?"
+
+
+_MINUTE_WORDS = {"thirty": 30, "fifteen": 15, "forty five": 45, "forty-five": 45}
+_CLOCK = re.compile(rf"\b(?:half past (?P<half>{_HOUR_WORDS})|(?P<hour>{_HOUR_WORDS})(?::(?P<minute>[0-5]\d)| "
+                    rf"(?P<words>thirty|fifteen|forty[- ]five))?(?!:){_NOT_A_COUNT}|(?P<noon>noon|midday))\b")
+
+
+def clock_time(text: str) -> tuple[int, int] | None:
+    """The hour (1-12, or as said in digits) and minute of the one time of day a turn names, day or no day:
+    "one works" (1, 0), "let's do the noon one" (12, 0), "four thirty is fine" (4, 30); None for none or for
+    "the first one", "one of those"."""
+    text = re.sub(rf"{_NOT_AN_HOUR}|\bone of\b", " ", text)
+    text = re.sub(rf"\b(noon|midday|{_BARE_TIME}) ones?\b", r"\1", text)  # "the noon one", "the two thirty one"
+    found = [match for match in _CLOCK.finditer(text)]
+    if len(found) != 1:
+        return None
+    match = found[0]
+    if match.group("noon"):
+        return 12, 0
+    said = match.group("half") or match.group("hour")
+    hour = int(said) if said.isdigit() else _HOUR_WORDS.split("|").index(said)  # "one" is the second alternative
+    minute = 30 if match.group("half") else int(match.group("minute") or _MINUTE_WORDS.get(match.group("words"), 0))
+    return hour, minute
 
 
 def without_rejected_when(text: str) -> str:

@@ -45,6 +45,8 @@ _ANY_OF = re.compile(r"\b(any( of (them|those))?|either( one)?|whichever|whateve
 _TAKES_IT_BACK = re.compile(r"\b(no|actually|oh|wait|um)? ?(never ?mind|forget (it|about it|that))\s*$")
 # A turn that corrects the read-back ("no, four", "actually Joan")
 _CORRECTS = re.compile(r"^((oh|um|wait|sorry|no|nope|actually|make (it|that))\b,? ?)+")
+# "Monday then, same time", "same time but on Monday": the hour said before, on the new day
+_SAME_TIME = re.compile(r"\b((at|around) )?(the )?same (time|hour)\b")
 # "the end of the day" (normalize writes it "afternoon latest"): the day's last free time
 _LAST_THING = re.compile(r"\b(latest|last (one|slot|time|appointment))\b")
 # "first thing Monday", "as early as you can": the day's first free time
@@ -256,9 +258,11 @@ class BookingFlow:
             previous_date = date_part(booking.when_text or booking.rejected_when)
             if not has_date(text) and previous_date:
                 phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
-            earlier_time = booking.when_text.replace(date_part(booking.when_text), " ").strip()
+            # "Saturday around ten" (closed, other times offered) - "Monday then, same time": the hour turned down
+            earlier = booking.when_text or (booking.rejected_when if _SAME_TIME.search(text) else "")
+            earlier_time = earlier.replace(date_part(earlier), " ").strip()
             if not has_time(text) and has_time(earlier_time):
-                phrase = f"{phrase} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday": the same hour
+                phrase = f"{_SAME_TIME.sub(' ', phrase)} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday"
             booking.when_text = phrase
         if _FIRST_THING.search(text):
             booking.edge = "first"

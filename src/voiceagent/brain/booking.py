@@ -47,6 +47,12 @@ _TAKES_IT_BACK = re.compile(r"\b(no|actually|oh|wait|um)? ?(never ?mind|forget (
 _CORRECTS = re.compile(r"^((oh|um|wait|sorry|no|nope|actually|make (it|that))\b,? ?)+")
 # "Monday then, same time", "same time but on Monday": the hour said before, on the new day
 _SAME_TIME = re.compile(r"\b((at|around) )?(the )?same (time|hour)\b")
+# "what's the latest you have?", "anything earlier?", "how early can I come?": a question about the free times,
+# not a choice of one ("the later one" is)
+_ASKS_EDGE = re.compile(r"^((and|so|ok|okay|oh|well|hmm|but|then|yes|yeah|no|sorry) )*(what('?s| is| about)?|when('?s| is)?|"
+                        r"is there|are there|do you have|have you got|(you )?got|any|anything|something|nothing|how)\b"
+                        r".*?\b(?P<edge>latest|earliest|earlier|later|late|early|(last|first) (slot|time|appointment))\b"
+                        r"(?! (one|ones|option|of))")
 # "the end of the day" (normalize writes it "afternoon latest"): the day's last free time
 _LAST_THING = re.compile(r"\b(latest|last (one|slot|time|appointment))\b")
 # "first thing Monday", "as early as you can": the day's first free time
@@ -129,6 +135,11 @@ def _free_times_spoken(free: dict) -> str:
     return f" I have {free['spoken']} free." if free.get("ok") else ""
 
 
+def asks_about_the_free_times(text: str) -> bool:
+    """"What's the latest you have?": a question the booking answers with a free time (not one for the FAQ)."""
+    return _ASKS_EDGE.search(text) is not None
+
+
 class BookingFlow:
     """The booking half of `DialogEngine` (which provides state, _ask, _tool, _goodbye, _escalate, _describe_when
     and _free_times): a new appointment over several turns, a check of the booked ones, and a change or
@@ -152,6 +163,12 @@ class BookingFlow:
             return
         if booking.warned and (intent == "no" or _TURNS_DOWN.search(text)) and not (has_date(text) or has_time(text)):
             async for utterance in self._goodbye(text):  # "nothing is booked yet, shall I?" - "no": they were leaving
+                yield utterance
+            return
+        shown = booking.listed or booking.offered
+        edge = _ASKS_EDGE.search(text) if shown else None
+        if edge:  # "...4 PM or 4:30 PM. Would one of those work?" - "what's the latest you got?"
+            async for utterance in self._tell_edge(booking, shown, latest=edge.group("edge").startswith("la")):
                 yield utterance
             return
         listed, booking.listed = booking.listed, []
@@ -337,6 +354,20 @@ class BookingFlow:
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
         yield self._ask(f"Just to confirm: an appointment for {booking.name}, {described['spoken']}{number}. "
                         "Shall I book it?")
+
+    async def _tell_edge(self, booking: Booking, shown: list[str], latest: bool) -> AsyncIterator[Utterance]:
+        """The latest (or earliest) free time of the day of the times just offered, offered instead: a "yes" then
+        takes it, as it takes an offered time."""
+        day = date_part(_as_when_text(shown[-1] if latest else shown[0]))
+        free = await self._free_times_for(f"{day} {'latest' if latest else 'earliest'}")
+        if not free.get("slots"):
+            yield self._ask(WHICH_OFFERED if len(shown) > 1 else TAKE_OFFERED)
+            return
+        pick = free["slots"][-1] if latest else free["slots"][0]
+        described = await self._describe_when(_as_when_text(pick)) if self._describe_when else {}
+        booking.offered, booking.listed, booking.awaiting = [pick], [], "when"
+        spoken = described.get("spoken") or _as_when_text(pick)
+        yield self._ask(f"The {'latest' if latest else 'earliest'} I have is {spoken}. Would that work?")
 
     async def _take_edge(self, booking: Booking, slots: list[str]) -> AsyncIterator[Utterance]:
         """"First thing Monday" / "end of the day": the day's first or last free time, then on to the name or the

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
-from voiceagent.brain.booking import ASKED_AGAIN, KEEPS_IT, NEW_BOOKING, Booking, BookingFlow
+from voiceagent.brain.booking import ASKED_AGAIN, KEEPS_IT, NEW_BOOKING, Booking, BookingFlow, asks_about_the_free_times
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
 from voiceagent.brain.understanding import (
@@ -221,7 +221,8 @@ class DialogEngine(FaqAnswers, BookingFlow):
             intent = Intent("goodbye", intent.frustrated)  # "no, that's it", "cool, talk later", "wrong number, sorry"
         if booking is not None and intent.name == "goodbye" and not SAYS_GOODBYE.search(text):
             intent = Intent("unsure", intent.frustrated)  # "ok" or "thanks" half-way through a booking is no goodbye
-        if booking is not None and booking.awaiting and intent.name == "faq" and not intent.doubtful:
+        if (booking is not None and booking.awaiting and intent.name == "faq" and not intent.doubtful
+                and not asks_about_the_free_times(text)):  # "what's the latest you have?" is the booking's
             # "Actually, before that, how much is the Pro plan?": answered, then the booking question again
             found: list = []
             async for utterance in self._question_during_booking(text, found):

@@ -65,6 +65,7 @@ NEW_BOOKING = re.compile(r"\b(another|a new|a second|an extra|additional|also bo
 
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
 ASK_NAME = "Great. Can I have your name, please?"
+BOOK_ONE = "Would you like to book one?"  # after "I couldn't find an upcoming appointment": a "yes" books
 WHICH_OFFERED = "Sorry, which time would you like? You can say the first one, the second one, or another day and time."
 TAKE_OFFERED = "Sorry, would that time work for you? Or tell me another day and time."
 # A booking question asked again word for word (the answer had no day, time or name in it): said differently,
@@ -415,21 +416,34 @@ class BookingFlow:
 
     # -- booked appointments: checked here, changed by a person ----------------------------
 
-    async def _check(self, text: str) -> AsyncIterator[Utterance]:
-        arguments = {}
+    async def _look_up(self, text: str, results: list) -> AsyncIterator[Utterance]:
+        """The caller's upcoming appointments (of the number the call comes from) into `results`."""
         digits = extract_phone_digits(text)
-        if digits:
-            arguments["phone"] = digits
+        async for cue in self._tool("check_appointment", {"phone": digits} if digits else {}, results):
+            yield cue
+
+    async def _check(self, text: str) -> AsyncIterator[Utterance]:
         results: list = []
-        async for cue in self._tool("check_appointment", arguments, results):
+        async for cue in self._look_up(text, results):
             yield cue
         result = results[0]
         self.state.checked = bool(result.get("appointments"))  # "can I cancel it?" then means that appointment
         yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
 
     async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:
-        async for utterance in self._escalate("caller wants to change or cancel an appointment", text,
-                                              opening=BOOKING_CHANGE_BY_HUMAN):
+        """A change or cancellation goes to the team as a ticket, naming the appointment; a caller with none
+        booked is told so and offered one (a ticket to change nothing only had staff call back for nothing)."""
+        results: list = []
+        async for cue in self._look_up(text, results):
+            yield cue
+        found = results[0]
+        if found.get("ok") and not found.get("appointments"):
+            yield self._ask(f"{found['message']} {BOOK_ONE}")
+            return
+        booked = [appointment["starts_at"] for appointment in found.get("appointments") or []]
+        reason = "caller wants to change or cancel an appointment" + (f" (booked: {', '.join(booked)})" if booked else "")
+        opening = f"{found['message']} {BOOKING_CHANGE_BY_HUMAN}" if booked else BOOKING_CHANGE_BY_HUMAN
+        async for utterance in self._escalate(reason, text, opening=opening):
             yield utterance
         self.state.change_requested = self.state.handed_over
 

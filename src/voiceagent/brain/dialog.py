@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
-from voiceagent.brain.booking import ASKED_AGAIN, KEEPS_IT, NEW_BOOKING, Booking, BookingFlow, asks_about_the_free_times
+from voiceagent.brain.booking import (
+    ASKED_AGAIN,
+    BOOK_ONE,
+    KEEPS_IT,
+    NEW_BOOKING,
+    Booking,
+    BookingFlow,
+    asks_about_the_free_times,
+)
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
 from voiceagent.brain.understanding import (
@@ -298,6 +306,10 @@ class DialogEngine(FaqAnswers, BookingFlow):
         # "...or connect you with a person. How can I help?" a "yes" is not an answer to it)
         if _OFFERS_A_PERSON.search(later_sentences(self.state.last_reply, skip=-1)):
             async for utterance in self._escalate("caller accepted the offer of a specialist", text):
+                yield utterance
+            return
+        if self.state.pending_question.endswith(BOOK_ONE):  # "I couldn't find an appointment... book one?"
+            async for utterance in self._start_booking(text):
                 yield utterance
             return
         yield Utterance("Sure. What can I help you with? I can answer questions about ByteAI or book an appointment.")

@@ -440,8 +440,8 @@ class BookingFlow:
         if found.get("ok") and not found.get("appointments"):
             yield self._ask(f"{found['message']} {BOOK_ONE}")
             return
-        booked = [appointment["starts_at"] for appointment in found.get("appointments") or []]
-        reason = "caller wants to change or cancel an appointment" + (f" (booked: {', '.join(booked)})" if booked else "")
+        booked = [f"#{appointment['id']} at {appointment['starts_at']}" for appointment in found.get("appointments") or []]
+        reason = "caller wants to change or cancel an appointment" + (f" ({', '.join(booked)})" if booked else "")
         opening = f"{found['message']} {BOOKING_CHANGE_BY_HUMAN}" if booked else BOOKING_CHANGE_BY_HUMAN
         async for utterance in self._escalate(reason, text, opening=opening):
             yield utterance

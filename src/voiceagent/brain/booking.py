@@ -10,6 +10,7 @@ from datetime import datetime
 from voiceagent.brain.slots import (
     SPELLING,
     bare_hour_as_time,
+    clock_time,
     date_part,
     extract_name,
     extract_phone_digits,
@@ -22,19 +23,36 @@ from voiceagent.brain.slots import (
     when_phrase,
     without_rejected_when,
 )
-from voiceagent.brain.understanding import SIGNS_OFF
+from voiceagent.brain.understanding import CLOSING_WORDS, SIGNS_OFF, detect_intent
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import ANYTHING_ELSE, BOOKING_CHANGE_BY_HUMAN, CONFIRM_AGAIN
 
 _WEEK = re.compile(r"\b(next|this) week\b")
-# Leaving a booking half-way: a sign-off (SIGNS_OFF) ends the call, the others ("never mind") only drop it
+# Leaving a booking half-way ("never mind" drops it; a goodbye is `_leave_booking`'s)
 _LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it|maybe (later|another time|some other time)|"
                      rf"not (right )?now|(i'?ll|let me) think about it)\b|{SIGNS_OFF.pattern}")
+# A booking turned down, said with a goodbye or after one ("nope, that's it, have a good day"): the call ends
+_TURNS_DOWN = re.compile(r"^(no|nope|nah)\b|\b(never ?mind|forget (it|about it)|maybe (later|another time|some other "
+                         r"time)|not (right )?now|(i'?ll|let me) think about it|don'?t (book|bother)|wrong number)\b")
+# What a booking question opens with, left out when it is asked again after "nothing is booked yet"
+_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|No problem|Okay|Thanks, [\w'-]+)\. |"
+                      r"Sorry, I didn't [^.?]*\. )+")
+NOT_BOOKED_YET = "Just so you know, nothing is booked yet."
 # "any of those", "whichever": the caller leaves the choice of the listed times to the agent
 _ANY_OF = re.compile(r"\b(any( of (them|those))?|either( one)?|whichever|whatever( works)?|doesn'?t matter|don'?t mind|"
                      r"you (pick|choose))\b")
 # A request to book taken back in the same breath
 _TAKES_IT_BACK = re.compile(r"\b(no|actually|oh|wait|um)? ?(never ?mind|forget (it|about it|that))\s*$")
+# A turn that corrects the read-back ("no, four", "actually Joan")
+_CORRECTS = re.compile(r"^((oh|um|wait|sorry|no|nope|actually|make (it|that))\b,? ?)+")
+# "Monday then, same time", "same time but on Monday": the hour said before, on the new day
+_SAME_TIME = re.compile(r"\b((at|around) )?(the )?same (time|hour)\b")
+# "what's the latest you have?", "anything earlier?", "how early can I come?": a question about the free times,
+# not a choice of one ("the later one" is)
+_ASKS_EDGE = re.compile(r"^((and|so|ok|okay|oh|well|hmm|but|then|yes|yeah|no|sorry) )*(what('?s| is| about)?|when('?s| is)?|"
+                        r"is there|are there|do you have|have you got|(you )?got|any|anything|something|nothing|how)\b"
+                        r".*?\b(?P<edge>latest|earliest|earlier|later|late|early|(last|first) (slot|time|appointment))\b"
+                        r"(?! (one|ones|option|of))")
 # "the end of the day" (normalize writes it "afternoon latest"): the day's last free time
 _LAST_THING = re.compile(r"\b(latest|last (one|slot|time|appointment))\b")
 # "first thing Monday", "as early as you can": the day's first free time
@@ -47,6 +65,7 @@ NEW_BOOKING = re.compile(r"\b(another|a new|a second|an extra|additional|also bo
 
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
 ASK_NAME = "Great. Can I have your name, please?"
+BOOK_ONE = "Would you like to book one?"  # after "I couldn't find an upcoming appointment": a "yes" books
 WHICH_OFFERED = "Sorry, which time would you like? You can say the first one, the second one, or another day and time."
 TAKE_OFFERED = "Sorry, would that time work for you? Or tell me another day and time."
 # A booking question asked again word for word (the answer had no day, time or name in it): said differently,
@@ -69,6 +88,7 @@ class Booking:
     offered: list[str] = field(default_factory=list)  # free times the agent offered instead (ISO), in its order
     edge: str = ""  # "first" ("first thing Monday") or "last" ("end of the day"): that free time of the day
     listed: list[str] = field(default_factory=list)  # free times it listed when asking for the hour ("9, 10 or 11")
+    warned: bool = False  # the caller said goodbye and was told nothing is booked yet: a second goodbye ends the call
 
 
 # Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
@@ -79,13 +99,24 @@ _LAST_OFFERED = re.compile(r"\b(second|later|latest|last|other|latter)\b")
 def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
     """The offered time (ISO) the caller took, or None when the turn does not pick one. A "yes" takes the first
     only where the offer was a yes-or-no question (intent "yes" is not passed for a listing)."""
-    if not offered or has_time(text):
+    if not offered:
+        return None
+    clock = clock_time(text) if not has_date(text) else None
+    if clock:  # "one works", "let's do the noon one": the offered time at that hour (another hour is a new time)
+        return next((iso for iso in offered if _clock_of(iso) == clock), None)
+    if has_time(text):
         return None
     if len(offered) > 1 and _LAST_OFFERED.search(text):
         return offered[-1]
     if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or extract_name(text))):
         return offered[0]  # (a "yes" with a name in it, "ok my name is Hugo", answers the name, not the offer)
     return None
+
+
+def _clock_of(iso: str) -> tuple[int, int]:
+    """An offered time as `clock_time` gives it: 1 PM is (1, 0), noon (12, 0)."""
+    when = datetime.fromisoformat(iso)
+    return when.hour % 12 or 12, when.minute
 
 
 def _as_when_text(iso: str) -> str:
@@ -105,6 +136,11 @@ def _free_times_spoken(free: dict) -> str:
     return f" I have {free['spoken']} free." if free.get("ok") else ""
 
 
+def asks_about_the_free_times(text: str) -> bool:
+    """"What's the latest you have?": a question the booking answers with a free time (not one for the FAQ)."""
+    return _ASKS_EDGE.search(text) is not None
+
+
 class BookingFlow:
     """The booking half of `DialogEngine` (which provides state, _ask, _tool, _goodbye, _escalate, _describe_when
     and _free_times): a new appointment over several turns, a check of the booked ones, and a change or
@@ -120,6 +156,22 @@ class BookingFlow:
 
     async def _continue_booking(self, text: str, intent: str) -> AsyncIterator[Utterance]:
         booking = self.state.booking
+        # "great, see you then", "that's all": a goodbye (a yes to the read-back, "yes that's it", books it)
+        if CLOSING_WORDS.search(text) and not (has_date(text) or has_time(text)) and not (
+                intent == "yes" and (booking.awaiting == "confirm" or booking.offered)):
+            async for utterance in self._leave_booking(text, declined=intent == "no"):
+                yield utterance
+            return
+        if booking.warned and (intent == "no" or _TURNS_DOWN.search(text)) and not (has_date(text) or has_time(text)):
+            async for utterance in self._goodbye(text):  # "nothing is booked yet, shall I?" - "no": they were leaving
+                yield utterance
+            return
+        shown = booking.listed or booking.offered
+        edge = _ASKS_EDGE.search(text) if shown else None
+        if edge:  # "...4 PM or 4:30 PM. Would one of those work?" - "what's the latest you got?"
+            async for utterance in self._tell_edge(booking, shown, latest=edge.group("edge").startswith("la")):
+                yield utterance
+            return
         listed, booking.listed = booking.listed, []
         any_one = "yes" if _ANY_OF.search(text) else ""  # "any of those is fine": the first (read back, so correctable)
         picked = _offered_pick(text, any_one, listed) if not _LEAVES.search(text) else None
@@ -153,12 +205,14 @@ class BookingFlow:
                 yield self._ask(WHICH_OFFERED if len(offered) > 1 else TAKE_OFFERED)
                 return
         if booking.awaiting == "confirm":
+            if _CORRECTS.match(text):  # "no, four", "actually four": a bare hour said as a correction is the time
+                text = bare_hour_as_time(text)
+            if (intent in ("unsure", "faq") and len(text.split()) <= 4 and detect_intent(text).name in ("yes", "book")
+                    and not (has_date(text) or has_time(text))):
+                intent = "yes"  # "confirm", "book it": the classifier could not place them, the words are a yes
             if intent == "yes":
                 async for utterance in self._book(booking):
                     yield utterance
-                return
-            if intent == "unsure" and not (has_date(text) or has_time(text) or extract_name(text)):
-                yield self._ask(CONFIRM_AGAIN)
                 return
             spelled = spelled_name(text)
             if spelled and booking.name and not (has_date(text) or has_time(text)):
@@ -166,20 +220,19 @@ class BookingFlow:
                 async for utterance in self._next_booking_step(booking):
                     yield utterance
                 return
+            if intent == "unsure" and not (has_date(text) or has_time(text) or extract_name(text)):
+                yield self._ask(CONFIRM_AGAIN)
+                return
             if intent == "no" and not (has_date(text) or has_time(text) or extract_name(text)):
                 booking.awaiting = "when"
                 booking.rejected_when, booking.when_text = booking.when_text, ""
                 yield self._ask("No problem. What day and time would work better?")
                 return
-        # "No, that's all, bye" while asked for a time (read as neither no nor goodbye when the STT writes "bye"
-        # as "Byte"): the caller is leaving the booking, not answering; asking again kept them in it.
+        # "Never mind" while asked for a time: the caller is leaving the booking, not answering; asking again kept
+        # them in it.
         leaving = booking.awaiting in ("when", "name") and _LEAVES.search(text)
         if (leaving or (intent == "no" and booking.awaiting in (None, "when"))) and not (has_date(text) or has_time(text)):
             self.state.booking = None
-            if leaving and SIGNS_OFF.search(text):
-                async for utterance in self._goodbye(text):
-                    yield utterance
-                return
             yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
             return
         name_before = booking.name
@@ -191,6 +244,25 @@ class BookingFlow:
             if thanked and utterance.kind == "answer" and booking.awaiting == "when":
                 utterance = Utterance(f"Thanks, {booking.name.split()[0]}. {utterance.text}")
             yield utterance
+
+    async def _leave_booking(self, text: str, declined: bool) -> AsyncIterator[Utterance]:
+        """A goodbye before the booking is made. The caller may think it is ("great, see you then" when asked for
+        the name): they hear that nothing is booked yet and the booking's question again, once; a second goodbye,
+        or one that turns the booking down ("nope, that's it, have a good day"), or one before anything was
+        chosen, ends the call."""
+        booking = self.state.booking
+        under_way = booking.when_text or booking.name or booking.offered or booking.listed or booking.rejected_when
+        if declined or _TURNS_DOWN.search(text) or booking.warned or not under_way:
+            async for utterance in self._goodbye(text):
+                yield utterance
+            return
+        booking.warned = True
+        if booking.awaiting == "confirm" or not self.state.pending_question:  # the read-back, with what it says
+            async for utterance in self._next_booking_step(booking):
+                yield Utterance(f"{NOT_BOOKED_YET} {_OPENING.sub('', utterance.text)}") if utterance.kind == "answer" \
+                    else utterance
+            return
+        yield Utterance(f"{NOT_BOOKED_YET} {_OPENING.sub('', self.state.pending_question)}")
 
     def _fill_slots(self, booking: Booking, text: str, bare_name: bool = False) -> None:
         """The day, time, name and number a turn gives; `bare_name`: a turn of a few words that is neither may be
@@ -204,9 +276,11 @@ class BookingFlow:
             previous_date = date_part(booking.when_text or booking.rejected_when)
             if not has_date(text) and previous_date:
                 phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
-            earlier_time = booking.when_text.replace(date_part(booking.when_text), " ").strip()
+            # "Saturday around ten" (closed, other times offered) - "Monday then, same time": the hour turned down
+            earlier = booking.when_text or (booking.rejected_when if _SAME_TIME.search(text) else "")
+            earlier_time = earlier.replace(date_part(earlier), " ").strip()
             if not has_time(text) and has_time(earlier_time):
-                phrase = f"{phrase} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday": the same hour
+                phrase = f"{_SAME_TIME.sub(' ', phrase)} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday"
             booking.when_text = phrase
         if _FIRST_THING.search(text):
             booking.edge = "first"
@@ -282,6 +356,20 @@ class BookingFlow:
         yield self._ask(f"Just to confirm: an appointment for {booking.name}, {described['spoken']}{number}. "
                         "Shall I book it?")
 
+    async def _tell_edge(self, booking: Booking, shown: list[str], latest: bool) -> AsyncIterator[Utterance]:
+        """The latest (or earliest) free time of the day of the times just offered, offered instead: a "yes" then
+        takes it, as it takes an offered time."""
+        day = date_part(_as_when_text(shown[-1] if latest else shown[0]))
+        free = await self._free_times_for(f"{day} {'latest' if latest else 'earliest'}")
+        if not free.get("slots"):
+            yield self._ask(WHICH_OFFERED if len(shown) > 1 else TAKE_OFFERED)
+            return
+        pick = free["slots"][-1] if latest else free["slots"][0]
+        described = await self._describe_when(_as_when_text(pick)) if self._describe_when else {}
+        booking.offered, booking.listed, booking.awaiting = [pick], [], "when"
+        spoken = described.get("spoken") or _as_when_text(pick)
+        yield self._ask(f"The {'latest' if latest else 'earliest'} I have is {spoken}. Would that work?")
+
     async def _take_edge(self, booking: Booking, slots: list[str]) -> AsyncIterator[Utterance]:
         """"First thing Monday" / "end of the day": the day's first or last free time, then on to the name or the
         read-back (which says the time, so the caller can still change it)."""
@@ -328,21 +416,34 @@ class BookingFlow:
 
     # -- booked appointments: checked here, changed by a person ----------------------------
 
-    async def _check(self, text: str) -> AsyncIterator[Utterance]:
-        arguments = {}
+    async def _look_up(self, text: str, results: list) -> AsyncIterator[Utterance]:
+        """The caller's upcoming appointments (of the number the call comes from) into `results`."""
         digits = extract_phone_digits(text)
-        if digits:
-            arguments["phone"] = digits
+        async for cue in self._tool("check_appointment", {"phone": digits} if digits else {}, results):
+            yield cue
+
+    async def _check(self, text: str) -> AsyncIterator[Utterance]:
         results: list = []
-        async for cue in self._tool("check_appointment", arguments, results):
+        async for cue in self._look_up(text, results):
             yield cue
         result = results[0]
         self.state.checked = bool(result.get("appointments"))  # "can I cancel it?" then means that appointment
         yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
 
     async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:
-        async for utterance in self._escalate("caller wants to change or cancel an appointment", text,
-                                              opening=BOOKING_CHANGE_BY_HUMAN):
+        """A change or cancellation goes to the team as a ticket, naming the appointment; a caller with none
+        booked is told so and offered one (a ticket to change nothing only had staff call back for nothing)."""
+        results: list = []
+        async for cue in self._look_up(text, results):
+            yield cue
+        found = results[0]
+        if found.get("ok") and not found.get("appointments"):
+            yield self._ask(f"{found['message']} {BOOK_ONE}")
+            return
+        booked = [f"#{appointment['id']} at {appointment['starts_at']}" for appointment in found.get("appointments") or []]
+        reason = "caller wants to change or cancel an appointment" + (f" ({', '.join(booked)})" if booked else "")
+        opening = f"{found['message']} {BOOKING_CHANGE_BY_HUMAN}" if booked else BOOKING_CHANGE_BY_HUMAN
+        async for utterance in self._escalate(reason, text, opening=opening):
             yield utterance
         self.state.change_requested = self.state.handed_over
 

@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
-from voiceagent.brain.booking import ASKED_AGAIN, KEEPS_IT, NEW_BOOKING, Booking, BookingFlow
+from voiceagent.brain.booking import (
+    ASKED_AGAIN,
+    BOOK_ONE,
+    KEEPS_IT,
+    NEW_BOOKING,
+    Booking,
+    BookingFlow,
+    asks_about_the_free_times,
+)
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
 from voiceagent.brain.understanding import (
@@ -239,14 +247,15 @@ class DialogEngine(FaqAnswers, BookingFlow):
             intent = Intent("yes", intent.frustrated)  # "sweet", "good": taking in the answer, not a new question
         if booking is not None and intent.name == "goodbye" and not SAYS_GOODBYE.search(text):
             intent = Intent("unsure", intent.frustrated)  # "ok" or "thanks" half-way through a booking is no goodbye
-        if booking is not None and booking.awaiting and intent.name == "faq" and not intent.doubtful:
+        if (booking is not None and booking.awaiting and intent.name == "faq" and not intent.doubtful
+                and not asks_about_the_free_times(text)):  # "what's the latest you have?" is the booking's
             # "Actually, before that, how much is the Pro plan?": answered, then the booking question again
             found: list = []
             async for utterance in self._question_during_booking(text, found):
                 yield utterance
             if found[0]:
                 return
-        if booking is not None and intent.name not in ("goodbye", "check") and not (
+        if booking is not None and intent.name != "check" and not (  # a goodbye too: nothing is booked yet
             intent.name == "faq" and booking.awaiting is None
         ):
             async for utterance in self._continue_booking(text, intent.name):
@@ -316,6 +325,10 @@ class DialogEngine(FaqAnswers, BookingFlow):
         offer = later_sentences(self.state.last_reply, skip=-1)
         if _OFFERS_A_PERSON.search(offer) and not (acknowledges(text) and _EITHER_OR.search(offer)):
             async for utterance in self._escalate("caller accepted the offer of a specialist", text):
+                yield utterance
+            return
+        if self.state.pending_question.endswith(BOOK_ONE):  # "I couldn't find an appointment... book one?"
+            async for utterance in self._start_booking(text):
                 yield utterance
             return
         if acknowledges(text) and len(self.state.history) > 1:

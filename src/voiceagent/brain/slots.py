@@ -16,10 +16,11 @@ def _has(text: str, *patterns: str) -> bool:
     return any(re.search(pattern, text) for pattern in patterns)
 
 
-_NOT_AN_HOUR = r"\b(that|this|the|which|whichever|any|some|no|earlier|later|first|last|other) one\b"
+_NOT_AN_HOUR = (r"\b(that|this|the|which|whichever|any|some|no|earlier|later|earliest|latest|first|second|third|middle|"
+                r"last|other|same) one\b")
 # A number that counts something is not an hour: "about 20 minutes", "2 appointments", "after 3 days".
 _NOT_A_COUNT = (r"(?! (minutes?|mins?|hours?|seconds?|secs?|days?|weeks?|months?|years?|percent|dollars?|calls?|"
-                r"people|users?|seats?|times|appointments?|bookings?)\b)")
+                r"people|users?|seats?|times|appointments?|bookings?|more|things?|questions?)\b)")
 
 
 def bare_hour_as_time(text: str, digits_only: bool = False) -> str:
@@ -37,10 +38,14 @@ _NAME_PATTERNS = (
     r"\b(?:my )?name's ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bname is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bthis is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
-    r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
+    r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)(?= (?:not|instead|rather)\b|$)",  # "its joan not jon"
+    r"\b(?:name|it) (?:should|needs to|has to) (?:be|say|read) ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\b(?:under|for) the name (?:of )?([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bi'?m ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
     r"\bcall me ([a-z][a-z'-]+)",
+    # "appointment tomorrow 9am, name richard hale": "name" said as a label (not "what name", "your name")
+    r"(?<!what )(?<!which )(?<!your )(?<!same )\bname (?!is\b|was\b|should\b|needs\b|has\b|of\b|on\b)"
+    r"([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
 )
 _NOT_NAMES = {
     "calling", "looking", "wondering", "trying", "interested", "sorry", "good", "fine", "here", "just", "not", "so",
@@ -49,7 +54,8 @@ _NOT_NAMES = {
     "calling about", "in", "at", "on", "with", "your", "from", "byteai", "bite", "it", "that", "there",
     "yeah", "yep", "yup", "nope", "nah", "hello", "hi", "hey", "right", "correct", "wrong", "please", "actually",
     "wait", "hold", "what", "why", "how", "who", "when", "where", "um", "uh", "me", "us", "my", "our", "him", "her",
-    "them", "you", "sure", "now", "later", "spelled", "still", "also", "really", "sir", "madam",
+    "them", "you", "sure", "now", "later", "spelled", "still", "also", "really", "sir", "madam", "is", "was", "do",
+    "does", "did", "of", "and", "to", "done", "ready", "booked", "confirmed", "all",
 }
 # Titles before a name ("Mrs. Dorothy Abernathy"), left out of it
 _TITLES = {"mr", "mrs", "ms", "miss", "mister", "missus", "dr", "doctor", "sir", "madam"}
@@ -64,10 +70,24 @@ _REPLY_WORDS = {"sounds", "good", "works", "work", "fine", "perfect", "cool", "a
 # Words of a reply to "Can I have your name?" that is not a name ("whatever the latest one is", "sounds good")
 _NEVER_IN_A_NAME = {"whatever", "whichever", "latest", "earliest", "one", "ones", "first", "second", "last", "any",
                     "either", "time", "slot", "works", "sounds", "fine", "perfect", "later", "earlier", "okay", "ok",
-                    "thanks", "thank", "sure", "yes", "yeah", "no", "what", "why", "how", "that", "this", "i", "we"}
+                    "thanks", "thank", "sure", "yes", "yeah", "no", "what", "why", "how", "that", "this", "i", "we",
+                    # a yes said to the question ("confirm", "go ahead", "that's right") books nothing for "Confirm"
+                    "confirm", "confirmed", "correct", "right", "exactly", "absolutely", "definitely", "great",
+                    "good", "cool", "alright", "awesome", "nice", "go", "ahead", "book", "booked", "do", "done",
+                    "yep", "yup", "nope", "nah", "uh", "huh", "um", "hmm", "mhm", "that's", "thats", "bye",
+                    "goodbye", "hello", "hi", "hey", "same", "again", "already", "told", "said"}
 _FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultation", "call", "meeting",
                   "appointment", "lunch", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                  "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both"}
+                  "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both",
+                  "someone", "somebody", "anyone", "everyone", "setup", "onboarding", "training", "help", "advice",
+                  "questions", "question", "chat", "review", "walkthrough", "tour", "trial", "account", "then"}
+# Words a name said before the day or time stops at ("for richard hale tomorrow at 9", "under jo kim please")
+_NAME_ENDS = {"at", "on", "this", "next", "in", "around", "about", "by", "early", "late", "sometime", "please",
+              "and", "if", "so", "because", "thanks", "thank", "or"}
+_FOR_NAME = re.compile(r"\b(?:for|under) ([a-z][a-z'-]+(?: [a-z][a-z'-]+){0,2})")
+# What a caller says after the name that is not part of it: "jennifer lopez no relation haha", "mike jones like
+# the singer", "stephanie not steven", "sam and my wife"
+_REMARK = re.compile(r"\b(?:not|instead|rather|but|no|like|as in|same as|ha(?:ha)+|lol|and|by the way)\b")
 
 
 def unasked_name(text: str) -> str | None:
@@ -88,17 +108,31 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
             name = _clean_name(match.group(1))
             if name:
                 return name
-    ending = re.search(r"\bfor ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$", text)
-    if ending and (has_date(text) or has_time(text)) and not (has_date(ending.group(1)) or has_time(ending.group(1))):
-        name = _clean_name(ending.group(1))
-        if name and not set(name.lower().split()) & _FOR_NOT_NAMES:
+    if has_date(text) or has_time(text):
+        name = _name_with_the_when(text)
+        if name:
             return name
     if expecting_name:
         # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
-        words = [w for w in re.sub(r"[^a-z' -]", " ", text).split()
+        words = [w for w in re.sub(r"[^a-z' -]", " ", _REMARK.split(text, maxsplit=1)[0]).split()
                  if w not in ("it's", "its", "it", "is", "my", "name", "for", "under", "put", "the")]
         if 1 <= len(words) <= 3 and not set(words) & _NEVER_IN_A_NAME:  # "whatever the latest one is"
             return _clean_name(" ".join(words))
+    return None
+
+
+def _name_with_the_when(text: str) -> str | None:
+    """"...wednesday at ten am for george", "for richard hale tomorrow at 9", "tomorrow at 9 under jo kim": a name
+    after "for" or "under" in a turn that says when, up to the day or time after it."""
+    for match in _FOR_NAME.finditer(text):
+        words = []
+        for word in match.group(1).split():
+            if word in _NAME_ENDS or has_date(word) or has_time(word) or re.fullmatch(_HOUR_WORDS, word):
+                break
+            words.append(word)
+        name = _clean_name(" ".join(words)) if words else None
+        if name and not set(name.lower().split()) & _FOR_NOT_NAMES:
+            return name
     return None
 
 
@@ -126,11 +160,11 @@ def respelled(name: str, spelled: str, cutoff: float = 0.0) -> str | None:
 
 
 def _clean_name(raw: str) -> str | None:
-    # "the name is stephanie not steven": the name ends where the caller turns the other one down
-    raw = re.split(r"\b(?:not|instead|rather|but|no)\b", raw, maxsplit=1)[0]
-    words = [w for w in raw.split() if w not in ("and", "please", "thanks", "thank", "you")]
+    # "the name is stephanie not steven", "jennifer lopez no relation haha": the name ends where a remark begins
+    raw = _REMARK.split(raw, maxsplit=1)[0]
+    words = [w for w in raw.split() if w not in ("please", "thanks", "thank", "you")]
     words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "it's Dave, Dave Kowalski"
-    if not words or words[0] in _NOT_NAMES or any(w.isdigit() for w in words):
+    if not words or words[0] in _NOT_NAMES | _NEVER_IN_A_NAME or any(w.isdigit() for w in words):
         return None
     return " ".join(_capitalized(w) for w in words[:3])
 
@@ -194,6 +228,29 @@ _HOUR = rf"({_HOUR_WORDS})"
 _BARE_TIME = rf"(?:{_HOUR_WORDS})(?::\d{{2}}| (?:thirty|fifteen|forty[- ]five|o'?clock|am|pm))?"
 
 
+_MINUTE_WORDS = {"thirty": 30, "fifteen": 15, "forty five": 45, "forty-five": 45}
+_CLOCK = re.compile(rf"\b(?:half past (?P<half>{_HOUR_WORDS})|(?P<hour>{_HOUR_WORDS})(?::(?P<minute>[0-5]\d)| "
+                    rf"(?P<words>thirty|fifteen|forty[- ]five))?(?!:){_NOT_A_COUNT}|(?P<noon>noon|midday))\b")
+
+
+def clock_time(text: str) -> tuple[int, int] | None:
+    """The hour (1-12, or as said in digits) and minute of the one time of day a turn names, day or no day:
+    "one works" (1, 0), "let's do the noon one" (12, 0), "four thirty is fine" (4, 30); None for none or for
+    "the first one", "one of those"."""
+    text = re.sub(rf"{_NOT_AN_HOUR}|\bone of\b", " ", text)
+    text = re.sub(rf"\b(noon|midday|{_BARE_TIME}) ones?\b", r"\1", text)  # "the noon one", "the two thirty one"
+    found = [match for match in _CLOCK.finditer(text)]
+    if len(found) != 1:
+        return None
+    match = found[0]
+    if match.group("noon"):
+        return 12, 0
+    said = match.group("half") or match.group("hour")
+    hour = int(said) if said.isdigit() else _HOUR_WORDS.split("|").index(said)  # "one" is the second alternative
+    minute = 30 if match.group("half") else int(match.group("minute") or _MINUTE_WORDS.get(match.group("words"), 0))
+    return hour, minute
+
+
 def without_rejected_when(text: str) -> str:
     """The text without the days and hours the caller says no to ("actually three not two" -> "actually at three":
     two bare hours side by side are both times)."""
@@ -213,8 +270,8 @@ def _rejected_bare_hour(replacement: str, text: str) -> str:
 
 def _with_time_cues(text: str) -> str:
     """A bare hour is a time when the caller offers it: "make it three", "can we do 11 instead" -> "at three"."""
-    text = re.sub(rf"\b(make it|can we do|could we do|how about|what about|let'?s do|let'?s say|maybe)\s+{_HOUR}\b",
-                  r"at \2", text)
+    text = re.sub(rf"\b(make (it|that)|(change|switch|move|push) (it|that) to|(can|could) (we|you|i) do|how about|"
+                  rf"what about|let'?s (do|say|go with)|go with|maybe)\s+(?P<hour>{_HOUR_WORDS})\b", r"at \g<hour>", text)
     text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
     # ASR writes "two o'clock" as "2 o'clock"; "around 2", "about 2:30", "by 4" name a time as "at" does.
     text = re.sub(r"(?<!at )\b(\d{1,2}) ?o'?clock\b", r"at \1", text)

@@ -127,6 +127,8 @@ async def free_times_on(ctx: ToolContext, text: str, count: int = 3) -> dict:
     on_the_hour = [slot for slot in slots if slot.minute == 0]
     if re.search(r"\b(latest|last)\b", text.lower()):  # "the end of the day": the last free times, in order
         picked = slots[-count:]
+    elif re.search(r"\b(earliest|first thing)\b", text.lower()):  # the first free times, on the hour or not
+        picked = slots[:count]
     else:
         picked = (on_the_hour if len(on_the_hour) >= count else slots)[:count]
     return {"ok": True, "spoken": speak_clock_list(picked, ctx.hours), "slots": [s.isoformat() for s in picked]}

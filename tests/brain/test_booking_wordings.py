@@ -1,0 +1,210 @@
+"""The booking flow over the wordings callers use for it: corrections at the read-back, names said with the
+request or with a remark after them, words that are no name, a goodbye before anything is booked, picking or
+asking about the offered times, "same time", and changes to a booking the caller may not have."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from voiceagent.brain.booking import ASK_NAME
+from voiceagent.brain.dialog import DialogEngine
+from voiceagent.shared.phrases import BOOKING_CHANGE_BY_HUMAN, TICKET_OPENED
+from voiceagent.storage import Database
+from voiceagent.tools import BusinessHours, ToolContext, run_tool
+from voiceagent.tools.appointments import describe_requested_time, free_times_on
+
+NOW = datetime(2026, 2, 19, 10, 0, tzinfo=ZoneInfo("America/New_York"))  # a Thursday morning
+
+
+@pytest.fixture
+def engine(tmp_path, runtime):
+    database = Database(f"sqlite:///{tmp_path / 'dialog.db'}")
+    database.create_all()
+    ctx = ToolContext(database=database, hours=BusinessHours(), caller_phone="+15551234567", call_sid="CA1",
+                      now=lambda: NOW)
+    return DialogEngine("ByteAI", knowledge=runtime.knowledge, run_tool=lambda name, args: run_tool(ctx, name, args),
+                        describe_when=lambda text: describe_requested_time(ctx, text),
+                        free_times=lambda text: free_times_on(ctx, text), intents=runtime.intents)
+
+
+async def say(engine: DialogEngine, text: str) -> str:
+    return " ".join([u.text async for u in engine.respond(text) if u.kind == "answer"])
+
+
+async def ends_call(engine: DialogEngine, text: str) -> bool:
+    return any([u.end_call async for u in engine.respond(text)])
+
+
+async def read_back(engine: DialogEngine) -> str:
+    assert await say(engine, "i wanna book a call with someone friday at three") == ASK_NAME
+    said = await say(engine, "dave")
+    assert "Dave, tomorrow, February 20th at 3 PM" in said and "Shall I book" in said
+    return said
+
+
+# -- 1. a correction of one slot at the read-back keeps the others ------------------------------------------
+
+@pytest.mark.parametrize(("correction", "time"), [
+    ("oh wait no make that four", "4 PM"), ("four instead", "4 PM"), ("can we do four", "4 PM"),
+    ("actually half past four", "4:30 PM"), ("no sorry change it to four", "4 PM"), ("no, four", "4 PM"),
+    ("actually four thirty", "4:30 PM"),
+])
+async def test_a_time_corrected_at_the_read_back_keeps_the_day_and_the_name(engine, correction, time):
+    # "oh wait no make that four" got "No problem. What day and time would work better?": day and name were lost
+    await read_back(engine)
+    corrected = await say(engine, correction)
+    assert f"an appointment for Dave, tomorrow, February 20th at {time}" in corrected and "Shall I book" in corrected
+    assert f"scheduled your appointment for tomorrow, February 20th at {time}" in await say(engine, "yes")
+
+
+@pytest.mark.parametrize("correction", ["no no the name is wrong its joan not jon", "the name is wrong its joan",
+                                        "no it's joan", "it's spelled j o a n", "the name should be joan"])
+async def test_a_name_corrected_at_the_read_back_changes_only_the_name(engine, correction):
+    await say(engine, "hi yeah i want to book a consultation for monday at three thirty")
+    assert "Jon Smith, Monday, February 23rd at 3:30 PM" in await say(engine, "jon smith")
+    corrected = await say(engine, correction)  # was taken as a change of time: "What day and time would work better?"
+    assert "an appointment for Joan Smith, Monday, February 23rd at 3:30 PM" in corrected
+    assert "Shall I book" in corrected
+
+
+# -- 2. a name given with the request; words that are no name -----------------------------------------------
+
+@pytest.mark.parametrize(("request_", "name"), [
+    ("appointment. tomorrow 9am. name richard hale.", "Richard Hale"),
+    ("book me tomorrow at 9am, name's richard hale", "Richard Hale"),
+    ("can you book tomorrow at 9 under richard hale", "Richard Hale"),
+    ("book an appointment for richard hale tomorrow at 9am", "Richard Hale"),
+    ("tomorrow 9am for richard hale please", "Richard Hale"),
+])
+async def test_a_name_given_with_the_request_is_not_asked_for(engine, request_, name):
+    said = await say(engine, request_)
+    assert f"an appointment for {name}, tomorrow, February 20th at 9 AM" in said
+
+
+@pytest.mark.parametrize("yes", ["confirm", "book it", "confirm please"])
+async def test_a_yes_the_classifier_cannot_place_still_books_at_the_read_back(engine, yes):
+    await say(engine, "appointment. tomorrow 9am. name richard hale.")
+    assert "scheduled your appointment for tomorrow, February 20th at 9 AM" in await say(engine, yes)
+
+
+@pytest.mark.parametrize("not_a_name", ["confirm", "yes", "yeah", "correct", "sure", "okay", "great", "perfect",
+                                        "sounds good", "uh huh", "fine", "whatever", "thanks", "that's right",
+                                        "yes please book it", "go ahead"])
+async def test_a_reply_word_is_never_taken_as_the_name(engine, not_a_name):
+    # asked for the name, "confirm" booked the appointment for "Confirm"
+    assert await say(engine, "appointment tomorrow 9am") == ASK_NAME
+    said = await say(engine, not_a_name)
+    assert "an appointment for" not in said and "name" in said
+    assert engine.state.booking.name is None
+
+
+@pytest.mark.parametrize(("said", "name"), [("jennifer lopez no relation haha", "Jennifer Lopez"),
+                                            ("mike jones like the singer", "Mike Jones"),
+                                            ("sarah connor, as in the terminator", "Sarah Connor")])
+async def test_a_name_with_a_remark_after_it_is_the_name(engine, said, name):
+    # "jennifer lopez no relation haha" got "Sorry, I didn't catch your name"
+    assert await say(engine, "id like to schedule something for the twenty fourth at half past nine") == ASK_NAME
+    assert f"an appointment for {name}, Tuesday, February 24th at 9:30 AM" in await say(engine, said)
+
+
+# -- 3. a goodbye before anything is booked --------------------------------------------------------------
+
+@pytest.mark.parametrize("goodbye", ["great see you then", "thats all", "ok bye", "that's it thanks"])
+async def test_a_goodbye_before_the_booking_is_made_says_nothing_is_booked_yet(engine, goodbye):
+    # "great see you then" while asked for the name: the agent said goodbye and hung up, nothing booked
+    assert await say(engine, "id like to schedule something for the twenty fourth at half past nine") == ASK_NAME
+    warned = [u async for u in engine.respond(goodbye)]
+    said = " ".join(u.text for u in warned)
+    assert not any(u.end_call for u in warned)
+    assert "nothing is booked yet" in said and "name" in said
+    assert await ends_call(engine, "bye")  # said again, it ends the call
+    assert engine.state.booking is None
+
+
+async def test_a_goodbye_at_the_read_back_reads_it_back_and_a_yes_books_it(engine):
+    await say(engine, "appointment. tomorrow 9am. name richard hale.")
+    warned = await say(engine, "thats all")  # hung up, nothing booked
+    assert "nothing is booked yet" in warned and "Richard Hale, tomorrow, February 20th at 9 AM" in warned
+    assert "scheduled your appointment" in await say(engine, "oh yes please")
+
+
+@pytest.mark.parametrize("goodbye", ["nope thats it have a good day", "no thanks bye", "never mind, goodbye"])
+async def test_a_goodbye_that_turns_the_booking_down_ends_the_call(engine, goodbye):
+    # "nope thats it have a good day" got "Okay, I won't book anything. Is there anything else...?"
+    await say(engine, "is there any chance i could get in today like this afternoon")
+    assert await ends_call(engine, goodbye)
+    assert engine.state.booking is None
+
+
+# -- 4. an offered time picked by its hour -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("pick", "time"), [("one works", "1 PM"), ("two is fine", "2 PM"),
+                                            ("let's do the noon one", "noon"), ("the first one", "noon"),
+                                            ("the last one", "2 PM"), ("the later one", "2 PM"),
+                                            ("1 please", "1 PM")])
+async def test_a_listed_time_is_picked_by_its_hour_or_place(engine, pick, time):
+    listed = await say(engine, "is there any chance i could get in today like this afternoon")
+    assert "I have noon, 1 PM or 2 PM free" in listed
+    assert await say(engine, pick) == ASK_NAME  # "one works" got the list again, three times
+    assert f"Ahmed, today at {time}" in await say(engine, "its ahmed")
+
+
+async def test_an_offered_alternative_is_picked_by_its_hour(engine):
+    offered = await say(engine, "i need an appointment tomorrow at 7 pm")
+    assert "4 PM or tomorrow, February 20th at 4:30 PM" in offered
+    assert await say(engine, "four thirty works") == ASK_NAME
+    assert "Sam, tomorrow, February 20th at 4:30 PM" in await say(engine, "sam")
+
+
+# -- 5. "same time" on another day ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("other_day", ["oh ok um monday then same time", "same time but on monday",
+                                       "monday at the same time please"])
+async def test_same_time_on_another_day_is_the_time_asked_for_before(engine, other_day):
+    offered = await say(engine, "can i come in saturday around ten")
+    assert "closed on Saturdays" in offered
+    assert await say(engine, other_day) == ASK_NAME  # "same time" was ignored: the day's free times were listed
+    assert "Kevin Obrien, Monday, February 23rd at 10 AM" in await say(engine, "names kevin obrien")
+
+
+# -- 6. a question about the offered times is answered, not taken as a choice -----------------------------
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("whats the latest you got", "tomorrow, February 20th at 4:30 PM"),
+    ("what's the latest you have", "tomorrow, February 20th at 4:30 PM"),
+    ("anything earlier", "tomorrow, February 20th at 9 AM"),
+    ("what's the earliest", "tomorrow, February 20th at 9 AM"),
+])
+async def test_a_question_about_the_offered_times_is_answered(engine, question, answer):
+    await say(engine, "i need an appointment tomorrow at 7 pm im at work till six")
+    said = await say(engine, question)  # was "Great. Can I have your name, please?", no time said
+    assert answer in said and "Would that work?" in said
+    assert await say(engine, "yes") == ASK_NAME
+    assert f"Sam, {answer}" in await say(engine, "sam")
+
+
+async def test_a_question_about_the_listed_times_is_answered(engine):
+    assert "I have 9 AM, 10 AM or 11 AM free" in await say(engine, "can i book something for monday")
+    said = await say(engine, "what's the latest you have")
+    assert "Monday, February 23rd at 4:30 PM" in said and "Would that work?" in said
+
+
+# -- 7. a change or cancellation of a booking the caller may not have ---------------------------------------
+
+@pytest.mark.parametrize("said", ["um can i move my friday appointment to monday instead same time",
+                                  "hey i cant make it this afternoon anymore", "i need to cancel my appointment"])
+async def test_no_ticket_to_change_a_booking_the_caller_does_not_have(engine, said):
+    reply = await say(engine, said)
+    assert "couldn't find an upcoming appointment for the number ending in 4 5 6 7" in reply
+    assert TICKET_OPENED not in reply and "book" in reply and not engine.state.handed_over
+    assert "What day and time" in await say(engine, "yes please")
+
+
+async def test_a_change_names_the_booking_the_team_will_change(engine):
+    await say(engine, "book me friday at three, name's dave")
+    await say(engine, "yes")
+    reply = await say(engine, "um can i move my friday appointment to monday instead same time")
+    assert "tomorrow, February 20th at 3 PM" in reply and BOOKING_CHANGE_BY_HUMAN in reply and TICKET_OPENED in reply

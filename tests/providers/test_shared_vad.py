@@ -4,7 +4,6 @@ its own, and with no model run for windows too quiet to be speech."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -28,9 +27,7 @@ def steady_voice(runtime):
     the same audio every run."""
     from voiceagent.simulate.voices import CallerVoice
 
-    voice = CallerVoice(runtime.speech_models.piper_voice)
-    voice._config = replace(voice._config, noise_scale=0.0, noise_w_scale=0.0)
-    return voice
+    return CallerVoice(runtime.speech_models.piper_voice, steady=True)
 
 
 async def states(analyzer, audio: np.ndarray) -> list[VADState]:

@@ -91,7 +91,8 @@ _WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(hold on|hang on|wait|one (s
                    r"moment|minute)|give me (a|one) (sec|second|moment|minute)|bear with me)"
                    r"( (a|one|just a) (sec|second|moment|minute)| please| for me| ok| a bit| let me (check|look|see)| hold on| hang on|"
                    r" wait)*$")
-# Sign-offs, one list with three reaches. SIGNS_OFF: words that leave a booking half-way and end the call.
+# Sign-offs, one list with three reaches. SIGNS_OFF: words that leave a booking half-way (the caller first hears that
+# nothing is booked yet; a second one ends the call).
 _SIGN_OFF = r"good ?bye|bye( bye)?|that'?s all|that is all|i'?ll call (you )?back"
 SIGNS_OFF = re.compile(rf"\b({_SIGN_OFF})\b")
 # A goodbye the call may end on half-way through a booking (a bare "ok" or "thanks" there is not one)

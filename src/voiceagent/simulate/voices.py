@@ -14,11 +14,14 @@ _PAUSE = re.compile(r"\[pause (\d+)\]")
 class CallerVoice:
     """Speaks caller lines slightly slower and quieter than the agent; `[pause 400]` inserts silence."""
 
-    def __init__(self, piper_voice, length_scale: float = 1.08, volume: float = 0.8):
+    def __init__(self, piper_voice, length_scale: float = 1.08, volume: float = 0.8, steady: bool = False):
+        """`steady`: without Piper's sampling noise (its graph draws fresh noise every synthesis, so the same line
+        sounds a little different each time): the same audio every run."""
         from piper.config import SynthesisConfig
 
         self._voice = piper_voice
-        self._config = SynthesisConfig(length_scale=length_scale, volume=volume)
+        noise = {"noise_scale": 0.0, "noise_w_scale": 0.0} if steady else {}
+        self._config = SynthesisConfig(length_scale=length_scale, volume=volume, **noise)
 
     def say(self, text: str) -> np.ndarray:
         pieces: list[np.ndarray] = []

@@ -112,7 +112,7 @@ async def test_a_name_with_a_remark_after_it_is_the_name(engine, said, name):
 
 # -- 3. a goodbye before anything is booked --------------------------------------------------------------
 
-@pytest.mark.parametrize("goodbye", ["great see you then", "thats all", "ok bye", "that's it thanks"])
+@pytest.mark.parametrize("goodbye", ["great see you then", "thats all", "that's it thanks"])
 async def test_a_goodbye_before_the_booking_is_made_says_nothing_is_booked_yet(engine, goodbye):
     # "great see you then" while asked for the name: the agent said goodbye and hung up, nothing booked
     assert await say(engine, "id like to schedule something for the twenty fourth at half past nine") == ASK_NAME
@@ -121,6 +121,15 @@ async def test_a_goodbye_before_the_booking_is_made_says_nothing_is_booked_yet(e
     assert not any(u.end_call for u in warned)
     assert "nothing is booked yet" in said and "name" in said
     assert await ends_call(engine, "bye")  # said again, it ends the call
+    assert engine.state.booking is None
+
+
+@pytest.mark.parametrize("goodbye", ["ok bye", "great thanks bye", "thank you so much bye bye"])
+async def test_a_caller_saying_bye_half_way_is_let_go_and_told_nothing_is_booked(engine, goodbye):
+    # "great thanks bye" was held on the line with "nothing is booked yet" and the booking's question
+    assert await say(engine, "id like to schedule something for the twenty fourth at half past nine") == ASK_NAME
+    reply = [u async for u in engine.respond(goodbye)]
+    assert reply[-1].end_call and "I haven't booked anything" in reply[-1].text
     assert engine.state.booking is None
 
 

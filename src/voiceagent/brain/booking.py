@@ -32,6 +32,7 @@ _WEEK = re.compile(r"\b(next|this) week\b")
 _LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it|maybe (later|another time|some other time)|"
                      rf"not (right )?now|(i'?ll|let me) think about it)\b|{SIGNS_OFF.pattern}")
 # A booking turned down, said with a goodbye or after one ("nope, that's it, have a good day"): the call ends
+_BYE = re.compile(r"\b(good ?bye|bye( bye)?)\b")
 _TURNS_DOWN = re.compile(r"^(no|nope|nah)\b|\b(never ?mind|forget (it|about it)|maybe (later|another time|some other "
                          r"time)|not (right )?now|(i'?ll|let me) think about it|don'?t (book|bother)|wrong number)\b")
 # What a booking question opens with, left out when it is asked again after "nothing is booked yet"
@@ -249,12 +250,18 @@ class BookingFlow:
         """A goodbye before the booking is made. The caller may think it is ("great, see you then" when asked for
         the name): they hear that nothing is booked yet and the booking's question again, once; a second goodbye,
         or one that turns the booking down ("nope, that's it, have a good day"), or one before anything was
-        chosen, ends the call."""
+        chosen, ends the call; one that says bye ends it too, saying nothing was booked."""
         booking = self.state.booking
         under_way = booking.when_text or booking.name or booking.offered or booking.listed or booking.rejected_when
         if declined or _TURNS_DOWN.search(text) or booking.warned or not under_way:
             async for utterance in self._goodbye(text):
                 yield utterance
+            return
+        if _BYE.search(text):
+            # "great thanks bye": leaving for sure; told on the way out that nothing was booked, not held on the line
+            self.state.booking = None
+            yield Utterance(f"Okay, I haven't booked anything. Thanks for calling {self.business_name}. Have a great "
+                            "day!", end_call=True)
             return
         booking.warned = True
         if booking.awaiting == "confirm" or not self.state.pending_question:  # the read-back, with what it says

@@ -664,3 +664,35 @@ async def test_once_a_ticket_is_open_more_of_the_problem_goes_to_it_and_when_is_
     assert reply.startswith(ALREADY_HANDED_OVER)
     reply = await say(engine, "how long until somebody calls me")
     assert "will call you back as soon as they can" in reply and "Support is available" not in reply
+
+
+@pytest.mark.parametrize(("said", "answer"), [
+    ("does the pro one come with single sign on", "Single sign-on with Okta"),  # "Yes, ... in the Business plan"
+    ("do you use our data to train your ai", "Data is encrypted"),  # "Yes, ... we never use your data"
+    ("do you guys do like a discount for veterans", "If you pay yearly"),
+])
+async def test_an_entry_only_near_the_question_is_said_without_its_own_yes(engine, said, answer):
+    engine.greeting()
+    assert (await say(engine, said)).startswith(answer)
+
+
+@pytest.mark.parametrize("said", ["is there a free trial", "do you support webhooks", "can i pause my subscription"])
+async def test_an_entry_that_answers_the_question_as_asked_keeps_its_yes(engine, said):
+    engine.greeting()
+    assert (await say(engine, said)).startswith("Yes, ")
+
+
+@pytest.mark.parametrize("said", ["ok good to know", "ok ill try the cookie thing"])
+async def test_taking_in_an_answer_is_no_yes_to_an_offer(engine, said):
+    engine.greeting()
+    await say(engine, "hey can i move my appointment to thursday instead")  # none: "...Would you like to book one?"
+    reply = await say(engine, said)
+    assert reply == "Okay. Is there anything else I can help with today?"
+
+
+@pytest.mark.parametrize("said", ["yeah that was it see ya", "aight im good catch ya later"])
+async def test_see_ya_and_catch_ya_later_end_the_call(engine, said):
+    engine.greeting()
+    await say(engine, "Why does the dashboard keep logging me out?")
+    reply = [u async for u in engine.respond(said)]
+    assert reply[-1].end_call

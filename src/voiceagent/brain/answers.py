@@ -32,9 +32,9 @@ _ASKS_WHAT_IT_TAKES = re.compile(r"\b(need|needed|have to|has to|must|required?|
 
 def _answering(said: str, question: str, focused: bool = False) -> str:
     """An FAQ sentence said to `question`. The entry's own "Yes,"/"No," answers the entry's question, not always
-    the caller's: it is left out for the entry of the feature asked about (`focused`), and when the question asks
-    what it takes, whose yes may be the entry's no ("do I need a card for it?" - "Yes, ... no credit card is
-    needed")."""
+    the caller's: it is left out for the entry of the feature asked about or one the question is only near
+    (`focused`), and when the question asks what it takes, whose yes may be the entry's no ("do I need a card for
+    it?" - "Yes, ... no credit card is needed")."""
     return _without_yes_or_no(said) if focused or _ASKS_WHAT_IT_TAKES.search(question) else said
 
 
@@ -49,6 +49,11 @@ DOUBTFUL_MIN_SCORE = 0.5
 # said, to be answered from it ("what about Zapier?" 0.28 to the integrations entry, with the name boost) rather
 # than "That's all I have on that one" (a follow-up of everyday words, "for a small team", is not)
 OWN_NAME_MIN_SCORE = 0.25
+# How close an FAQ entry must be for its own "Yes,"/"No," to be said: that answers the entry's question, and a
+# question only near it may ask something else ("do you use our data to train your ai", 0.52 to the security
+# entry: "Yes, data is encrypted ... we never use your data"; "does the pro one come with single sign on", 0.49:
+# "Yes, ... included in the Business plan"); the questions an entry answers as asked score 0.55 and up
+SURE_YES_MIN_SCORE = 0.54
 # How close an FAQ entry must be to answer a turn the classifier could not place at all (a mumble Whisper wrote
 # as words rarely comes near 0.5; "I want a refund" is 0.74 to the refund entry)
 UNSURE_MIN_SCORE = 0.6
@@ -266,4 +271,5 @@ class FaqAnswers:
         self.state.last_answer = hit.entry.answer
         more = later_sentences(hit.entry.answer) if said_before else ""
         said = more or first_sentences(hit.entry.answer)
-        yield Utterance(_answering(said, text, focused=getattr(hit, "focused", False)))
+        focused = getattr(hit, "focused", False) or hit.score < SURE_YES_MIN_SCORE
+        yield Utterance(_answering(said, text, focused=focused))

@@ -37,6 +37,7 @@ from voiceagent.brain.understanding import (
     detect_intent,
     normalize,
     says_it_did_not_help,
+    takes_in,
     topic_only,
     with_business_name,
 )
@@ -327,7 +328,7 @@ class DialogEngine(FaqAnswers, BookingFlow):
             async for utterance in self._escalate("caller accepted the offer of a specialist", text):
                 yield utterance
             return
-        if self.state.pending_question.endswith(BOOK_ONE):  # "I couldn't find an appointment... book one?"
+        if self.state.pending_question.endswith(BOOK_ONE) and not takes_in(text):  # "I couldn't find... book one?"
             async for utterance in self._start_booking(text):
                 yield utterance
             return

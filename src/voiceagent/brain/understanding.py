@@ -96,7 +96,8 @@ _WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(hold on|hang on|wait|one (s
 _SIGN_OFF = r"good ?bye|bye( bye)?|that'?s all|that is all|i'?ll call (you )?back"
 SIGNS_OFF = re.compile(rf"\b({_SIGN_OFF})\b")
 # A goodbye the call may end on half-way through a booking (a bare "ok" or "thanks" there is not one)
-_SAYS_GOODBYE = rf"{_SIGN_OFF}|talk (to you )?later|(got to|gotta|have to) go|hang(ing)? up|see you|take care|that'?ll (do|be all)"
+_SAYS_GOODBYE = (rf"{_SIGN_OFF}|talk (to you )?later|(got to|gotta|have to) go|hang(ing)? up|see (you|ya)|"
+                 r"catch (you|ya) later|take care|that'?ll (do|be all)")
 SAYS_GOODBYE = re.compile(rf"\b({_SAYS_GOODBYE})\b")
 # Ends the call outside a booking, where "no, that's it", "cheers" or "wrong number" cannot mean anything else
 CLOSING_WORDS = re.compile(rf"\b({_SAYS_GOODBYE}|that'?s it|wrong number|cheers|"
@@ -255,15 +256,29 @@ _DID_NOT_HELP = re.compile(r"\b(i )?(already (tried|did|done)( that| it| this)?|
 
 
 # Words that only take in what was said ("ok cool", "sweet", "got it", "fair enough"): no yes to a question
-_ACKNOWLEDGING = frozenset("ok okay alright all right cool sweet great good nice fine got it gotcha i see sounds "
+_ACKNOWLEDGING = frozenset("ok okay alright aight all right cool sweet great good nice fine got it gotcha i see sounds "
                            "perfect awesome understood makes sense fair enough oh ah wow excellent lovely brilliant "
-                           "that's thats very so well then hmm".split())
+                           "that's thats very so well then hmm good to know noted".split())
+# ...or that says the caller will go and do what the answer said ("ok i'll try the cookie thing")
+_WILL_TRY = re.compile(r"^((ok|okay|alright|cool|great) )*(i'?ll|i will|let me|we'?ll) (try|do|check) (that|it|this|those|"
+                       r"them|the [a-z ]{1,25})( (then|now|first))?$")
+
+
+# ...of which these take in what was said and accept no offer ("would you like to book one?" - "ok good to know")
+_TAKING_IN = frozenset("know noted see understood sense enough got gotcha".split())
 
 
 def acknowledges(text: str) -> bool:
-    """A turn that only acknowledges the last reply: "ok cool", "sweet", "got it", "good"."""
+    """A turn that only acknowledges the last reply: "ok cool", "sweet", "got it", "good to know"."""
     words = re.findall(r"[a-z']+", text.lower())
-    return bool(words) and all(word in _ACKNOWLEDGING for word in words)
+    return bool(words) and (all(word in _ACKNOWLEDGING for word in words)
+                            or _WILL_TRY.match(" ".join(words)) is not None)
+
+
+def takes_in(text: str) -> bool:
+    """An acknowledgement that is no yes to an offer: "good to know", "got it", "ok i'll try that"."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return acknowledges(text) and (bool(_TAKING_IN & set(words)) or _WILL_TRY.match(" ".join(words)) is not None)
 
 
 def says_it_did_not_help(text: str) -> bool:

@@ -21,6 +21,7 @@ from voiceagent.brain.booking import (
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
 from voiceagent.brain.understanding import (
+    ASKS_FIRST,
     CLOSING_WORDS,
     SAYS_GOODBYE,
     Intent,
@@ -58,6 +59,7 @@ CUE_AFTER_SECS = 0.3
 _STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
 _CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
                          r"my appointment)\b")
+_HELLO = re.compile(r"^((hi|hello|hey|hiya|yo|good (morning|afternoon|evening))( there)?,? )+")
 _URGENT = re.compile(r"(it'?s )?(now|right now|asap|immediately|urgent|it'?s urgent|hurry( up)?|quickly|today)( please)?")
 # "How long until somebody calls me?" once a ticket is open: about that call back, not an FAQ question
 _ASKS_WHEN_CALLED = re.compile(r"\b(how long|how soon|when)\b.*\b(call|ring|contact|reach|hear|get back)")
@@ -219,6 +221,9 @@ class DialogEngine(FaqAnswers, BookingFlow):
             async for utterance in self._not_understood():
                 yield utterance
             return
+        question = _HELLO.sub("", text)
+        if question != text and ASKS_FIRST.match(question) and not asks_how_agent_is(text):
+            text = question  # "hey how much is it", "good morning is it down": the hello read as the question's
         self.state.history.append(text)
         checked, self.state.checked = self.state.checked, False  # only the turn right after the read-out leans on it
         intent = await self._read_intent(text)

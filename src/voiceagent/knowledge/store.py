@@ -49,7 +49,8 @@ _ASKS_FEATURE = re.compile(
 # "what about quickbooks?", "and how about zapier": a follow-up that names only the thing it asks about
 _ASKS_ABOUT = re.compile(r"^(?:(?:and|so|ok|okay|alright) )*(?:what|how) about (?:the |a |an )?(?P<feature>.+)$")
 FEATURE_MIN_SCORE = 0.45
-_FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like|so|well|okay|ok|yeah|hi|hello|hey)\b")
+_FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like|so|well|okay|ok|yeah|hi|hello|hey|"
+                      r"good (morning|afternoon|evening))\b")
 
 
 class Embedder(Protocol):

@@ -704,3 +704,27 @@ async def test_see_ya_and_catch_ya_later_end_the_call(engine, said):
 async def test_a_hello_before_a_question_is_no_greeting_alone(engine, said, answer):
     engine.greeting()  # "hey how much is it" got "Hi there! How can I help you today?"
     assert answer in await say(engine, said)
+
+
+async def test_a_second_try_that_did_not_help_gets_a_person(engine):
+    engine.greeting()
+    await say(engine, "hi my slack bot thing stopped answering in our channels")
+    assert await say(engine, "yeah i tried reconnecting it it didnt do nothing") == DID_NOT_HELP
+    assert TICKET_OPENED in await say(engine, "ok i removed it and put it back still nothin")
+
+
+@pytest.mark.parametrize(("first", "then", "answer"), [
+    ("whats the rate limit on pro", "and what happens if i go over that", "Requests over the limit get a 429 error"),
+    ("I forgot my password", "how long is that link good for", "valid for one hour"),
+])
+async def test_a_follow_up_pointing_back_gets_the_sentence_of_the_last_answer_that_says_it(engine, first, then, answer):
+    # "...go over that" got the API-call overage entry (or "That's all I have") after the rate limits
+    engine.greeting()
+    await say(engine, first)
+    assert answer in await say(engine, then)
+
+
+async def test_a_follow_up_sentence_is_said_without_the_entrys_yes(engine):
+    engine.greeting()
+    await say(engine, "business is dead in the winter can i like pause it for a bit")
+    assert (await say(engine, "for how long")).startswith("You can pause your subscription for up to three months")

@@ -42,6 +42,9 @@ def _answering(said: str, question: str, focused: bool = False) -> str:
 _FOLLOW_UP = re.compile(r"^(and|so|but|for|what about|how about|what if)\b|\b(that|it|this|those|they|them|these|"
                         r"one|ones)\b|^(how (long|much|many|soon)|when|where)\b[\w' ]{0,25}$")  # "how long do i have"
 
+# ...and one that points back at it by name ("that", "it")
+_POINTS_BACK = re.compile(r"\b(that|it|this|those|them)\b")
+
 # How close an FAQ entry must be to answer a turn whose intent was a near tie, or a turn that could also lean on
 # the question before or on a booking under way (the knowledge base's own bar is 0.40)
 DOUBTFUL_MIN_SCORE = 0.5
@@ -65,6 +68,8 @@ _DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|a few|few|seve
                        r"months?|years?)\b|\b(within|until|right away|immediately|at once)\b")
 _ASKS_PRICE = re.compile(r"\bhow much\b|\b(cost|costs|price|prices|pricing|charge|fee)\b")
 _PRICE = re.compile(r"\$\d|\b(cents?|free|discount|percent)\b")
+_ASKS_OVER = re.compile(r"\b(go|goes|going|went) (over|past)\b|\b(exceed|blow past|run out|hit the (limit|cap))")
+_OVER = re.compile(r"\bover (the|your|my|a|\d)|\bno limit\b")
 
 
 # Words a follow-up asks with that say nothing of what it asks about ("does that include it?")
@@ -77,6 +82,22 @@ def _stems(text: str) -> set[str]:
     return {word[:5] for word in words_of(text)} - _ASKING_WORDS
 
 
+def _kinds(follow_up: str, sentence: str) -> int:
+    """How many of the kinds of answer a follow-up asks for (how long, how much, over a limit) a sentence gives."""
+    return (bool(_ASKS_HOW_LONG.search(follow_up) and _DURATION.search(sentence))
+            + bool(_ASKS_PRICE.search(follow_up) and _PRICE.search(sentence))
+            + bool(_ASKS_OVER.search(follow_up) and _OVER.search(sentence)))
+
+
+def giving_sentence(answer: str, follow_up: str) -> str | None:
+    """The sentence of an answer that says how long or what happens over a limit, when a follow-up asks that ("and
+    what happens if i go over that?" after the rate limits: "Requests over the limit get a 429 error..."), or
+    None. (Not prices: "how much does it cost?" after the free trial asks the plans' price, not "free".)"""
+    return next((sentence for sentence in sentences(answer)
+                 if (_ASKS_HOW_LONG.search(follow_up) and _DURATION.search(sentence))
+                 or (_ASKS_OVER.search(follow_up) and _OVER.search(sentence))), None)
+
+
 def answering_sentence(answer: str, follow_up: str) -> str | None:
     """The sentence of an answer already given that answers a follow-up about it ("can we have it in Europe
     instead?" after where data is stored: "Business customers can choose the European Union instead."), or None
@@ -84,9 +105,7 @@ def answering_sentence(answer: str, follow_up: str) -> str | None:
     asked = _stems(follow_up)
     best, best_score = None, 0
     for sentence in sentences(answer):
-        score = len(asked & _stems(sentence))
-        score += bool(_ASKS_HOW_LONG.search(follow_up) and _DURATION.search(sentence))
-        score += bool(_ASKS_PRICE.search(follow_up) and _PRICE.search(sentence))
+        score = len(asked & _stems(sentence)) + _kinds(follow_up, sentence)
         if score > best_score:
             best, best_score = sentence, score
     return best
@@ -137,6 +156,14 @@ class FaqAnswers:
             # an answer only from an entry they clearly match; otherwise the clarifying question, not a guess.
             yield self._ask(CLARIFY)
             return
+        if self.state.last_answer and _POINTS_BACK.search(text) and (hit is None or
+                                                                    hit.entry.id != self.state.last_answer_id):
+            # "and what happens if i go over that?" after the rate limits: the answer just given says what
+            given = giving_sentence(self.state.last_answer, text)
+            if given:
+                self.state.last_question = text
+                yield Utterance(_answering(given, text, focused=True))
+                return
         covered = covering_sentence(self.state.last_answer, text) if (
             self.state.last_answer and _FOLLOW_UP.search(text) and (hit is None or hit.entry.id != self.state.last_answer_id)
         ) else None
@@ -260,7 +287,7 @@ class FaqAnswers:
         if sentence:
             self.state.not_understood = 0
             self.state.last_question = text
-            return [Utterance(_answering(sentence, text))]
+            return [Utterance(_answering(sentence, text, focused=True))]  # its "Yes," answered the entry
         return [self._ask(CLARIFY if self.state.pending_question == NOTHING_MORE else NOTHING_MORE)]
 
     async def _answer(self, hit, text: str) -> AsyncIterator[Utterance]:

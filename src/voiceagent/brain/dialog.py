@@ -187,6 +187,12 @@ class DialogEngine(FaqAnswers, BookingFlow):
                 async for utterance in self._escalate("caller added details", text):
                     yield utterance
                 return
+        if (self.state.last_reply == DID_NOT_HELP and self.state.booking is None and says_it_did_not_help(text)
+                and not self.state.escalated):
+            # "...I can connect you with a specialist" - "I removed it and put it back, still nothing": a person
+            async for utterance in self._escalate("the answers did not solve it", caller_text):
+                yield utterance
+            return
         if (self.state.last_answer_id and self.state.booking is None and says_it_did_not_help(text)
                 and not self.state.escalated):
             # "My account is locked" - the reset steps - "I already tried that": not the same steps again.

@@ -244,7 +244,7 @@ def asks_who_is_speaking(text: str) -> bool:
 _DID_NOT_HELP = re.compile(r"\b(i )?(already (tried|did|done)( that| it| this)?|(tried|did|done) (that|it|this) already|(that|it) (didn'?t|doesn'?t|did not|does not) "
                            r"work|(that|it)'?s not working|(that|it) (didn'?t|did not) help|still (doesn'?t|can'?t|cannot|"
                            r"isn'?t|not working)|already (checked|allowed|enabled|cleared|reconnected|restarted|reinstalled|"
-                           r"updated|reset)|(it )?still happens|keeps happening|still (broken|the same|nothing|no luck)|"
+                           r"updated|reset)|(it )?still happens|keeps happening|still (broken|the same|nothin'?g?|no luck)|(didn'?t|did not) do (nothin'?g?|anything)|"
                            r"no luck|(i|we) (checked|double checked|tried)( (that|it|this|twice|again))?$|"
                            # the answer's own advice was followed: "the status page says everything is fine"
                            r"that'?s the (whole |real )?problem|(says|shows) (everything|all|it'?s|its) (is )?(fine|"

@@ -217,3 +217,14 @@ async def test_a_change_names_the_booking_the_team_will_change(engine):
     await say(engine, "yes")
     reply = await say(engine, "um can i move my friday appointment to monday instead same time")
     assert "tomorrow, February 20th at 3 PM" in reply and BOOKING_CHANGE_BY_HUMAN in reply and TICKET_OPENED in reply
+
+
+# -- 8. a filler between "at" and the hour -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("other_day", "time"), [("oh ok monday then at like ten", "10 AM"),
+                                                 ("monday around like eleven", "11 AM"),
+                                                 ("maybe monday at say nine", "9 AM")])
+async def test_a_filler_before_the_hour_keeps_the_time(engine, other_day, time):
+    assert "closed on Saturdays" in await say(engine, "can i come in saturday morning")
+    assert await say(engine, other_day) == ASK_NAME  # "at like ten" got "What time works for you on that day?"
+    assert f"Rachel, Monday, February 23rd at {time}" in await say(engine, "rachel")

@@ -273,6 +273,9 @@ def _with_time_cues(text: str) -> str:
     text = re.sub(rf"\b(make (it|that)|(change|switch|move|push) (it|that) to|(can|could) (we|you|i) do|how about|"
                   rf"what about|let'?s (do|say|go with)|go with|maybe)\s+(?P<hour>{_HOUR_WORDS})\b", r"at \g<hour>", text)
     text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
+    # "at like ten", "around um 2", "at about noon": a filler between the cue and the hour hid the time
+    text = re.sub(rf"\b(at|around|about|by)(?: (?:like|um|uh|er|maybe|say|about|around|roughly))+ "
+                  rf"(?=(?:{_HOUR_WORDS}|noon|midday|half|quarter)\b)", r"\1 ", text)
     # ASR writes "two o'clock" as "2 o'clock"; "around 2", "about 2:30", "by 4" name a time as "at" does.
     text = re.sub(r"(?<!at )\b(\d{1,2}) ?o'?clock\b", r"at \1", text)
     text = re.sub(rf"\b(around|about|by|after) ((1[0-2]|0?[1-9])(:\d{{2}})?)\b(?! ?(st|nd|rd|th)\b){_NOT_A_COUNT}",

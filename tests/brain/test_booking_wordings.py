@@ -228,3 +228,24 @@ async def test_a_filler_before_the_hour_keeps_the_time(engine, other_day, time):
     assert "closed on Saturdays" in await say(engine, "can i come in saturday morning")
     assert await say(engine, other_day) == ASK_NAME  # "at like ten" got "What time works for you on that day?"
     assert f"Rachel, Monday, February 23rd at {time}" in await say(engine, "rachel")
+
+
+# -- 9. a name said mid-sentence; a day changed while the name is asked for ------------------------------
+
+@pytest.mark.parametrize("request_", ["i need to book a call with somebody monday at eleven names tom becker",
+                                      "monday at eleven please, the names tom becker"])
+async def test_names_said_for_name_s_is_the_name(engine, request_):
+    # "...monday at eleven names tom becker" got "Can I have your name, please?": the name was lost
+    said = await say(engine, request_)
+    assert "an appointment for Tom Becker, Monday, February 23rd at 11 AM" in said
+    corrected = await say(engine, "no sorry i meant wednesday not monday")
+    assert "an appointment for Tom Becker, Wednesday, February 25th at 11 AM" in corrected
+
+
+@pytest.mark.parametrize("correction", ["no sorry i meant wednesday not monday", "actually make it wednesday",
+                                        "can we do wednesday instead"])
+async def test_a_day_changed_while_the_name_is_asked_keeps_the_time_and_asks_the_name_again(engine, correction):
+    assert await say(engine, "i need to book a call with somebody monday at eleven") == ASK_NAME
+    said = await say(engine, correction)  # was "Sorry, I didn't catch your name"
+    assert said == "No problem, Wednesday, February 25th at 11 AM. Can I have your name, please?"
+    assert "an appointment for Tom, Wednesday, February 25th at 11 AM" in await say(engine, "tom")

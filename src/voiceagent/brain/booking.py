@@ -36,7 +36,7 @@ _BYE = re.compile(r"\b(good ?bye|bye( bye)?)\b")
 _TURNS_DOWN = re.compile(r"^(no|nope|nah)\b|\b(never ?mind|forget (it|about it)|maybe (later|another time|some other "
                          r"time)|not (right )?now|(i'?ll|let me) think about it|don'?t (book|bother)|wrong number)\b")
 # What a booking question opens with, left out when it is asked again after "nothing is booked yet"
-_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|No problem|Okay|Thanks, [\w'-]+)\. |"
+_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|No problem(, [^.?]*)?|Okay|Thanks, [\w'-]+)\. |"
                       r"Sorry, I didn't [^.?]*\. )+")
 NOT_BOOKED_YET = "Just so you know, nothing is booked yet."
 # "any of those", "whichever": the caller leaves the choice of the listed times to the agent
@@ -236,12 +236,14 @@ class BookingFlow:
             self.state.booking = None
             yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
             return
-        name_before = booking.name
+        name_before, when_before = booking.name, booking.when_text
         self._fill_slots(booking, text, bare_name=booking.awaiting == "when" and intent in ("unsure", "clarify", "faq"))
         thanked = booking.name != name_before and booking.awaiting == "when" and not booking.offered
         if thanked:  # "What time works?" - "Sam O'Connor": the name is kept and the time asked again, not "Sorry"
             self.state.pending_question = ""
-        async for utterance in self._next_booking_step(booking):
+        # "Can I have your name?" - "no sorry, I meant Wednesday": the new time said back, then the name asked again
+        moved = booking.awaiting == "name" and booking.when_text != when_before and not booking.name
+        async for utterance in self._next_booking_step(booking, moved=moved):
             if thanked and utterance.kind == "answer" and booking.awaiting == "when":
                 utterance = Utterance(f"Thanks, {booking.name.split()[0]}. {utterance.text}")
             yield utterance
@@ -310,7 +312,9 @@ class BookingFlow:
         if digits:
             booking.phone = digits
 
-    async def _next_booking_step(self, booking: Booking) -> AsyncIterator[Utterance]:
+    async def _next_booking_step(self, booking: Booking, moved: bool = False) -> AsyncIterator[Utterance]:
+        """The booking's next question, or the read-back; `moved`: the caller just changed the time while asked
+        for the name (it is said back, so they hear it was taken)."""
         if not booking.when_text:
             booking.awaiting = "when"
             yield self._ask(ASK_WHEN)
@@ -356,7 +360,7 @@ class BookingFlow:
             return
         if not booking.name:
             booking.awaiting = "name"
-            yield self._ask(ASK_NAME)
+            yield self._ask(f"No problem, {described['spoken']}. Can I have your name, please?" if moved else ASK_NAME)
             return
         booking.awaiting = "confirm"
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""

@@ -35,7 +35,8 @@ def bare_hour_as_time(text: str, digits_only: bool = False) -> str:
 _NAME_PATTERNS = (
     r"\bit'?s ([a-z][a-z'-]+) with an? [a-z]\b",  # "no, it's Karin with an I"
     r"\bmy name is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
-    r"\b(?:my )?name's ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    # "name's tom", also as the recogniser writes it mid-sentence: "...monday at eleven names tom becker"
+    r"(?<!what )(?<!your )\b(?:my |the )?name'?s (?!are\b|of\b)([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bname is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bthis is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)(?= (?:not|instead|rather)\b|$)",  # "its joan not jon"

@@ -249,3 +249,16 @@ async def test_a_day_changed_while_the_name_is_asked_keeps_the_time_and_asks_the
     said = await say(engine, correction)  # was "Sorry, I didn't catch your name"
     assert said == "No problem, Wednesday, February 25th at 11 AM. Can I have your name, please?"
     assert "an appointment for Tom, Wednesday, February 25th at 11 AM" in await say(engine, "tom")
+
+
+# -- 10. a booking for someone else; a time the recogniser wrote as 1030 ------------------------------------
+
+@pytest.mark.parametrize(("said", "name"), [("its for my boss actually um put it under carla mendes", "Carla Mendes"),
+                                            ("its for my boss, carla mendes", "Carla Mendes"),
+                                            ("book it under carla mendes please", "Carla Mendes"),
+                                            ("it is for my wife sarah", "Sarah")])
+async def test_a_name_given_with_whom_the_booking_is_for_is_the_name(engine, said, name):
+    # "1030" is how the recogniser writes "ten thirty"
+    assert await say(engine, "i wanna book uh february twenty fourth at 1030") == ASK_NAME
+    # "...put it under carla mendes" got "Sorry, I didn't catch your name"
+    assert f"an appointment for {name}, Tuesday, February 24th at 10:30 AM" in await say(engine, said)

@@ -42,6 +42,9 @@ _NAME_PATTERNS = (
     r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)(?= (?:not|instead|rather)\b|$)",  # "its joan not jon"
     r"\b(?:name|it) (?:should|needs to|has to) (?:be|say|read) ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\b(?:under|for) the name (?:of )?([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    # "its for my boss actually, put it under carla mendes", "book it under jo kim": what follows "under" is a name
+    r"\b(?:put|book|have|write|mark|pop) (?:it|that|this|me|us|the (?:appointment|booking)) (?:down )?under "
+    r"([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bi'?m ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
     r"\bcall me ([a-z][a-z'-]+)",
     # "appointment tomorrow 9am, name richard hale": "name" said as a label (not "what name", "your name")
@@ -88,6 +91,10 @@ _NAME_ENDS = {"at", "on", "this", "next", "in", "around", "about", "by", "early"
 _FOR_NAME = re.compile(r"\b(?:for|under) ([a-z][a-z'-]+(?: [a-z][a-z'-]+){0,2})")
 # What a caller says after the name that is not part of it: "jennifer lopez no relation haha", "mike jones like
 # the singer", "stephanie not steven", "sam and my wife"
+# Whom the booking is for, said around the name: "it's for my boss, carla mendes" (not "Boss Carla Mendes")
+_FOR_SOMEONE = re.compile(r"\b(?:(?:it'?s|it is) )?(?:for )?(?:my|our|the) (?:boss|manager|wife|husband|partner|friend|"
+                          r"colleague|coworker|co-worker|client|son|daughter|mom|mother|dad|father|sister|brother|"
+                          r"employee|assistant)\b")
 _REMARK = re.compile(r"\b(?:not|instead|rather|but|no|like|as in|same as|ha(?:ha)+|lol|and|by the way)\b")
 
 
@@ -115,7 +122,7 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
             return name
     if expecting_name:
         # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
-        words = [w for w in re.sub(r"[^a-z' -]", " ", _REMARK.split(text, maxsplit=1)[0]).split()
+        words = [w for w in re.sub(r"[^a-z' -]", " ", _REMARK.split(_FOR_SOMEONE.sub(" ", text), maxsplit=1)[0]).split()
                  if w not in ("it's", "its", "it", "is", "my", "name", "for", "under", "put", "the")]
         if 1 <= len(words) <= 3 and not set(words) & _NEVER_IN_A_NAME:  # "whatever the latest one is"
             return _clean_name(" ".join(words))

@@ -262,3 +262,17 @@ async def test_a_name_given_with_whom_the_booking_is_for_is_the_name(engine, sai
     assert await say(engine, "i wanna book uh february twenty fourth at 1030") == ASK_NAME
     # "...put it under carla mendes" got "Sorry, I didn't catch your name"
     assert f"an appointment for {name}, Tuesday, February 24th at 10:30 AM" in await say(engine, said)
+
+
+# -- 11. a time said before the day -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("day", "when"), [("not today friday", "tomorrow, February 20th at noon"),
+                                           ("friday", "tomorrow, February 20th at noon"),
+                                           ("monday please", "Monday, February 23rd at noon"),
+                                           ("today", "today at noon")])
+async def test_a_time_said_without_a_day_asks_the_day_and_keeps_the_time(engine, day, when):
+    # "do you have anything at noon" got "Can I have your name?" (today assumed, unsaid); "not today friday" then
+    # listed Friday's times: noon was lost
+    assert await say(engine, "do you have anything at noon") == "Sure. Which day would you like to come in at noon?"
+    assert await say(engine, day) == ASK_NAME
+    assert f"an appointment for Beatrice Lang, {when}" in await say(engine, "beatrice lang")

@@ -126,6 +126,12 @@ def _as_when_text(iso: str) -> str:
     return f"{when:%B} {when.day} at {when.hour % 12 or 12}:{when:%M} {'am' if when.hour < 12 else 'pm'}".lower()
 
 
+def _time_part(when_text: str) -> str:
+    """A when phrase without its day ("tuesday at 2pm" -> "at 2pm"; "at noon", with no day, stays as it is)."""
+    day = date_part(when_text)
+    return when_text.replace(day, " ").strip() if day else when_text
+
+
 def _offer_question(alternatives: list) -> str:
     """The question after the free times the agent offered instead of the one asked for."""
     return {0: " What other time would work for you?", 1: " Would that work?"}.get(len(alternatives),
@@ -287,7 +293,7 @@ class BookingFlow:
                 phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
             # "Saturday around ten" (closed, other times offered) - "Monday then, same time": the hour turned down
             earlier = booking.when_text or (booking.rejected_when if _SAME_TIME.search(text) else "")
-            earlier_time = earlier.replace(date_part(earlier), " ").strip()
+            earlier_time = _time_part(earlier)
             if not has_time(text) and has_time(earlier_time):
                 phrase = f"{_SAME_TIME.sub(' ', phrase)} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday"
             booking.when_text = phrase
@@ -357,6 +363,11 @@ class BookingFlow:
                 yield self._ask(self._offer(booking, described))
                 return
             yield self._ask(described.get("message") or "Sorry, that time doesn't work. What other time would you like?")
+            return
+        if (await self._free_times_for(booking.when_text)).get("error") == "no_day":
+            # "do you have anything at noon": which day is asked, not today assumed without a word
+            booking.awaiting = "when"
+            yield self._ask(f"Sure. Which day would you like to come in at {described['spoken'].rsplit(' at ', 1)[-1]}?")
             return
         if not booking.name:
             booking.awaiting = "name"

@@ -276,3 +276,23 @@ async def test_a_time_said_without_a_day_asks_the_day_and_keeps_the_time(engine,
     assert await say(engine, "do you have anything at noon") == "Sure. Which day would you like to come in at noon?"
     assert await say(engine, day) == ASK_NAME
     assert f"an appointment for Beatrice Lang, {when}" in await say(engine, "beatrice lang")
+
+
+# -- 12. the next free time, whatever the day --------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["whens your next opening", "what's your next available slot",
+                                      "when can you fit me in", "earliest you can see me"])
+async def test_asking_for_the_next_opening_offers_the_first_free_times(engine, question):
+    # "whens your next opening" looked up the caller's bookings: "I couldn't find an upcoming appointment..."
+    offered = await say(engine, question)
+    assert offered == "The next free times are today at 10:30 AM, 11 AM or 11:30 AM. Which one works for you?"
+    assert await say(engine, "the first one") == ASK_NAME
+    assert "an appointment for Wes, today at 10:30 AM" in await say(engine, "its wes")
+    assert "scheduled your appointment for today at 10:30 AM" in await say(engine, "sounds good")
+
+
+async def test_the_next_opening_asked_for_while_the_day_is_asked_is_offered(engine):
+    await say(engine, "hi id like to book a consultation")
+    assert "The next free times are today at 10:30 AM" in await say(engine, "what's your next available slot")
+    assert await say(engine, "the second one") == ASK_NAME  # the middle of three (it took the last)
+    assert "an appointment for Wes, today at 11 AM" in await say(engine, "wes")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from voiceagent.brain.slots import (
     SPELLING,
+    asks_next_opening,
     bare_hour_as_time,
     clock_time,
     date_part,
@@ -94,7 +95,9 @@ class Booking:
 
 # Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
 _FIRST_OFFERED = re.compile(r"\b(first|earlier|earliest|sooner|soonest|former)\b")
-_LAST_OFFERED = re.compile(r"\b(second|later|latest|last|other|latter)\b")
+_LAST_OFFERED = re.compile(r"\b(later|latest|last|other|latter)\b")
+# "the second one" of three listed is the middle one, not the last
+_NTH_OFFERED = re.compile(r"\b(second|third)\b")
 
 
 def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
@@ -107,6 +110,9 @@ def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
         return next((iso for iso in offered if _clock_of(iso) == clock), None)
     if has_time(text):
         return None
+    nth = _NTH_OFFERED.search(text)
+    if nth:
+        return offered[min(("second", "third").index(nth.group(1)) + 1, len(offered) - 1)]
     if len(offered) > 1 and _LAST_OFFERED.search(text):
         return offered[-1]
     if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or extract_name(text))):
@@ -124,6 +130,13 @@ def _as_when_text(iso: str) -> str:
     """An offered time as words the time parser reads back ("february 20 at 10:30 am")."""
     when = datetime.fromisoformat(iso)
     return f"{when:%B} {when.day} at {when.hour % 12 or 12}:{when:%M} {'am' if when.hour < 12 else 'pm'}".lower()
+
+
+def _day_and_clock(spoken: str) -> tuple[str, str]:
+    """A time as `describe_when` says it, in its two halves: "tomorrow, February 20th at noon" -> ("tomorrow,
+    February 20th", "noon")."""
+    day, _, clock = spoken.rpartition(" at ")
+    return day, clock
 
 
 def _time_part(when_text: str) -> str:
@@ -145,7 +158,7 @@ def _free_times_spoken(free: dict) -> str:
 
 def asks_about_the_free_times(text: str) -> bool:
     """"What's the latest you have?": a question the booking answers with a free time (not one for the FAQ)."""
-    return _ASKS_EDGE.search(text) is not None
+    return _ASKS_EDGE.search(text) is not None or asks_next_opening(text)
 
 
 class BookingFlow:
@@ -177,6 +190,10 @@ class BookingFlow:
         edge = _ASKS_EDGE.search(text) if shown else None
         if edge:  # "...4 PM or 4:30 PM. Would one of those work?" - "what's the latest you got?"
             async for utterance in self._tell_edge(booking, shown, latest=edge.group("edge").startswith("la")):
+                yield utterance
+            return
+        if not shown and asks_next_opening(text):  # "whens your next opening": the first free times, to pick from
+            async for utterance in self._offer_next_opening(booking):
                 yield utterance
             return
         listed, booking.listed = booking.listed, []
@@ -367,7 +384,7 @@ class BookingFlow:
         if (await self._free_times_for(booking.when_text)).get("error") == "no_day":
             # "do you have anything at noon": which day is asked, not today assumed without a word
             booking.awaiting = "when"
-            yield self._ask(f"Sure. Which day would you like to come in at {described['spoken'].rsplit(' at ', 1)[-1]}?")
+            yield self._ask(f"Sure. Which day would you like to come in at {_day_and_clock(described['spoken'])[1]}?")
             return
         if not booking.name:
             booking.awaiting = "name"
@@ -391,6 +408,18 @@ class BookingFlow:
         booking.offered, booking.listed, booking.awaiting = [pick], [], "when"
         spoken = described.get("spoken") or _as_when_text(pick)
         yield self._ask(f"The {'latest' if latest else 'earliest'} I have is {spoken}. Would that work?")
+
+    async def _offer_next_opening(self, booking: Booking) -> AsyncIterator[Utterance]:
+        """The first free times, on the first day that has any, listed as a day's are: "the first one" takes it."""
+        booking.awaiting = "when"
+        free = await self._free_times_for("next available earliest")
+        if not free.get("slots"):
+            yield self._ask(ASK_WHEN)
+            return
+        booking.listed = list(free["slots"])
+        described = await self._describe_when(_as_when_text(booking.listed[0])) if self._describe_when else {}
+        day = _day_and_clock(described.get("spoken") or _as_when_text(booking.listed[0]))[0]
+        yield self._ask(f"The next free times are {day} at {free['spoken']}. Which one works for you?")
 
     async def _take_edge(self, booking: Booking, slots: list[str]) -> AsyncIterator[Utterance]:
         """"First thing Monday" / "end of the day": the day's first or last free time, then on to the name or the

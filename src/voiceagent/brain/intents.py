@@ -15,7 +15,7 @@ from importlib import resources
 
 import numpy as np
 
-from voiceagent.brain.slots import extract_name, has_date, has_time
+from voiceagent.brain.slots import asks_next_opening, extract_name, has_date, has_time
 from voiceagent.brain.understanding import ASKS_FIRST, CLOSING_WORDS, detect_intent, normalize
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
@@ -184,6 +184,8 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         return "inform", guess  # a day or hour offered while the agent asks when is the answer
     if state == "name" and guess.unsure and extract_name(text, expecting_name=True):
         return "inform", guess
+    if state == "idle" and asks_next_opening(text):
+        return "book", guess  # "whens your next opening" asks for a free time, not for the caller's booking
     if state == "idle" and (has_date(text) or has_time(text)) and _BOOKS.search(text) and not _CHANGES_ONE.search(text):
         return "book", guess  # "book Tuesday at two, name's Omar": the words and the time are certain
     if state == "idle" and intent == "escalate" and _BOOKS.search(text) and not _CHANGES_ONE.search(text):

@@ -222,6 +222,20 @@ _TIME_WORDS = (r"\b(\d{1,2}(:\d{2})? ?(a\.?m\.?|p\.?m\.?)|\d{1,2}:\d{2}|\d{3,4}|
                r"at \d{1,2})\b")
 
 
+# "whens your next opening", "what's your next available slot", "when can you fit me in", "earliest you can see me":
+# the first free time, whatever the day (not "my next appointment", which is the caller's own)
+_NEXT_OPENING = re.compile(
+    r"\b(next|soonest|earliest) (opening|open (slot|time|spot)|available|availability|free (time|slot|spot)|slot|spot)s?"
+    r"\b|\bfirst (available|opening)\b|\bwhen (can|could) (you|i|we) (fit|squeeze|get) (me|us|in)\b|"
+    r"\b(earliest|soonest|how soon) (that )?(can |could )?(you|i|we) (can |could )?(see|fit|get|take|squeeze|come|"
+    r"be seen)\b|\bwhat'?s (the|your) (soonest|earliest)\b")
+
+
+def asks_next_opening(text: str) -> bool:
+    """A question for the first free time, with no day in it ("whens your next opening")."""
+    return _NEXT_OPENING.search(text) is not None and not has_date(text)
+
+
 def has_date(text: str) -> bool:
     return re.search(_DATE_WORDS, text) is not None
 

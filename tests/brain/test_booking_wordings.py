@@ -296,3 +296,23 @@ async def test_the_next_opening_asked_for_while_the_day_is_asked_is_offered(engi
     assert "The next free times are today at 10:30 AM" in await say(engine, "what's your next available slot")
     assert await say(engine, "the second one") == ASK_NAME  # the middle of three (it took the last)
     assert "an appointment for Wes, today at 11 AM" in await say(engine, "wes")
+
+
+# -- 13. the caller's own booking, by whatever name; moved right after it was read out ---------------------
+
+@pytest.mark.parametrize("question", ["what time is my thing tomorrow", "whens my slot", "what time is my time",
+                                      "what time is my appointment thing"])
+async def test_what_time_is_my_thing_reads_out_the_booking(engine, question):
+    await say(engine, "book me friday at three, name's dave")
+    await say(engine, "yes")
+    # "what time is my thing tomorrow" got "I'm not sure about that one"
+    assert "You have an appointment tomorrow, February 20th at 3 PM" in await say(engine, question)
+
+
+@pytest.mark.parametrize("change", ["can i push it an hour later", "could you make it an hour earlier"])
+async def test_a_shift_right_after_the_read_out_is_a_change_of_that_booking(engine, change):
+    await say(engine, "book me friday at three, name's dave")
+    await say(engine, "yes")
+    await say(engine, "what time is my thing tomorrow")
+    reply = await say(engine, change)
+    assert "tomorrow, February 20th at 3 PM" in reply and BOOKING_CHANGE_BY_HUMAN in reply and TICKET_OPENED in reply

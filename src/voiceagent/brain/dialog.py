@@ -57,6 +57,9 @@ CUE_AFTER_SECS = 0.3
 _STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
 _CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
                          r"my appointment)\b")
+# "could you make it an hour earlier", "bump it back a day": the booking just read out, moved (read as "book" too)
+_SHIFTS_IT = re.compile(r"\b(an?|one|two|half an?) (hour|day|week)s? (later|earlier|sooner|back|forward)\b|"
+                        r"\b(push|bump|move|shift)( it| that)? (back|forward|up|later|earlier)\b")
 _URGENT = re.compile(r"(it'?s )?(now|right now|asap|immediately|urgent|it'?s urgent|hurry( up)?|quickly|today)( please)?")
 # "How long until somebody calls me?" once a ticket is open: about that call back, not an FAQ question
 _ASKS_WHEN_CALLED = re.compile(r"\b(how long|how soon|when)\b.*\b(call|ring|contact|reach|hear|get back)")
@@ -235,7 +238,8 @@ class DialogEngine(FaqAnswers, BookingFlow):
             return
         if booking is None and intent.name == "goodbye" and _STARTS_YES.match(text) and not CLOSING_WORDS.search(text):
             intent = Intent("yes", intent.frustrated)  # "yes, this number is fine" hung up the call
-        if booking is None and checked and _CHANGES_IT.search(text) and intent.name != "book":
+        if booking is None and checked and ((_CHANGES_IT.search(text) and intent.name != "book") or (
+                _SHIFTS_IT.search(text) and not NEW_BOOKING.search(text))):
             intent = Intent("cancel_booking", intent.frustrated)  # "can I cancel it?" right after it was read out
         if self.state.handed_over and _URGENT.fullmatch(text):
             async for utterance in self._escalate("caller says it is urgent", caller_text):

@@ -316,3 +316,16 @@ async def test_a_shift_right_after_the_read_out_is_a_change_of_that_booking(engi
     await say(engine, "what time is my thing tomorrow")
     reply = await say(engine, change)
     assert "tomorrow, February 20th at 3 PM" in reply and BOOKING_CHANGE_BY_HUMAN in reply and TICKET_OPENED in reply
+
+
+# -- 14. a yes to booking one, after a change of a booking the caller does not have -----------------------
+
+@pytest.mark.parametrize(("change", "day"), [("hey can i move my appointment to thursday instead same time",
+                                              "Thursday, February 26th"),
+                                             ("i need to reschedule my booking to monday", "Monday, February 23rd")])
+async def test_yes_to_booking_one_keeps_the_day_the_change_asked_for(engine, change, day):
+    assert "Would you like to book one?" in await say(engine, change)
+    asked = await say(engine, "yes")  # was "What day and time would you like?": the day said was lost
+    assert asked.startswith(f"Sure, {day}. What time works for you?")
+    assert await say(engine, "eleven") == ASK_NAME
+    assert f"an appointment for Tom, {day} at 11 AM" in await say(engine, "tom")

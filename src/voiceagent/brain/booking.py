@@ -91,6 +91,21 @@ class Booking:
     edge: str = ""  # "first" ("first thing Monday") or "last" ("end of the day"): that free time of the day
     listed: list[str] = field(default_factory=list)  # free times it listed when asking for the hour ("9, 10 or 11")
     warned: bool = False  # the caller said goodbye and was told nothing is booked yet: a second goodbye ends the call
+    recalled: bool = False  # the day was said in an earlier request (a change of a booking there was not): named back
+
+
+# "can I move my appointment to Thursday instead": the day (and time) a booking was to move to
+_MOVED_TO = re.compile(r"\b(move|moving|reschedul\w*|push|change|switch|shift)\b.*?\b(to|for) (?P<when>.*)")
+
+
+def moved_to(text: str) -> str:
+    """The day and time a change asks for ("...to thursday instead same time" -> "thursday instead same time"), or
+    "" when it names none, or names the booked day too ("move my friday appointment to monday": which day the
+    caller wants booked anew is not certain)."""
+    match = _MOVED_TO.search(text)
+    if not match or not has_date(match.group("when")) or has_date(text[:match.start("when")]):
+        return ""
+    return match.group("when")
 
 
 # Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
@@ -166,11 +181,13 @@ class BookingFlow:
     and _free_times): a new appointment over several turns, a check of the booked ones, and a change or
     cancellation handed to a person."""
 
-    async def _start_booking(self, text: str) -> AsyncIterator[Utterance]:
+    async def _start_booking(self, text: str, recalled: bool = False) -> AsyncIterator[Utterance]:
+        """A new booking from the caller's request; `recalled`: `text` is a request said earlier (the day a booking
+        they do not have was to move to), its day named back when the time is asked."""
         if _TAKES_IT_BACK.search(text):  # "I wanted to book... no, never mind"
             yield Utterance("No problem. " + ANYTHING_ELSE)
             return
-        self.state.booking = Booking()
+        self.state.booking = Booking(recalled=recalled)
         async for utterance in self._continue_booking(text, "book"):
             yield utterance
 
@@ -356,7 +373,10 @@ class BookingFlow:
                         yield utterance
                 else:
                     booking.listed = list(free.get("slots") or [])
-                    yield self._ask("What time works for you on that day?" + _free_times_spoken(free))
+                    question = "What time works for you on that day?"
+                    if booking.recalled and booking.listed:  # "yes" to booking one: the day is a turn back
+                        question = f"Sure, {await self._day_spoken(booking.listed[0])}. What time works for you?"
+                    yield self._ask(question + _free_times_spoken(free))
             return
         daypart = vague_time(booking.when_text)
         if daypart:  # "anything tomorrow morning?": the caller picks the hour, the agent does not guess it
@@ -417,9 +437,13 @@ class BookingFlow:
             yield self._ask(ASK_WHEN)
             return
         booking.listed = list(free["slots"])
-        described = await self._describe_when(_as_when_text(booking.listed[0])) if self._describe_when else {}
-        day = _day_and_clock(described.get("spoken") or _as_when_text(booking.listed[0]))[0]
+        day = await self._day_spoken(booking.listed[0])
         yield self._ask(f"The next free times are {day} at {free['spoken']}. Which one works for you?")
+
+    async def _day_spoken(self, iso: str) -> str:
+        """The day of a free time as the agent says it: "today", "Thursday, February 26th"."""
+        described = await self._describe_when(_as_when_text(iso)) if self._describe_when else {}
+        return _day_and_clock(described.get("spoken") or _as_when_text(iso))[0]
 
     async def _take_edge(self, booking: Booking, slots: list[str]) -> AsyncIterator[Utterance]:
         """"First thing Monday" / "end of the day": the day's first or last free time, then on to the name or the
@@ -489,6 +513,7 @@ class BookingFlow:
             yield cue
         found = results[0]
         if found.get("ok") and not found.get("appointments"):
+            self.state.moved_to = moved_to(text)  # "...to thursday instead": a yes books Thursday
             yield self._ask(f"{found['message']} {BOOK_ONE}")
             return
         booked = [f"#{appointment['id']} at {appointment['starts_at']}" for appointment in found.get("appointments") or []]

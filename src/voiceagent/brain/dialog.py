@@ -77,6 +77,7 @@ class DialogState:
     handed_over: bool = False  # a specialist will call back (a ticket is open): asking again opens no second one
     change_requested: bool = False  # a change of a booking was handed over: a new time said next goes to it
     checked: bool = False  # the caller's appointments were just read out: "cancel it" means one of them
+    moved_to: str = ""  # the day a change asked for, when there was no booking to change: a yes to booking one keeps it
     pending_question: str = ""
     history: list[str] = field(default_factory=list)
     last_reply: str = ""  # what the agent said last, for "sorry, can you repeat that?"
@@ -332,7 +333,8 @@ class DialogEngine(FaqAnswers, BookingFlow):
                 yield utterance
             return
         if self.state.pending_question.endswith(BOOK_ONE):  # "I couldn't find an appointment... book one?"
-            async for utterance in self._start_booking(text):
+            wanted, self.state.moved_to = self.state.moved_to, ""
+            async for utterance in self._start_booking(wanted or text, recalled=bool(wanted)):
                 yield utterance
             return
         if acknowledges(text) and len(self.state.history) > 1:

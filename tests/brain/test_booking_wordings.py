@@ -247,7 +247,7 @@ async def test_names_said_for_name_s_is_the_name(engine, request_):
 async def test_a_day_changed_while_the_name_is_asked_keeps_the_time_and_asks_the_name_again(engine, correction):
     assert await say(engine, "i need to book a call with somebody monday at eleven") == ASK_NAME
     said = await say(engine, correction)  # was "Sorry, I didn't catch your name"
-    assert said == "No problem, Wednesday, February 25th at 11 AM. Can I have your name, please?"
+    assert said == "Okay, Wednesday, February 25th at 11 AM. Can I have your name, please?"
     assert "an appointment for Tom, Wednesday, February 25th at 11 AM" in await say(engine, "tom")
 
 
@@ -329,3 +329,10 @@ async def test_yes_to_booking_one_keeps_the_day_the_change_asked_for(engine, cha
     assert asked.startswith(f"Sure, {day}. What time works for you?")
     assert await say(engine, "eleven") == ASK_NAME
     assert f"an appointment for Tom, {day} at 11 AM" in await say(engine, "tom")
+
+
+async def test_a_question_about_the_offered_times_after_a_sigh_is_answered(engine):
+    await say(engine, "do you have anything at like six thirty in the evening on wednesday")
+    said = await say(engine, "ugh ok whats the latest you got that day")  # was "Can I have your name?", no time said
+    assert "The latest I have is Wednesday, February 25th at 4:30 PM. Would that work?" in said
+    assert await say(engine, "ok four thirty then") == ASK_NAME

@@ -37,7 +37,7 @@ _BYE = re.compile(r"\b(good ?bye|bye( bye)?)\b")
 _TURNS_DOWN = re.compile(r"^(no|nope|nah)\b|\b(never ?mind|forget (it|about it)|maybe (later|another time|some other "
                          r"time)|not (right )?now|(i'?ll|let me) think about it|don'?t (book|bother)|wrong number)\b")
 # What a booking question opens with, left out when it is asked again after "nothing is booked yet"
-_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|No problem(, [^.?]*)?|Okay|Thanks, [\w'-]+)\. |"
+_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|(No problem|Okay)(, [^.?]*)?|Thanks, [\w'-]+)\. |"
                       r"Sorry, I didn't [^.?]*\. )+")
 NOT_BOOKED_YET = "Just so you know, nothing is booked yet."
 # "any of those", "whichever": the caller leaves the choice of the listed times to the agent
@@ -51,7 +51,7 @@ _CORRECTS = re.compile(r"^((oh|um|wait|sorry|no|nope|actually|make (it|that))\b,
 _SAME_TIME = re.compile(r"\b((at|around) )?(the )?same (time|hour)\b")
 # "what's the latest you have?", "anything earlier?", "how early can I come?": a question about the free times,
 # not a choice of one ("the later one" is)
-_ASKS_EDGE = re.compile(r"^((and|so|ok|okay|oh|well|hmm|but|then|yes|yeah|no|sorry) )*(what('?s| is| about)?|when('?s| is)?|"
+_ASKS_EDGE = re.compile(r"^((and|so|ok|okay|oh|well|hmm|but|then|yes|yeah|no|sorry|ugh|um|uh|right|alright) )*(what('?s| is| about)?|when('?s| is)?|"
                         r"is there|are there|do you have|have you got|(you )?got|any|anything|something|nothing|how)\b"
                         r".*?\b(?P<edge>latest|earliest|earlier|later|late|early|(last|first) (slot|time|appointment))\b"
                         r"(?! (one|ones|option|of))")
@@ -408,7 +408,7 @@ class BookingFlow:
             return
         if not booking.name:
             booking.awaiting = "name"
-            yield self._ask(f"No problem, {described['spoken']}. Can I have your name, please?" if moved else ASK_NAME)
+            yield self._ask(f"Okay, {described['spoken']}. Can I have your name, please?" if moved else ASK_NAME)
             return
         booking.awaiting = "confirm"
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""

@@ -217,3 +217,122 @@ async def test_a_change_names_the_booking_the_team_will_change(engine):
     await say(engine, "yes")
     reply = await say(engine, "um can i move my friday appointment to monday instead same time")
     assert "tomorrow, February 20th at 3 PM" in reply and BOOKING_CHANGE_BY_HUMAN in reply and TICKET_OPENED in reply
+
+
+# -- 8. a filler between "at" and the hour -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("other_day", "time"), [("oh ok monday then at like ten", "10 AM"),
+                                                 ("monday around like eleven", "11 AM"),
+                                                 ("maybe monday at say nine", "9 AM")])
+async def test_a_filler_before_the_hour_keeps_the_time(engine, other_day, time):
+    assert "closed on Saturdays" in await say(engine, "can i come in saturday morning")
+    assert await say(engine, other_day) == ASK_NAME  # "at like ten" got "What time works for you on that day?"
+    assert f"Rachel, Monday, February 23rd at {time}" in await say(engine, "rachel")
+
+
+# -- 9. a name said mid-sentence; a day changed while the name is asked for ------------------------------
+
+@pytest.mark.parametrize("request_", ["i need to book a call with somebody monday at eleven names tom becker",
+                                      "monday at eleven please, the names tom becker"])
+async def test_names_said_for_name_s_is_the_name(engine, request_):
+    # "...monday at eleven names tom becker" got "Can I have your name, please?": the name was lost
+    said = await say(engine, request_)
+    assert "an appointment for Tom Becker, Monday, February 23rd at 11 AM" in said
+    corrected = await say(engine, "no sorry i meant wednesday not monday")
+    assert "an appointment for Tom Becker, Wednesday, February 25th at 11 AM" in corrected
+
+
+@pytest.mark.parametrize("correction", ["no sorry i meant wednesday not monday", "actually make it wednesday",
+                                        "can we do wednesday instead"])
+async def test_a_day_changed_while_the_name_is_asked_keeps_the_time_and_asks_the_name_again(engine, correction):
+    assert await say(engine, "i need to book a call with somebody monday at eleven") == ASK_NAME
+    said = await say(engine, correction)  # was "Sorry, I didn't catch your name"
+    assert said == "Okay, Wednesday, February 25th at 11 AM. Can I have your name, please?"
+    assert "an appointment for Tom, Wednesday, February 25th at 11 AM" in await say(engine, "tom")
+
+
+# -- 10. a booking for someone else; a time the recogniser wrote as 1030 ------------------------------------
+
+@pytest.mark.parametrize(("said", "name"), [("its for my boss actually um put it under carla mendes", "Carla Mendes"),
+                                            ("its for my boss, carla mendes", "Carla Mendes"),
+                                            ("book it under carla mendes please", "Carla Mendes"),
+                                            ("it is for my wife sarah", "Sarah")])
+async def test_a_name_given_with_whom_the_booking_is_for_is_the_name(engine, said, name):
+    # "1030" is how the recogniser writes "ten thirty"
+    assert await say(engine, "i wanna book uh february twenty fourth at 1030") == ASK_NAME
+    # "...put it under carla mendes" got "Sorry, I didn't catch your name"
+    assert f"an appointment for {name}, Tuesday, February 24th at 10:30 AM" in await say(engine, said)
+
+
+# -- 11. a time said before the day -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("day", "when"), [("not today friday", "tomorrow, February 20th at noon"),
+                                           ("friday", "tomorrow, February 20th at noon"),
+                                           ("monday please", "Monday, February 23rd at noon"),
+                                           ("today", "today at noon")])
+async def test_a_time_said_without_a_day_asks_the_day_and_keeps_the_time(engine, day, when):
+    # "do you have anything at noon" got "Can I have your name?" (today assumed, unsaid); "not today friday" then
+    # listed Friday's times: noon was lost
+    assert await say(engine, "do you have anything at noon") == "Sure. Which day would you like to come in at noon?"
+    assert await say(engine, day) == ASK_NAME
+    assert f"an appointment for Beatrice Lang, {when}" in await say(engine, "beatrice lang")
+
+
+# -- 12. the next free time, whatever the day --------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["whens your next opening", "what's your next available slot",
+                                      "when can you fit me in", "earliest you can see me"])
+async def test_asking_for_the_next_opening_offers_the_first_free_times(engine, question):
+    # "whens your next opening" looked up the caller's bookings: "I couldn't find an upcoming appointment..."
+    offered = await say(engine, question)
+    assert offered == "The next free times are today at 10:30 AM, 11 AM or 11:30 AM. Which one works for you?"
+    assert await say(engine, "the first one") == ASK_NAME
+    assert "an appointment for Wes, today at 10:30 AM" in await say(engine, "its wes")
+    assert "scheduled your appointment for today at 10:30 AM" in await say(engine, "sounds good")
+
+
+async def test_the_next_opening_asked_for_while_the_day_is_asked_is_offered(engine):
+    await say(engine, "hi id like to book a consultation")
+    assert "The next free times are today at 10:30 AM" in await say(engine, "what's your next available slot")
+    assert await say(engine, "the second one") == ASK_NAME  # the middle of three (it took the last)
+    assert "an appointment for Wes, today at 11 AM" in await say(engine, "wes")
+
+
+# -- 13. the caller's own booking, by whatever name; moved right after it was read out ---------------------
+
+@pytest.mark.parametrize("question", ["what time is my thing tomorrow", "whens my slot", "what time is my time",
+                                      "what time is my appointment thing"])
+async def test_what_time_is_my_thing_reads_out_the_booking(engine, question):
+    await say(engine, "book me friday at three, name's dave")
+    await say(engine, "yes")
+    # "what time is my thing tomorrow" got "I'm not sure about that one"
+    assert "You have an appointment tomorrow, February 20th at 3 PM" in await say(engine, question)
+
+
+@pytest.mark.parametrize("change", ["can i push it an hour later", "could you make it an hour earlier"])
+async def test_a_shift_right_after_the_read_out_is_a_change_of_that_booking(engine, change):
+    await say(engine, "book me friday at three, name's dave")
+    await say(engine, "yes")
+    await say(engine, "what time is my thing tomorrow")
+    reply = await say(engine, change)
+    assert "tomorrow, February 20th at 3 PM" in reply and BOOKING_CHANGE_BY_HUMAN in reply and TICKET_OPENED in reply
+
+
+# -- 14. a yes to booking one, after a change of a booking the caller does not have -----------------------
+
+@pytest.mark.parametrize(("change", "day"), [("hey can i move my appointment to thursday instead same time",
+                                              "Thursday, February 26th"),
+                                             ("i need to reschedule my booking to monday", "Monday, February 23rd")])
+async def test_yes_to_booking_one_keeps_the_day_the_change_asked_for(engine, change, day):
+    assert "Would you like to book one?" in await say(engine, change)
+    asked = await say(engine, "yes")  # was "What day and time would you like?": the day said was lost
+    assert asked.startswith(f"Sure, {day}. What time works for you?")
+    assert await say(engine, "eleven") == ASK_NAME
+    assert f"an appointment for Tom, {day} at 11 AM" in await say(engine, "tom")
+
+
+async def test_a_question_about_the_offered_times_after_a_sigh_is_answered(engine):
+    await say(engine, "do you have anything at like six thirty in the evening on wednesday")
+    said = await say(engine, "ugh ok whats the latest you got that day")  # was "Can I have your name?", no time said
+    assert "The latest I have is Wednesday, February 25th at 4:30 PM. Would that work?" in said
+    assert await say(engine, "ok four thirty then") == ASK_NAME

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from voiceagent.brain.slots import (
     SPELLING,
+    asks_next_opening,
     bare_hour_as_time,
     clock_time,
     date_part,
@@ -36,7 +37,7 @@ _BYE = re.compile(r"\b(good ?bye|bye( bye)?)\b")
 _TURNS_DOWN = re.compile(r"^(no|nope|nah)\b|\b(never ?mind|forget (it|about it)|maybe (later|another time|some other "
                          r"time)|not (right )?now|(i'?ll|let me) think about it|don'?t (book|bother)|wrong number)\b")
 # What a booking question opens with, left out when it is asked again after "nothing is booked yet"
-_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|No problem|Okay|Thanks, [\w'-]+)\. |"
+_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|(No problem|Okay)(, [^.?]*)?|Thanks, [\w'-]+)\. |"
                       r"Sorry, I didn't [^.?]*\. )+")
 NOT_BOOKED_YET = "Just so you know, nothing is booked yet."
 # "any of those", "whichever": the caller leaves the choice of the listed times to the agent
@@ -50,7 +51,7 @@ _CORRECTS = re.compile(r"^((oh|um|wait|sorry|no|nope|actually|make (it|that))\b,
 _SAME_TIME = re.compile(r"\b((at|around) )?(the )?same (time|hour)\b")
 # "what's the latest you have?", "anything earlier?", "how early can I come?": a question about the free times,
 # not a choice of one ("the later one" is)
-_ASKS_EDGE = re.compile(r"^((and|so|ok|okay|oh|well|hmm|but|then|yes|yeah|no|sorry) )*(what('?s| is| about)?|when('?s| is)?|"
+_ASKS_EDGE = re.compile(r"^((and|so|ok|okay|oh|well|hmm|but|then|yes|yeah|no|sorry|ugh|um|uh|right|alright) )*(what('?s| is| about)?|when('?s| is)?|"
                         r"is there|are there|do you have|have you got|(you )?got|any|anything|something|nothing|how)\b"
                         r".*?\b(?P<edge>latest|earliest|earlier|later|late|early|(last|first) (slot|time|appointment))\b"
                         r"(?! (one|ones|option|of))")
@@ -90,11 +91,28 @@ class Booking:
     edge: str = ""  # "first" ("first thing Monday") or "last" ("end of the day"): that free time of the day
     listed: list[str] = field(default_factory=list)  # free times it listed when asking for the hour ("9, 10 or 11")
     warned: bool = False  # the caller said goodbye and was told nothing is booked yet: a second goodbye ends the call
+    recalled: bool = False  # the day was said in an earlier request (a change of a booking there was not): named back
+
+
+# "can I move my appointment to Thursday instead": the day (and time) a booking was to move to
+_MOVED_TO = re.compile(r"\b(move|moving|reschedul\w*|push|change|switch|shift)\b.*?\b(to|for) (?P<when>.*)")
+
+
+def moved_to(text: str) -> str:
+    """The day and time a change asks for ("...to thursday instead same time" -> "thursday instead same time"), or
+    "" when it names none, or names the booked day too ("move my friday appointment to monday": which day the
+    caller wants booked anew is not certain)."""
+    match = _MOVED_TO.search(text)
+    if not match or not has_date(match.group("when")) or has_date(text[:match.start("when")]):
+        return ""
+    return match.group("when")
 
 
 # Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
 _FIRST_OFFERED = re.compile(r"\b(first|earlier|earliest|sooner|soonest|former)\b")
-_LAST_OFFERED = re.compile(r"\b(second|later|latest|last|other|latter)\b")
+_LAST_OFFERED = re.compile(r"\b(later|latest|last|other|latter)\b")
+# "the second one" of three listed is the middle one, not the last
+_NTH_OFFERED = re.compile(r"\b(second|third)\b")
 
 
 def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
@@ -107,6 +125,9 @@ def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
         return next((iso for iso in offered if _clock_of(iso) == clock), None)
     if has_time(text):
         return None
+    nth = _NTH_OFFERED.search(text)
+    if nth:
+        return offered[min(("second", "third").index(nth.group(1)) + 1, len(offered) - 1)]
     if len(offered) > 1 and _LAST_OFFERED.search(text):
         return offered[-1]
     if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or extract_name(text))):
@@ -126,6 +147,19 @@ def _as_when_text(iso: str) -> str:
     return f"{when:%B} {when.day} at {when.hour % 12 or 12}:{when:%M} {'am' if when.hour < 12 else 'pm'}".lower()
 
 
+def _day_and_clock(spoken: str) -> tuple[str, str]:
+    """A time as `describe_when` says it, in its two halves: "tomorrow, February 20th at noon" -> ("tomorrow,
+    February 20th", "noon")."""
+    day, _, clock = spoken.rpartition(" at ")
+    return day, clock
+
+
+def _time_part(when_text: str) -> str:
+    """A when phrase without its day ("tuesday at 2pm" -> "at 2pm"; "at noon", with no day, stays as it is)."""
+    day = date_part(when_text)
+    return when_text.replace(day, " ").strip() if day else when_text
+
+
 def _offer_question(alternatives: list) -> str:
     """The question after the free times the agent offered instead of the one asked for."""
     return {0: " What other time would work for you?", 1: " Would that work?"}.get(len(alternatives),
@@ -139,7 +173,7 @@ def _free_times_spoken(free: dict) -> str:
 
 def asks_about_the_free_times(text: str) -> bool:
     """"What's the latest you have?": a question the booking answers with a free time (not one for the FAQ)."""
-    return _ASKS_EDGE.search(text) is not None
+    return _ASKS_EDGE.search(text) is not None or asks_next_opening(text)
 
 
 class BookingFlow:
@@ -147,11 +181,13 @@ class BookingFlow:
     and _free_times): a new appointment over several turns, a check of the booked ones, and a change or
     cancellation handed to a person."""
 
-    async def _start_booking(self, text: str) -> AsyncIterator[Utterance]:
+    async def _start_booking(self, text: str, recalled: bool = False) -> AsyncIterator[Utterance]:
+        """A new booking from the caller's request; `recalled`: `text` is a request said earlier (the day a booking
+        they do not have was to move to), its day named back when the time is asked."""
         if _TAKES_IT_BACK.search(text):  # "I wanted to book... no, never mind"
             yield Utterance("No problem. " + ANYTHING_ELSE)
             return
-        self.state.booking = Booking()
+        self.state.booking = Booking(recalled=recalled)
         async for utterance in self._continue_booking(text, "book"):
             yield utterance
 
@@ -171,6 +207,10 @@ class BookingFlow:
         edge = _ASKS_EDGE.search(text) if shown else None
         if edge:  # "...4 PM or 4:30 PM. Would one of those work?" - "what's the latest you got?"
             async for utterance in self._tell_edge(booking, shown, latest=edge.group("edge").startswith("la")):
+                yield utterance
+            return
+        if not shown and asks_next_opening(text):  # "whens your next opening": the first free times, to pick from
+            async for utterance in self._offer_next_opening(booking):
                 yield utterance
             return
         listed, booking.listed = booking.listed, []
@@ -236,12 +276,14 @@ class BookingFlow:
             self.state.booking = None
             yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
             return
-        name_before = booking.name
+        name_before, when_before = booking.name, booking.when_text
         self._fill_slots(booking, text, bare_name=booking.awaiting == "when" and intent in ("unsure", "clarify", "faq"))
         thanked = booking.name != name_before and booking.awaiting == "when" and not booking.offered
         if thanked:  # "What time works?" - "Sam O'Connor": the name is kept and the time asked again, not "Sorry"
             self.state.pending_question = ""
-        async for utterance in self._next_booking_step(booking):
+        # "Can I have your name?" - "no sorry, I meant Wednesday": the new time said back, then the name asked again
+        moved = booking.awaiting == "name" and booking.when_text != when_before and not booking.name
+        async for utterance in self._next_booking_step(booking, moved=moved):
             if thanked and utterance.kind == "answer" and booking.awaiting == "when":
                 utterance = Utterance(f"Thanks, {booking.name.split()[0]}. {utterance.text}")
             yield utterance
@@ -285,7 +327,7 @@ class BookingFlow:
                 phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
             # "Saturday around ten" (closed, other times offered) - "Monday then, same time": the hour turned down
             earlier = booking.when_text or (booking.rejected_when if _SAME_TIME.search(text) else "")
-            earlier_time = earlier.replace(date_part(earlier), " ").strip()
+            earlier_time = _time_part(earlier)
             if not has_time(text) and has_time(earlier_time):
                 phrase = f"{_SAME_TIME.sub(' ', phrase)} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday"
             booking.when_text = phrase
@@ -310,7 +352,9 @@ class BookingFlow:
         if digits:
             booking.phone = digits
 
-    async def _next_booking_step(self, booking: Booking) -> AsyncIterator[Utterance]:
+    async def _next_booking_step(self, booking: Booking, moved: bool = False) -> AsyncIterator[Utterance]:
+        """The booking's next question, or the read-back; `moved`: the caller just changed the time while asked
+        for the name (it is said back, so they hear it was taken)."""
         if not booking.when_text:
             booking.awaiting = "when"
             yield self._ask(ASK_WHEN)
@@ -329,7 +373,10 @@ class BookingFlow:
                         yield utterance
                 else:
                     booking.listed = list(free.get("slots") or [])
-                    yield self._ask("What time works for you on that day?" + _free_times_spoken(free))
+                    question = "What time works for you on that day?"
+                    if booking.recalled and booking.listed:  # "yes" to booking one: the day is a turn back
+                        question = f"Sure, {await self._day_spoken(booking.listed[0])}. What time works for you?"
+                    yield self._ask(question + _free_times_spoken(free))
             return
         daypart = vague_time(booking.when_text)
         if daypart:  # "anything tomorrow morning?": the caller picks the hour, the agent does not guess it
@@ -354,9 +401,14 @@ class BookingFlow:
                 return
             yield self._ask(described.get("message") or "Sorry, that time doesn't work. What other time would you like?")
             return
+        if (await self._free_times_for(booking.when_text)).get("error") == "no_day":
+            # "do you have anything at noon": which day is asked, not today assumed without a word
+            booking.awaiting = "when"
+            yield self._ask(f"Sure. Which day would you like to come in at {_day_and_clock(described['spoken'])[1]}?")
+            return
         if not booking.name:
             booking.awaiting = "name"
-            yield self._ask(ASK_NAME)
+            yield self._ask(f"Okay, {described['spoken']}. Can I have your name, please?" if moved else ASK_NAME)
             return
         booking.awaiting = "confirm"
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
@@ -376,6 +428,22 @@ class BookingFlow:
         booking.offered, booking.listed, booking.awaiting = [pick], [], "when"
         spoken = described.get("spoken") or _as_when_text(pick)
         yield self._ask(f"The {'latest' if latest else 'earliest'} I have is {spoken}. Would that work?")
+
+    async def _offer_next_opening(self, booking: Booking) -> AsyncIterator[Utterance]:
+        """The first free times, on the first day that has any, listed as a day's are: "the first one" takes it."""
+        booking.awaiting = "when"
+        free = await self._free_times_for("next available earliest")
+        if not free.get("slots"):
+            yield self._ask(ASK_WHEN)
+            return
+        booking.listed = list(free["slots"])
+        day = await self._day_spoken(booking.listed[0])
+        yield self._ask(f"The next free times are {day} at {free['spoken']}. Which one works for you?")
+
+    async def _day_spoken(self, iso: str) -> str:
+        """The day of a free time as the agent says it: "today", "Thursday, February 26th"."""
+        described = await self._describe_when(_as_when_text(iso)) if self._describe_when else {}
+        return _day_and_clock(described.get("spoken") or _as_when_text(iso))[0]
 
     async def _take_edge(self, booking: Booking, slots: list[str]) -> AsyncIterator[Utterance]:
         """"First thing Monday" / "end of the day": the day's first or last free time, then on to the name or the
@@ -445,6 +513,7 @@ class BookingFlow:
             yield cue
         found = results[0]
         if found.get("ok") and not found.get("appointments"):
+            self.state.moved_to = moved_to(text)  # "...to thursday instead": a yes books Thursday
             yield self._ask(f"{found['message']} {BOOK_ONE}")
             return
         booked = [f"#{appointment['id']} at {appointment['starts_at']}" for appointment in found.get("appointments") or []]

@@ -60,6 +60,9 @@ _STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
 _CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
                          r"my appointment)\b")
 _HELLO = re.compile(r"^((hi|hello|hey|hiya|yo|good (morning|afternoon|evening))( there)?,? )+")
+# "could you make it an hour earlier", "bump it back a day": the booking just read out, moved (read as "book" too)
+_SHIFTS_IT = re.compile(r"\b(an?|one|two|half an?) (hour|day|week)s? (later|earlier|sooner|back|forward)\b|"
+                        r"\b(push|bump|move|shift)( it| that)? (back|forward|up|later|earlier)\b")
 _URGENT = re.compile(r"(it'?s )?(now|right now|asap|immediately|urgent|it'?s urgent|hurry( up)?|quickly|today)( please)?")
 # "How long until somebody calls me?" once a ticket is open: about that call back, not an FAQ question
 _ASKS_WHEN_CALLED = re.compile(r"\b(how long|how soon|when)\b.*\b(call|ring|contact|reach|hear|get back)")
@@ -77,6 +80,7 @@ class DialogState:
     handed_over: bool = False  # a specialist will call back (a ticket is open): asking again opens no second one
     change_requested: bool = False  # a change of a booking was handed over: a new time said next goes to it
     checked: bool = False  # the caller's appointments were just read out: "cancel it" means one of them
+    moved_to: str = ""  # the day a change asked for, when there was no booking to change: a yes to booking one keeps it
     pending_question: str = ""
     history: list[str] = field(default_factory=list)
     last_reply: str = ""  # what the agent said last, for "sorry, can you repeat that?"
@@ -247,7 +251,8 @@ class DialogEngine(FaqAnswers, BookingFlow):
             return
         if booking is None and intent.name == "goodbye" and _STARTS_YES.match(text) and not CLOSING_WORDS.search(text):
             intent = Intent("yes", intent.frustrated)  # "yes, this number is fine" hung up the call
-        if booking is None and checked and _CHANGES_IT.search(text) and intent.name != "book":
+        if booking is None and checked and ((_CHANGES_IT.search(text) and intent.name != "book") or (
+                _SHIFTS_IT.search(text) and not NEW_BOOKING.search(text))):
             intent = Intent("cancel_booking", intent.frustrated)  # "can I cancel it?" right after it was read out
         if self.state.handed_over and _URGENT.fullmatch(text):
             async for utterance in self._escalate("caller says it is urgent", caller_text):
@@ -340,7 +345,8 @@ class DialogEngine(FaqAnswers, BookingFlow):
                 yield utterance
             return
         if self.state.pending_question.endswith(BOOK_ONE) and not takes_in(text):  # "I couldn't find... book one?"
-            async for utterance in self._start_booking(text):
+            wanted, self.state.moved_to = self.state.moved_to, ""
+            async for utterance in self._start_booking(wanted or text, recalled=bool(wanted)):
                 yield utterance
             return
         if acknowledges(text) and len(self.state.history) > 1:

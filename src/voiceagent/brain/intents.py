@@ -15,7 +15,7 @@ from importlib import resources
 
 import numpy as np
 
-from voiceagent.brain.slots import extract_name, has_date, has_time
+from voiceagent.brain.slots import asks_next_opening, extract_name, has_date, has_time
 from voiceagent.brain.understanding import ASKS_FIRST, CLOSING_WORDS, detect_intent, normalize
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
@@ -151,6 +151,9 @@ _CALLBACK = re.compile(r"\b(call me back|give me a call( back)?|(have|get) (some
 _BOOKS = re.compile(r"\b(book|schedule|appointment|set up a (call|meeting|demo))\b")
 # ...but not "move my appointment to Tuesday" (a change, for a person: the classifier reads those)
 _CHANGES_ONE = re.compile(r"\b(move|moving|reschedul\w*|push|change|cancel\w*|shift|scrap|my (appointment|booking))\b")
+# "what time is my thing tomorrow", "when's my slot": the caller's own booking, whatever they call it
+_ASKS_OWN_TIME = re.compile(r"\b(what time|when)( is|'?s)? my (\w+ )?(thing|slot|time|appointment|booking|meeting|"
+                            r"demo|consultation|call|session)\b|\bwhat time am i (coming|in|booked|seeing)\b")
 _SUBSCRIPTION = re.compile(r"\b(plan|subscription|account|membership|service|trial|billing)\b")
 _APPOINTMENT = re.compile(r"\b(appointment|booking|meeting|demo|consultation|call|session|slot)\b")
 # "the whole subscription, not an appointment": an appointment named only to say it is not the one meant
@@ -184,6 +187,10 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         return "inform", guess  # a day or hour offered while the agent asks when is the answer
     if state == "name" and guess.unsure and extract_name(text, expecting_name=True):
         return "inform", guess
+    if state == "idle" and _ASKS_OWN_TIME.search(text):
+        return "check", guess
+    if state == "idle" and asks_next_opening(text):
+        return "book", guess  # "whens your next opening" asks for a free time, not for the caller's booking
     if state == "idle" and (has_date(text) or has_time(text)) and _BOOKS.search(text) and not _CHANGES_ONE.search(text):
         return "book", guess  # "book Tuesday at two, name's Omar": the words and the time are certain
     if state == "idle" and intent == "escalate" and _BOOKS.search(text) and not _CHANGES_ONE.search(text):

@@ -35,12 +35,16 @@ def bare_hour_as_time(text: str, digits_only: bool = False) -> str:
 _NAME_PATTERNS = (
     r"\bit'?s ([a-z][a-z'-]+) with an? [a-z]\b",  # "no, it's Karin with an I"
     r"\bmy name is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
-    r"\b(?:my )?name's ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    # "name's tom", also as the recogniser writes it mid-sentence: "...monday at eleven names tom becker"
+    r"(?<!what )(?<!your )\b(?:my |the )?name'?s (?!are\b|of\b)([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bname is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bthis is ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bit'?s ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)(?= (?:not|instead|rather)\b|$)",  # "its joan not jon"
     r"\b(?:name|it) (?:should|needs to|has to) (?:be|say|read) ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\b(?:under|for) the name (?:of )?([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
+    # "its for my boss actually, put it under carla mendes", "book it under jo kim": what follows "under" is a name
+    r"\b(?:put|book|have|write|mark|pop) (?:it|that|this|me|us|the (?:appointment|booking)) (?:down )?under "
+    r"([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)",
     r"\bi'?m ([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)$",
     r"\bcall me ([a-z][a-z'-]+)",
     # "appointment tomorrow 9am, name richard hale": "name" said as a label (not "what name", "your name")
@@ -87,6 +91,10 @@ _NAME_ENDS = {"at", "on", "this", "next", "in", "around", "about", "by", "early"
 _FOR_NAME = re.compile(r"\b(?:for|under) ([a-z][a-z'-]+(?: [a-z][a-z'-]+){0,2})")
 # What a caller says after the name that is not part of it: "jennifer lopez no relation haha", "mike jones like
 # the singer", "stephanie not steven", "sam and my wife"
+# Whom the booking is for, said around the name: "it's for my boss, carla mendes" (not "Boss Carla Mendes")
+_FOR_SOMEONE = re.compile(r"\b(?:(?:it'?s|it is) )?(?:for )?(?:my|our|the) (?:boss|manager|wife|husband|partner|friend|"
+                          r"colleague|coworker|co-worker|client|son|daughter|mom|mother|dad|father|sister|brother|"
+                          r"employee|assistant)\b")
 _REMARK = re.compile(r"\b(?:not|instead|rather|but|no|like|as in|same as|ha(?:ha)+|lol|and|by the way)\b")
 
 
@@ -114,7 +122,7 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
             return name
     if expecting_name:
         # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
-        words = [w for w in re.sub(r"[^a-z' -]", " ", _REMARK.split(text, maxsplit=1)[0]).split()
+        words = [w for w in re.sub(r"[^a-z' -]", " ", _REMARK.split(_FOR_SOMEONE.sub(" ", text), maxsplit=1)[0]).split()
                  if w not in ("it's", "its", "it", "is", "my", "name", "for", "under", "put", "the")]
         if 1 <= len(words) <= 3 and not set(words) & _NEVER_IN_A_NAME:  # "whatever the latest one is"
             return _clean_name(" ".join(words))
@@ -214,6 +222,20 @@ _TIME_WORDS = (r"\b(\d{1,2}(:\d{2})? ?(a\.?m\.?|p\.?m\.?)|\d{1,2}:\d{2}|\d{3,4}|
                r"at \d{1,2})\b")
 
 
+# "whens your next opening", "what's your next available slot", "when can you fit me in", "earliest you can see me":
+# the first free time, whatever the day (not "my next appointment", which is the caller's own)
+_NEXT_OPENING = re.compile(
+    r"\b(next|soonest|earliest) (opening|open (slot|time|spot)|available|availability|free (time|slot|spot)|slot|spot)s?"
+    r"\b|\bfirst (available|opening)\b|\bwhen (can|could) (you|i|we) (fit|squeeze|get) (me|us|in)\b|"
+    r"\b(earliest|soonest|how soon) (that )?(can |could )?(you|i|we) (can |could )?(see|fit|get|take|squeeze|come|"
+    r"be seen)\b|\bwhat'?s (the|your) (soonest|earliest)\b")
+
+
+def asks_next_opening(text: str) -> bool:
+    """A question for the first free time, with no day in it ("whens your next opening")."""
+    return _NEXT_OPENING.search(text) is not None and not has_date(text)
+
+
 def has_date(text: str) -> bool:
     return re.search(_DATE_WORDS, text) is not None
 
@@ -273,6 +295,9 @@ def _with_time_cues(text: str) -> str:
     text = re.sub(rf"\b(make (it|that)|(change|switch|move|push) (it|that) to|(can|could) (we|you|i) do|how about|"
                   rf"what about|let'?s (do|say|go with)|go with|maybe)\s+(?P<hour>{_HOUR_WORDS})\b", r"at \g<hour>", text)
     text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
+    # "at like ten", "around um 2", "at about noon": a filler between the cue and the hour hid the time
+    text = re.sub(rf"\b(at|around|about|by)(?: (?:like|um|uh|er|maybe|say|about|around|roughly))+ "
+                  rf"(?=(?:{_HOUR_WORDS}|noon|midday|half|quarter)\b)", r"\1 ", text)
     # ASR writes "two o'clock" as "2 o'clock"; "around 2", "about 2:30", "by 4" name a time as "at" does.
     text = re.sub(r"(?<!at )\b(\d{1,2}) ?o'?clock\b", r"at \1", text)
     text = re.sub(rf"\b(around|about|by|after) ((1[0-2]|0?[1-9])(:\d{{2}})?)\b(?! ?(st|nd|rd|th)\b){_NOT_A_COUNT}",

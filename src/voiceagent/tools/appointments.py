@@ -110,9 +110,12 @@ async def free_times_on(ctx: ToolContext, text: str, count: int = 3) -> dict:
     """Free times on the day the caller named, within the part of the day they named ("friday", "tomorrow
     afternoon"), on the hour where there are enough, for the agent to offer: {"ok": True, "spoken": "9 AM,
     10 AM or 11 AM"}; {"ok": False} when no day is named, the business is closed that day (with a "message"), or
-    nothing is free that day."""
+    nothing is free that day. "next available" names the first day with a free time ("whens your next opening")."""
     now = ctx.now()
     day = resolve_day(text, now, ctx.hours)
+    if day is None and re.search(r"\bnext available\b", text.lower()):
+        first = next_free_slots(now, ctx.hours, await asyncio.to_thread(_taken_slots, ctx, now), count=1)
+        day = first[0].astimezone(ctx.hours.zone).date() if first else None
     if day is None:
         return {"ok": False, "error": "no_day"}
     if day.weekday() not in ctx.hours.days:

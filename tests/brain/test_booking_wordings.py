@@ -336,3 +336,9 @@ async def test_a_question_about_the_offered_times_after_a_sigh_is_answered(engin
     said = await say(engine, "ugh ok whats the latest you got that day")  # was "Can I have your name?", no time said
     assert "The latest I have is Wednesday, February 25th at 4:30 PM. Would that work?" in said
     assert await say(engine, "ok four thirty then") == ASK_NAME
+
+
+async def test_a_stuttered_for_before_the_day_is_no_name(engine):
+    # "book a a meeting for for monday" then "uh like eleven ish" read back "an appointment for For"
+    await say(engine, "um yeah so like i wanna uh book a a meeting for for monday")
+    assert await say(engine, "uh like eleven ish") == ASK_NAME

@@ -87,7 +87,7 @@ _FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultatio
                   "questions", "question", "chat", "review", "walkthrough", "tour", "trial", "account", "then"}
 # Words a name said before the day or time stops at ("for richard hale tomorrow at 9", "under jo kim please")
 _NAME_ENDS = {"at", "on", "this", "next", "in", "around", "about", "by", "early", "late", "sometime", "please",
-              "and", "if", "so", "because", "thanks", "thank", "or"}
+              "and", "if", "so", "because", "thanks", "thank", "or", "for", "under", "a", "an", "the"}  # "for for monday"
 _FOR_NAME = re.compile(r"\b(?:for|under) ([a-z][a-z'-]+(?: [a-z][a-z'-]+){0,2})")
 # What a caller says after the name that is not part of it: "jennifer lopez no relation haha", "mike jones like
 # the singer", "stephanie not steven", "sam and my wife"

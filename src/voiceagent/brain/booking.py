@@ -26,7 +26,7 @@ from voiceagent.brain.slots import (
 )
 from voiceagent.brain.understanding import CLOSING_WORDS, SIGNS_OFF, detect_intent
 from voiceagent.brain.utterance import Utterance
-from voiceagent.shared.phrases import ANYTHING_ELSE, BOOKING_CHANGE_BY_HUMAN, CONFIRM_AGAIN
+from voiceagent.shared.phrases import ANYTHING_ELSE, CONFIRM_AGAIN
 
 _WEEK = re.compile(r"\b(next|this) week\b")
 # Leaving a booking half-way ("never mind" drops it; a goodbye is `_leave_booking`'s)
@@ -60,14 +60,11 @@ _LAST_THING = re.compile(r"\b(latest|last (one|slot|time|appointment))\b")
 # "first thing Monday", "as early as you can": the day's first free time
 _FIRST_THING = re.compile(r"\b(first thing|as early as (possible|you can)|earliest (time|slot|you have))\b")
 
-# After asking for a booking to be changed or cancelled: "don't cancel it", "keep it", and a booking that is new
-KEEPS_IT = re.compile(r"\b(don'?t|do not|no need to) (cancel|change|move)\b|\b(keep|leave) (it|the appointment|my "
-                      r"appointment|the booking|my booking)\b")
+# A booking that is new, said after asking for one to be changed or cancelled
 NEW_BOOKING = re.compile(r"\b(another|a new|a second|an extra|additional|also book|book (me )?(another|a new))\b")
 
 ASK_WHEN = "Sure, I can book that for you. What day and time would you like?"
 ASK_NAME = "Great. Can I have your name, please?"
-BOOK_ONE = "Would you like to book one?"  # after "I couldn't find an upcoming appointment": a "yes" books
 WHICH_OFFERED = "Sorry, which time would you like? You can say the first one, the second one, or another day and time."
 TAKE_OFFERED = "Sorry, would that time work for you? Or tell me another day and time."
 # A booking question asked again word for word (the answer had no day, time or name in it): said differently,
@@ -92,20 +89,6 @@ class Booking:
     listed: list[str] = field(default_factory=list)  # free times it listed when asking for the hour ("9, 10 or 11")
     warned: bool = False  # the caller said goodbye and was told nothing is booked yet: a second goodbye ends the call
     recalled: bool = False  # the day was said in an earlier request (a change of a booking there was not): named back
-
-
-# "can I move my appointment to Thursday instead": the day (and time) a booking was to move to
-_MOVED_TO = re.compile(r"\b(move|moving|reschedul\w*|push|change|switch|shift)\b.*?\b(to|for) (?P<when>.*)")
-
-
-def moved_to(text: str) -> str:
-    """The day and time a change asks for ("...to thursday instead same time" -> "thursday instead same time"), or
-    "" when it names none, or names the booked day too ("move my friday appointment to monday": which day the
-    caller wants booked anew is not certain)."""
-    match = _MOVED_TO.search(text)
-    if not match or not has_date(match.group("when")) or has_date(text[:match.start("when")]):
-        return ""
-    return match.group("when")
 
 
 # Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
@@ -178,8 +161,7 @@ def asks_about_the_free_times(text: str) -> bool:
 
 class BookingFlow:
     """The booking half of `DialogEngine` (which provides state, _ask, _tool, _goodbye, _escalate, _describe_when
-    and _free_times): a new appointment over several turns, a check of the booked ones, and a change or
-    cancellation handed to a person."""
+    and _free_times): a new appointment over several turns (`BookedAppointments` checks and changes booked ones)."""
 
     async def _start_booking(self, text: str, recalled: bool = False) -> AsyncIterator[Utterance]:
         """A new booking from the caller's request; `recalled`: `text` is a request said earlier (the day a booking
@@ -488,51 +470,3 @@ class BookingFlow:
         booking.offered = list(alternatives)
         booking.rejected_when, booking.when_text = booking.when_text or booking.rejected_when, ""
         return result["message"] + _offer_question(alternatives)
-
-    # -- booked appointments: checked here, changed by a person ----------------------------
-
-    async def _look_up(self, text: str, results: list) -> AsyncIterator[Utterance]:
-        """The caller's upcoming appointments (of the number the call comes from) into `results`."""
-        digits = extract_phone_digits(text)
-        async for cue in self._tool("check_appointment", {"phone": digits} if digits else {}, results):
-            yield cue
-
-    async def _check(self, text: str) -> AsyncIterator[Utterance]:
-        results: list = []
-        async for cue in self._look_up(text, results):
-            yield cue
-        result = results[0]
-        self.state.checked = bool(result.get("appointments"))  # "can I cancel it?" then means that appointment
-        yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
-
-    async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:
-        """A change or cancellation goes to the team as a ticket, naming the appointment; a caller with none
-        booked is told so and offered one (a ticket to change nothing only had staff call back for nothing)."""
-        results: list = []
-        async for cue in self._look_up(text, results):
-            yield cue
-        found = results[0]
-        if found.get("ok") and not found.get("appointments"):
-            self.state.moved_to = moved_to(text)  # "...to thursday instead": a yes books Thursday
-            yield self._ask(f"{found['message']} {BOOK_ONE}")
-            return
-        booked = [f"#{appointment['id']} at {appointment['starts_at']}" for appointment in found.get("appointments") or []]
-        reason = "caller wants to change or cancel an appointment" + (f" ({', '.join(booked)})" if booked else "")
-        opening = f"{found['message']} {BOOKING_CHANGE_BY_HUMAN}" if booked else BOOKING_CHANGE_BY_HUMAN
-        async for utterance in self._escalate(reason, text, opening=opening):
-            yield utterance
-        self.state.change_requested = self.state.handed_over
-
-    async def _add_to_change(self, text: str) -> AsyncIterator[Utterance]:
-        """After a change of a booking was handed over: a new day or time ("can we do Thursday instead?"), or
-        "don't cancel it", goes to the same ticket; it does not start a second booking."""
-        keep = KEEPS_IT.search(text) is not None
-        reason = ("caller wants to keep the appointment as it is after all" if keep
-                  else "caller would like the appointment moved to the day and time in the transcript")
-        results: list = []
-        async for cue in self._tool("escalate_to_human", {"reason": reason}, results):
-            yield cue
-        line = ("Okay, I've added to your request that you'd like to keep your appointment as it is." if keep else
-                "Got it. I've added the new day and time to your request, and the specialist will confirm it when "
-                "they call you back.")
-        yield Utterance(f"{line} {ANYTHING_ELSE}")

@@ -9,15 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
-from voiceagent.brain.booking import (
-    ASKED_AGAIN,
-    BOOK_ONE,
-    KEEPS_IT,
-    NEW_BOOKING,
-    Booking,
-    BookingFlow,
-    asks_about_the_free_times,
-)
+from voiceagent.brain.booked import BOOK_ONE, KEEPS_IT, BookedAppointments
+from voiceagent.brain.booking import ASKED_AGAIN, NEW_BOOKING, Booking, BookingFlow, asks_about_the_free_times
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
 from voiceagent.brain.understanding import (
@@ -95,7 +88,7 @@ _OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{
 # ...unless it is one side of a choice ("Is there something else you'd like to know, or should I connect you with a
 # specialist?", "Or I can connect you with a specialist."): there "ok cool" takes in the answer, it picks nothing
 _EITHER_OR = re.compile(r"(^|,\s*)or\b", re.IGNORECASE)
-class DialogEngine(FaqAnswers, BookingFlow):
+class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
     """One engine per call; holds the conversation state of that call."""
 
     def __init__(self, business_name: str = "ByteAI", knowledge: KnowledgeLookup | None = None,

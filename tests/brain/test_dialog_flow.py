@@ -728,3 +728,10 @@ async def test_a_follow_up_sentence_is_said_without_the_entrys_yes(engine):
     engine.greeting()
     await say(engine, "business is dead in the winter can i like pause it for a bit")
     assert (await say(engine, "for how long")).startswith("You can pause your subscription for up to three months")
+
+
+@pytest.mark.parametrize("said", ["how would i cancel if i wanted to", "how do i go about cancelling"])
+async def test_asking_how_to_cancel_is_the_subscription_question(engine, said):
+    # "how would i cancel if i wanted to" looked up the caller's appointments ("I couldn't find one... book one?")
+    engine.greeting()
+    assert "Cancel subscription" in await say(engine, said)

@@ -88,6 +88,8 @@ _OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{
 # ...unless it is one side of a choice ("Is there something else you'd like to know, or should I connect you with a
 # specialist?", "Or I can connect you with a specialist."): there "ok cool" takes in the answer, it picks nothing
 _EITHER_OR = re.compile(r"(^|,\s*)or\b", re.IGNORECASE)
+
+
 class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
     """One engine per call; holds the conversation state of that call."""
 

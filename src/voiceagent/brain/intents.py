@@ -157,6 +157,8 @@ _ASKS_OWN_TIME = re.compile(r"\b(what time|when)( is|'?s)? my (\w+ )?(thing|slot
 _SUBSCRIPTION = re.compile(r"\b(plan|subscription|account|membership|service|trial|billing)\b")
 _APPOINTMENT = re.compile(r"\b(appointment|booking|meeting|demo|consultation|call|session|slot)\b")
 # "the whole subscription, not an appointment": an appointment named only to say it is not the one meant
+# "how would I cancel if I wanted to": asking how it is done (the FAQ's), not asking for it to be done
+_ASKS_HOW_TO_CANCEL = re.compile(r"\bhow (do|would|can|could|does) (i|we|one|you) (go about )?(cancel|cancelling|stop)")
 _NOT_AN_APPOINTMENT = re.compile(r"\bnot (an?|the|my|any) (appointment|booking|meeting|demo|consultation|call|session)\b")
 
 
@@ -180,9 +182,10 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
             return "yes", None
     guess = classifier.guess(text, state)
     intent = guess.intent
-    if intent == "cancel_booking" and _SUBSCRIPTION.search(text) and not _APPOINTMENT.search(
-            _NOT_AN_APPOINTMENT.sub(" ", text)):
-        return "faq", guess  # "how do I cancel my Pro plan?" asks about the subscription, not an appointment
+    if intent == "cancel_booking" and (_SUBSCRIPTION.search(text) or _ASKS_HOW_TO_CANCEL.search(text)) and \
+            not _APPOINTMENT.search(_NOT_AN_APPOINTMENT.sub(" ", text)):
+        # "how do I cancel my Pro plan?", "how would i cancel if i wanted to": the subscription, not an appointment
+        return "faq", guess
     if state == "when" and (has_date(text) or has_time(text)) and intent in _WHEN_SIDE_INTENTS:
         return "inform", guess  # a day or hour offered while the agent asks when is the answer
     if state == "name" and guess.unsure and extract_name(text, expecting_name=True):

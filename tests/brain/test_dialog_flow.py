@@ -668,7 +668,7 @@ async def test_once_a_ticket_is_open_more_of_the_problem_goes_to_it_and_when_is_
 
 @pytest.mark.parametrize(("said", "answer"), [
     ("does the pro one come with single sign on", "Single sign-on with Okta"),  # "Yes, ... in the Business plan"
-    ("do you use our data to train your ai", "Data is encrypted"),  # "Yes, ... we never use your data"
+    ("do you support two factor login", "Single sign-on with Okta"),  # "Yes, single sign-on..." to another feature
     ("do you guys do like a discount for veterans", "If you pay yearly"),
 ])
 async def test_an_entry_only_near_the_question_is_said_without_its_own_yes(engine, said, answer):

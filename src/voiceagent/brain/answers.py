@@ -53,9 +53,9 @@ DOUBTFUL_MIN_SCORE = 0.5
 # than "That's all I have on that one" (a follow-up of everyday words, "for a small team", is not)
 OWN_NAME_MIN_SCORE = 0.25
 # How close an FAQ entry must be for its own "Yes,"/"No," to be said: that answers the entry's question, and a
-# question only near it may ask something else ("do you use our data to train your ai", 0.52 to the security
-# entry: "Yes, data is encrypted ... we never use your data"; "does the pro one come with single sign on", 0.49:
-# "Yes, ... included in the Business plan"); the questions an entry answers as asked score 0.55 and up
+# question only near it may ask something else ("do you support two factor login", 0.45 to the single sign-on
+# entry: "Yes, single sign-on..."; "does the pro one come with single sign on", 0.49: "Yes, ... included in the
+# Business plan"); the questions an entry answers as asked score 0.55 and up
 SURE_YES_MIN_SCORE = 0.54
 # How close an FAQ entry must be to answer a turn the classifier could not place at all (a mumble Whisper wrote
 # as words rarely comes near 0.5; "I want a refund" is 0.74 to the refund entry)
@@ -82,20 +82,21 @@ def _stems(text: str) -> set[str]:
     return {word[:5] for word in words_of(text)} - _ASKING_WORDS
 
 
-def _kinds(follow_up: str, sentence: str) -> int:
+# The kinds of answer a follow-up may ask for: (how it asks, how a sentence gives it)
+_KINDS = {"how long": (_ASKS_HOW_LONG, _DURATION), "how much": (_ASKS_PRICE, _PRICE), "over": (_ASKS_OVER, _OVER)}
+
+
+def _kinds(follow_up: str, sentence: str, kinds: tuple[str, ...] = tuple(_KINDS)) -> int:
     """How many of the kinds of answer a follow-up asks for (how long, how much, over a limit) a sentence gives."""
-    return (bool(_ASKS_HOW_LONG.search(follow_up) and _DURATION.search(sentence))
-            + bool(_ASKS_PRICE.search(follow_up) and _PRICE.search(sentence))
-            + bool(_ASKS_OVER.search(follow_up) and _OVER.search(sentence)))
+    return sum(bool(_KINDS[kind][0].search(follow_up) and _KINDS[kind][1].search(sentence)) for kind in kinds)
 
 
 def giving_sentence(answer: str, follow_up: str) -> str | None:
     """The sentence of an answer that says how long or what happens over a limit, when a follow-up asks that ("and
     what happens if i go over that?" after the rate limits: "Requests over the limit get a 429 error..."), or
     None. (Not prices: "how much does it cost?" after the free trial asks the plans' price, not "free".)"""
-    return next((sentence for sentence in sentences(answer)
-                 if (_ASKS_HOW_LONG.search(follow_up) and _DURATION.search(sentence))
-                 or (_ASKS_OVER.search(follow_up) and _OVER.search(sentence))), None)
+    return next((sentence for sentence in sentences(answer) if _kinds(follow_up, sentence, ("how long", "over"))),
+                None)
 
 
 def answering_sentence(answer: str, follow_up: str) -> str | None:

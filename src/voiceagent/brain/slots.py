@@ -89,12 +89,12 @@ _FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultatio
 _NAME_ENDS = {"at", "on", "this", "next", "in", "around", "about", "by", "early", "late", "sometime", "please",
               "and", "if", "so", "because", "thanks", "thank", "or", "for", "under", "a", "an", "the"}  # "for for monday"
 _FOR_NAME = re.compile(r"\b(?:for|under) ([a-z][a-z'-]+(?: [a-z][a-z'-]+){0,2})")
-# What a caller says after the name that is not part of it: "jennifer lopez no relation haha", "mike jones like
-# the singer", "stephanie not steven", "sam and my wife"
 # Whom the booking is for, said around the name: "it's for my boss, carla mendes" (not "Boss Carla Mendes")
 _FOR_SOMEONE = re.compile(r"\b(?:(?:it'?s|it is) )?(?:for )?(?:my|our|the) (?:boss|manager|wife|husband|partner|friend|"
                           r"colleague|coworker|co-worker|client|son|daughter|mom|mother|dad|father|sister|brother|"
                           r"employee|assistant)\b")
+# What a caller says after the name that is not part of it: "jennifer lopez no relation haha", "mike jones like
+# the singer", "stephanie not steven", "sam and my wife"
 _REMARK = re.compile(r"\b(?:not|instead|rather|but|no|like|as in|same as|ha(?:ha)+|lol|and|by the way)\b")
 
 
@@ -261,7 +261,7 @@ def clock_time(text: str) -> tuple[int, int] | None:
     "the first one", "one of those"."""
     text = re.sub(rf"{_NOT_AN_HOUR}|\bone of\b", " ", text)
     text = re.sub(rf"\b(noon|midday|{_BARE_TIME}) ones?\b", r"\1", text)  # "the noon one", "the two thirty one"
-    found = [match for match in _CLOCK.finditer(text)]
+    found = list(_CLOCK.finditer(text))
     if len(found) != 1:
         return None
     match = found[0]

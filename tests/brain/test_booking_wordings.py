@@ -342,3 +342,9 @@ async def test_a_stuttered_for_before_the_day_is_no_name(engine):
     # "book a a meeting for for monday" then "uh like eleven ish" read back "an appointment for For"
     await say(engine, "um yeah so like i wanna uh book a a meeting for for monday")
     assert await say(engine, "uh like eleven ish") == ASK_NAME
+
+
+async def test_its_for_and_a_name_is_the_name_without_for(engine):
+    # "four thirty then its for bernadette" was booked for "For Bernadette"
+    assert await say(engine, "can i get tomorrow afternoon") != ""
+    assert "an appointment for Bernadette, tomorrow" in await say(engine, "four thirty then its for bernadette")

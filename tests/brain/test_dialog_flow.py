@@ -735,3 +735,13 @@ async def test_asking_how_to_cancel_is_the_subscription_question(engine, said):
     # "how would i cancel if i wanted to" looked up the caller's appointments ("I couldn't find one... book one?")
     engine.greeting()
     assert "Cancel subscription" in await say(engine, said)
+
+
+@pytest.mark.parametrize(("said", "answer"), [
+    ("yeah hi im a developer and our app keeps getting a four twenty nine back from your api", "A 429 error means"),
+    ("were on pro i think so how would we go about upgrading", "choose Upgrade"),  # "upgrading" meets "upgrade"
+    ("im thinking about leaving can i get all my data out first", "choose Export"),  # got the pause entry
+])
+async def test_questions_a_ninth_probe_found_answered_from_the_wrong_entry(engine, said, answer):
+    engine.greeting()
+    assert answer in await say(engine, said)

@@ -79,7 +79,7 @@ _NEVER_IN_A_NAME = {"whatever", "whichever", "latest", "earliest", "one", "ones"
                     "confirm", "confirmed", "correct", "right", "exactly", "absolutely", "definitely", "great",
                     "good", "cool", "alright", "awesome", "nice", "go", "ahead", "book", "booked", "do", "done",
                     "yep", "yup", "nope", "nah", "uh", "huh", "um", "hmm", "mhm", "that's", "thats", "bye",
-                    "goodbye", "hello", "hi", "hey", "same", "again", "already", "told", "said"}
+                    "goodbye", "hello", "hi", "hey", "same", "again", "already", "told", "said", "for"}
 _FOR_NOT_NAMES = {"support", "billing", "pricing", "sales", "demo", "consultation", "call", "meeting",
                   "appointment", "lunch", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                   "ten", "eleven", "twelve", "noon", "half", "an", "hour", "minutes", "people", "team", "both",

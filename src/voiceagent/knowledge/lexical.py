@@ -29,6 +29,8 @@ def words_of(text: str) -> set[str]:
             if word.endswith(suffix) and len(word) - len(suffix) >= 3:
                 word = word[:-len(suffix)]
                 break
+        if word.endswith("e") and len(word) > 4:
+            word = word[:-1]  # "upgrade" meets "upgrading" and "upgraded" ("upgrad")
         found.add(word)
     return found
 

@@ -120,7 +120,8 @@ _TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _ONES = "|".join(list(_DIGIT_WORDS)[2:])
 # An error code said as a digit and a number ("a four twenty nine error", "five hundred"): only in a turn that
-# says "error", "code" or "status", since "two thirty" is a time
+# says "error", "code" or "status" or that it comes back ("keeps getting a four twenty nine back"), since "two
+# thirty" is a time
 _SPOKEN_STATUS = re.compile(rf"\b({_ONES}) (?:({'|'.join(_TEENS)})|({'|'.join(_TENS)})(?: ({_ONES}))?|(hundred))\b")
 
 
@@ -134,7 +135,7 @@ def clean_query(text: str) -> str:
     """Caller speech as STT writes it, minus fillers and punctuation; an error code said in words in digits."""
     text = re.sub(r"[^\w\s'$]", " ", text.lower())
     text = _SPOKEN_CODE.sub(lambda found: "".join(_DIGIT_WORDS[word] for word in found.group(0).split()), text)
-    if re.search(r"\b(error|code|status)\b", text):
+    if re.search(r"\b(error|code|status|getting|got|back|returns?|throws?|seeing)\b", text):
         text = _SPOKEN_STATUS.sub(_status_code, text)
     return " ".join(_FILLERS.sub(" ", text).split())
 

@@ -4,38 +4,12 @@ asking about the offered times, "same time", and changes to a booking the caller
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 
+from tests.brain.talk import ends_call, say
 from voiceagent.brain.booking import ASK_NAME
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.shared.phrases import BOOKING_CHANGE_BY_HUMAN, TICKET_OPENED
-from voiceagent.storage import Database
-from voiceagent.tools import BusinessHours, ToolContext, run_tool
-from voiceagent.tools.appointments import describe_requested_time, free_times_on
-
-NOW = datetime(2026, 2, 19, 10, 0, tzinfo=ZoneInfo("America/New_York"))  # a Thursday morning
-
-
-@pytest.fixture
-def engine(tmp_path, runtime):
-    database = Database(f"sqlite:///{tmp_path / 'dialog.db'}")
-    database.create_all()
-    ctx = ToolContext(database=database, hours=BusinessHours(), caller_phone="+15551234567", call_sid="CA1",
-                      now=lambda: NOW)
-    return DialogEngine("ByteAI", knowledge=runtime.knowledge, run_tool=lambda name, args: run_tool(ctx, name, args),
-                        describe_when=lambda text: describe_requested_time(ctx, text),
-                        free_times=lambda text: free_times_on(ctx, text), intents=runtime.intents)
-
-
-async def say(engine: DialogEngine, text: str) -> str:
-    return " ".join([u.text async for u in engine.respond(text) if u.kind == "answer"])
-
-
-async def ends_call(engine: DialogEngine, text: str) -> bool:
-    return any([u.end_call async for u in engine.respond(text)])
 
 
 async def read_back(engine: DialogEngine) -> str:

@@ -3,11 +3,9 @@ the real tools: read-backs, corrections, follow-ups, hand-offs, leaving and the 
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 
+from tests.brain.talk import say
 from voiceagent.brain.booking import ASK_NAME, ASK_WHEN, WHICH_OFFERED
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.intents import Guess, understand
@@ -21,26 +19,6 @@ from voiceagent.shared.phrases import (
     NOTHING_MORE,
     TICKET_OPENED,
 )
-from voiceagent.storage import Database
-from voiceagent.tools import BusinessHours, ToolContext, run_tool
-from voiceagent.tools.appointments import describe_requested_time, free_times_on
-
-NOW = datetime(2026, 2, 19, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-
-
-@pytest.fixture
-def engine(tmp_path, runtime):
-    database = Database(f"sqlite:///{tmp_path / 'dialog.db'}")
-    database.create_all()
-    ctx = ToolContext(database=database, hours=BusinessHours(), caller_phone="+15551234567", call_sid="CA1",
-                      now=lambda: NOW)
-    return DialogEngine("ByteAI", knowledge=runtime.knowledge, run_tool=lambda name, args: run_tool(ctx, name, args),
-                        describe_when=lambda text: describe_requested_time(ctx, text),
-                        free_times=lambda text: free_times_on(ctx, text), intents=runtime.intents)
-
-
-async def say(engine: DialogEngine, text: str) -> str:
-    return " ".join([u.text async for u in engine.respond(text) if u.kind == "answer"])
 
 
 async def has_an_appointment(engine: DialogEngine) -> str:

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from voiceagent.brain.dialog import CLOSING, DID_NOT_CATCH, LISTENING_CUE, DialogEngine
-from voiceagent.storage import Database
-from voiceagent.tools import BusinessHours, ToolContext, run_tool
-from voiceagent.tools.appointments import describe_requested_time, free_times_on
-
-NOW = datetime(2026, 2, 19, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+from tests.brain.talk import build_engine, new_database, say
+from voiceagent.brain.dialog import CLOSING, DID_NOT_CATCH, LISTENING_CUE
 
 
 @pytest.fixture(params=["classifier", "regex"])
 def make_engine(tmp_path, runtime, request):
     """The engine as served (intent classifier on the runtime's MiniLM), and with the regex layer alone."""
     intents = runtime.intents if request.param == "classifier" else None
-    database = Database(f"sqlite:///{tmp_path / 'dialog.db'}")
-    database.create_all()
-
-    def build(caller="+15551234567", call_sid="CA1"):
-        ctx = ToolContext(database=database, hours=BusinessHours(), caller_phone=caller, call_sid=call_sid,
-                          now=lambda: NOW)
-        return DialogEngine("ByteAI", knowledge=runtime.knowledge,
-                            run_tool=lambda name, args: run_tool(ctx, name, args),
-                            describe_when=lambda text: describe_requested_time(ctx, text),
-                            free_times=lambda text: free_times_on(ctx, text), intents=intents)
-    return build
-
-
-async def say(engine: DialogEngine, text: str) -> str:
-    return " ".join([u.text async for u in engine.respond(text) if u.kind == "answer"])
+    database = new_database(tmp_path)
+    return lambda caller="+15551234567", call_sid="CA1": build_engine(database, runtime, intents, caller, call_sid)
 
 
 async def test_pricing_question_gets_the_plan_facts(make_engine):

@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
 
+from voiceagent.brain.offered import (
+    ASKS_EDGE,
+    as_when_text,
+    day_and_clock,
+    free_times_spoken,
+    offer_question,
+    offered_pick,
+    time_part,
+)
 from voiceagent.brain.slots import (
     SPELLING,
     asks_next_opening,
     bare_hour_as_time,
-    clock_time,
     date_part,
     extract_name,
     extract_phone_digits,
@@ -49,12 +56,6 @@ _TAKES_IT_BACK = re.compile(r"\b(no|actually|oh|wait|um)? ?(never ?mind|forget (
 _CORRECTS = re.compile(r"^((oh|um|wait|sorry|no|nope|actually|make (it|that))\b,? ?)+")
 # "Monday then, same time", "same time but on Monday": the hour said before, on the new day
 _SAME_TIME = re.compile(r"\b((at|around) )?(the )?same (time|hour)\b")
-# "what's the latest you have?", "anything earlier?", "how early can I come?": a question about the free times,
-# not a choice of one ("the later one" is)
-_ASKS_EDGE = re.compile(r"^((and|so|ok|okay|oh|well|hmm|but|then|yes|yeah|no|sorry|ugh|um|uh|right|alright) )*(what('?s| is| about)?|when('?s| is)?|"
-                        r"is there|are there|do you have|have you got|(you )?got|any|anything|something|nothing|how)\b"
-                        r".*?\b(?P<edge>latest|earliest|earlier|later|late|early|(last|first) (slot|time|appointment))\b"
-                        r"(?! (one|ones|option|of))")
 # "the end of the day" (normalize writes it "afternoon latest"): the day's last free time
 _LAST_THING = re.compile(r"\b(latest|last (one|slot|time|appointment))\b")
 # "first thing Monday", "as early as you can": the day's first free time
@@ -91,74 +92,6 @@ class Booking:
     recalled: bool = False  # the day was said in an earlier request (a change of a booking there was not): named back
 
 
-# Which of the offered times the caller means: "the first one", "the later one", "yes, that's fine" (the first)
-_FIRST_OFFERED = re.compile(r"\b(first|earlier|earliest|sooner|soonest|former)\b")
-_LAST_OFFERED = re.compile(r"\b(later|latest|last|other|latter)\b")
-# "the second one" of three listed is the middle one, not the last
-_NTH_OFFERED = re.compile(r"\b(second|third)\b")
-
-
-def _offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
-    """The offered time (ISO) the caller took, or None when the turn does not pick one. A "yes" takes the first
-    only where the offer was a yes-or-no question (intent "yes" is not passed for a listing)."""
-    if not offered:
-        return None
-    clock = clock_time(text) if not has_date(text) else None
-    if clock:  # "one works", "let's do the noon one": the offered time at that hour (another hour is a new time)
-        return next((iso for iso in offered if _clock_of(iso) == clock), None)
-    if has_time(text):
-        return None
-    nth = _NTH_OFFERED.search(text)
-    if nth:
-        return offered[min(("second", "third").index(nth.group(1)) + 1, len(offered) - 1)]
-    if len(offered) > 1 and _LAST_OFFERED.search(text):
-        return offered[-1]
-    if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or extract_name(text))):
-        return offered[0]  # (a "yes" with a name in it, "ok my name is Hugo", answers the name, not the offer)
-    return None
-
-
-def _clock_of(iso: str) -> tuple[int, int]:
-    """An offered time as `clock_time` gives it: 1 PM is (1, 0), noon (12, 0)."""
-    when = datetime.fromisoformat(iso)
-    return when.hour % 12 or 12, when.minute
-
-
-def _as_when_text(iso: str) -> str:
-    """An offered time as words the time parser reads back ("february 20 at 10:30 am")."""
-    when = datetime.fromisoformat(iso)
-    return f"{when:%B} {when.day} at {when.hour % 12 or 12}:{when:%M} {'am' if when.hour < 12 else 'pm'}".lower()
-
-
-def _day_and_clock(spoken: str) -> tuple[str, str]:
-    """A time as `describe_when` says it, in its two halves: "tomorrow, February 20th at noon" -> ("tomorrow,
-    February 20th", "noon")."""
-    day, _, clock = spoken.rpartition(" at ")
-    return day, clock
-
-
-def _time_part(when_text: str) -> str:
-    """A when phrase without its day ("tuesday at 2pm" -> "at 2pm"; "at noon", with no day, stays as it is)."""
-    day = date_part(when_text)
-    return when_text.replace(day, " ").strip() if day else when_text
-
-
-def _offer_question(alternatives: list) -> str:
-    """The question after the free times the agent offered instead of the one asked for."""
-    return {0: " What other time would work for you?", 1: " Would that work?"}.get(len(alternatives),
-                                                                                  " Would one of those work?")
-
-
-def _free_times_spoken(free: dict) -> str:
-    """' I have 9 AM, 10 AM or 11 AM free.' when the day has free times."""
-    return f" I have {free['spoken']} free." if free.get("ok") else ""
-
-
-def asks_about_the_free_times(text: str) -> bool:
-    """"What's the latest you have?": a question the booking answers with a free time (not one for the FAQ)."""
-    return _ASKS_EDGE.search(text) is not None or asks_next_opening(text)
-
-
 class BookingFlow:
     """The booking half of `DialogEngine` (which provides state, _ask, _tool, _goodbye, _escalate, _describe_when
     and _free_times): a new appointment over several turns (`BookedAppointments` checks and changes booked ones)."""
@@ -186,7 +119,7 @@ class BookingFlow:
                 yield utterance
             return
         shown = booking.listed or booking.offered
-        edge = _ASKS_EDGE.search(text) if shown else None
+        edge = ASKS_EDGE.search(text) if shown else None
         if edge:  # "...4 PM or 4:30 PM. Would one of those work?" - "what's the latest you got?"
             async for utterance in self._tell_edge(booking, shown, latest=edge.group("edge").startswith("la")):
                 yield utterance
@@ -197,7 +130,7 @@ class BookingFlow:
             return
         listed, booking.listed = booking.listed, []
         any_one = "yes" if _ANY_OF.search(text) else ""  # "any of those is fine": the first (read back, so correctable)
-        picked = _offered_pick(text, any_one, listed) if not _LEAVES.search(text) else None
+        picked = offered_pick(text, any_one, listed) if not _LEAVES.search(text) else None
         if listed and not picked and intent == "yes" and not (has_date(text) or has_time(text)):
             # "...I have 9 AM, 10 AM or 11 AM free." - "yes please": yes to a booking, not to one of the times
             booking.listed = listed
@@ -205,15 +138,15 @@ class BookingFlow:
             yield self._ask("Sure, which time would you like?" + (spoken.group(0) if spoken else ""))
             return
         if picked:  # "What time works for you? I have 9 AM, 10 AM or 11 AM free." - "whatever's first"
-            booking.when_text = _as_when_text(picked)
+            booking.when_text = as_when_text(picked)
             async for utterance in self._next_booking_step(booking):
                 yield utterance
             return
         if booking.offered and not _LEAVES.search(text):  # "...free times are 9:30 AM or 10 AM. Would one of those work?"
             offered, booking.offered = booking.offered, []
-            picked = _offered_pick(text, intent, offered)
+            picked = offered_pick(text, intent, offered)
             if picked:
-                booking.when_text = _as_when_text(picked)
+                booking.when_text = as_when_text(picked)
                 self._fill_slots(booking, re.sub(r"\b(yes|yeah|first|second|one)\b", " ", text))  # a name given too
                 async for utterance in self._next_booking_step(booking):
                     yield utterance
@@ -309,7 +242,7 @@ class BookingFlow:
                 phrase = f"{previous_date} {phrase}"  # "tuesday" ... then "at 2pm"
             # "Saturday around ten" (closed, other times offered) - "Monday then, same time": the hour turned down
             earlier = booking.when_text or (booking.rejected_when if _SAME_TIME.search(text) else "")
-            earlier_time = _time_part(earlier)
+            earlier_time = time_part(earlier)
             if not has_time(text) and has_time(earlier_time):
                 phrase = f"{_SAME_TIME.sub(' ', phrase)} {earlier_time}"  # "Tuesday at 10", "no, make it Wednesday"
             booking.when_text = phrase
@@ -358,7 +291,7 @@ class BookingFlow:
                     question = "What time works for you on that day?"
                     if booking.recalled and booking.listed:  # "yes" to booking one: the day is a turn back
                         question = f"Sure, {await self._day_spoken(booking.listed[0])}. What time works for you?"
-                    yield self._ask(question + _free_times_spoken(free))
+                    yield self._ask(question + free_times_spoken(free))
             return
         daypart = vague_time(booking.when_text)
         if daypart:  # "anything tomorrow morning?": the caller picks the hour, the agent does not guess it
@@ -373,7 +306,7 @@ class BookingFlow:
                     yield utterance
                 return
             booking.listed = list(free.get("slots") or [])  # "whatever's earliest" takes the first
-            yield self._ask(f"Sure. What time in the {daypart} works for you?" + _free_times_spoken(free))
+            yield self._ask(f"Sure. What time in the {daypart} works for you?" + free_times_spoken(free))
             return
         described = await self._describe_when(booking.when_text) if self._describe_when else {"ok": True, "spoken": booking.when_text}
         if not described.get("ok"):
@@ -386,7 +319,7 @@ class BookingFlow:
         if (await self._free_times_for(booking.when_text)).get("error") == "no_day":
             # "do you have anything at noon": which day is asked, not today assumed without a word
             booking.awaiting = "when"
-            yield self._ask(f"Sure. Which day would you like to come in at {_day_and_clock(described['spoken'])[1]}?")
+            yield self._ask(f"Sure. Which day would you like to come in at {day_and_clock(described['spoken'])[1]}?")
             return
         if not booking.name:
             booking.awaiting = "name"
@@ -400,15 +333,15 @@ class BookingFlow:
     async def _tell_edge(self, booking: Booking, shown: list[str], latest: bool) -> AsyncIterator[Utterance]:
         """The latest (or earliest) free time of the day of the times just offered, offered instead: a "yes" then
         takes it, as it takes an offered time."""
-        day = date_part(_as_when_text(shown[-1] if latest else shown[0]))
+        day = date_part(as_when_text(shown[-1] if latest else shown[0]))
         free = await self._free_times_for(f"{day} {'latest' if latest else 'earliest'}")
         if not free.get("slots"):
             yield self._ask(WHICH_OFFERED if len(shown) > 1 else TAKE_OFFERED)
             return
         pick = free["slots"][-1] if latest else free["slots"][0]
-        described = await self._describe_when(_as_when_text(pick)) if self._describe_when else {}
+        described = await self._describe_when(as_when_text(pick)) if self._describe_when else {}
         booking.offered, booking.listed, booking.awaiting = [pick], [], "when"
-        spoken = described.get("spoken") or _as_when_text(pick)
+        spoken = described.get("spoken") or as_when_text(pick)
         yield self._ask(f"The {'latest' if latest else 'earliest'} I have is {spoken}. Would that work?")
 
     async def _offer_next_opening(self, booking: Booking) -> AsyncIterator[Utterance]:
@@ -424,15 +357,15 @@ class BookingFlow:
 
     async def _day_spoken(self, iso: str) -> str:
         """The day of a free time as the agent says it: "today", "Thursday, February 26th"."""
-        described = await self._describe_when(_as_when_text(iso)) if self._describe_when else {}
-        return _day_and_clock(described.get("spoken") or _as_when_text(iso))[0]
+        described = await self._describe_when(as_when_text(iso)) if self._describe_when else {}
+        return day_and_clock(described.get("spoken") or as_when_text(iso))[0]
 
     async def _take_edge(self, booking: Booking, slots: list[str]) -> AsyncIterator[Utterance]:
         """"First thing Monday" / "end of the day": the day's first or last free time, then on to the name or the
         read-back (which says the time, so the caller can still change it)."""
         iso = slots[0] if booking.edge == "first" else slots[-1]
         booking.edge = ""
-        booking.when_text = _as_when_text(iso)
+        booking.when_text = as_when_text(iso)
         async for utterance in self._next_booking_step(booking):
             yield utterance
 
@@ -469,4 +402,4 @@ class BookingFlow:
         alternatives = result.get("alternatives") or []
         booking.offered = list(alternatives)
         booking.rejected_when, booking.when_text = booking.when_text or booking.rejected_when, ""
-        return result["message"] + _offer_question(alternatives)
+        return result["message"] + offer_question(alternatives)

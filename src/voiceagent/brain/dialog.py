@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
 from voiceagent.brain.booked import BOOK_ONE, KEEPS_IT, BookedAppointments
-from voiceagent.brain.booking import ASKED_AGAIN, NEW_BOOKING, Booking, BookingFlow, asks_about_the_free_times
+from voiceagent.brain.booking import ASKED_AGAIN, NEW_BOOKING, Booking, BookingFlow
 from voiceagent.brain.intents import IntentClassifier, understand
+from voiceagent.brain.offered import asks_about_the_free_times
 from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
 from voiceagent.brain.understanding import (
     ASKS_FIRST,

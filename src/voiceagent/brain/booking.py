@@ -31,18 +31,17 @@ from voiceagent.brain.slots import (
     when_phrase,
     without_rejected_when,
 )
-from voiceagent.brain.understanding import CLOSING_WORDS, SIGNS_OFF, detect_intent
+from voiceagent.brain.understanding import CLOSING_WORDS, SAYS_BYE, SIGNS_OFF, detect_intent
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import ANYTHING_ELSE, CONFIRM_AGAIN
 
 _WEEK = re.compile(r"\b(next|this) week\b")
 # Leaving a booking half-way ("never mind" drops it; a goodbye is `_leave_booking`'s)
-_LEAVES = re.compile(rf"\b(never ?mind|forget (it|about it)|that'?s it|maybe (later|another time|some other time)|"
-                     rf"not (right )?now|(i'?ll|let me) think about it)\b|{SIGNS_OFF.pattern}")
+_PUTS_OFF = (r"never ?mind|forget (it|about it)|maybe (later|another time|some other time)|not (right )?now|"
+             r"(i'?ll|let me) think about it")
+_LEAVES = re.compile(rf"\b({_PUTS_OFF}|that'?s it)\b|{SIGNS_OFF.pattern}")
 # A booking turned down, said with a goodbye or after one ("nope, that's it, have a good day"): the call ends
-_BYE = re.compile(r"\b(good ?bye|bye( bye)?)\b")
-_TURNS_DOWN = re.compile(r"^(no|nope|nah)\b|\b(never ?mind|forget (it|about it)|maybe (later|another time|some other "
-                         r"time)|not (right )?now|(i'?ll|let me) think about it|don'?t (book|bother)|wrong number)\b")
+_TURNS_DOWN = re.compile(rf"^(no|nope|nah)\b|\b({_PUTS_OFF}|don'?t (book|bother)|wrong number)\b")
 # What a booking question opens with, left out when it is asked again after "nothing is booked yet"
 _OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|(No problem|Okay)(, [^.?]*)?|Thanks, [\w'-]+)\. |"
                       r"Sorry, I didn't [^.?]*\. )+")
@@ -214,7 +213,7 @@ class BookingFlow:
             async for utterance in self._goodbye(text):
                 yield utterance
             return
-        if _BYE.search(text):
+        if SAYS_BYE.search(text):
             # "great thanks bye": leaving for sure; told on the way out that nothing was booked, not held on the line
             self.state.booking = None
             yield Utterance(f"Okay, I haven't booked anything. Thanks for calling {self.business_name}. Have a great "

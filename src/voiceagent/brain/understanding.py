@@ -93,8 +93,10 @@ _WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(hold on|hang on|wait|one (s
                    r" wait)*$")
 # Sign-offs, one list with three reaches. SIGNS_OFF: words that leave a booking half-way (the caller first hears that
 # nothing is booked yet; a second one ends the call).
-_SIGN_OFF = r"good ?bye|bye( bye)?|that'?s all|that is all|i'?ll call (you )?back"
+_BYE = r"good ?bye|bye( bye)?"
+_SIGN_OFF = rf"{_BYE}|that'?s all|that is all|i'?ll call (you )?back"
 SIGNS_OFF = re.compile(rf"\b({_SIGN_OFF})\b")
+SAYS_BYE = re.compile(rf"\b({_BYE})\b")  # "great thanks bye": leaving for sure
 # A goodbye the call may end on half-way through a booking (a bare "ok" or "thanks" there is not one)
 _SAYS_GOODBYE = (rf"{_SIGN_OFF}|talk (to you )?later|(got to|gotta|have to) go|hang(ing)? up|see (you|ya)|"
                  r"catch (you|ya) later|take care|that'?ll (do|be all)")

@@ -196,6 +196,18 @@ def test_names_the_embedding_lacks_point_to_the_entries_that_mention_them(embedd
     assert names_in("does it work with hub spot or zendesk", index) == {"hubspot", "zendesk"}
 
 
+def test_a_product_named_by_two_capitalised_words_is_a_name(embedder):
+    # "Microsoft Teams": the embedding knows both words (the team-seats entry came first for "what about microsoft
+    # teams"); together they name a product one entry mentions. A sentence's first word starts no such name.
+    entries = [FaqEntry("a", "features", "Which integrations?", "We connect with Slack, Microsoft Teams and Google "
+                        "Workspace. Team seats are five."),
+               FaqEntry("b", "account", "How do I add team members?", "Open Settings, then Team. Pro has five seats.")]
+    index = name_index(entries, embedder.knows_word)
+    assert index["microsoft teams"] == {"a"} and index["google workspace"] == {"a"}
+    assert "open settings" not in index and "team pro" not in index
+    assert names_in("what about microsoft teams", index) == {"microsoft teams"}
+
+
 @pytest.mark.parametrize(("question", "expected"), [
     ("does it work with hubspot", "faq-004"), ("can i use it with zendesk", "faq-004"),
     ("how do i connect my zendesk", "faq-004"),  # 0.30 with the name's boost: under the bar for other entries

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from voiceagent.brain.slots import extract_name, has_date, has_time
-from voiceagent.brain.understanding import ASKS_FIRST
+from voiceagent.brain.understanding import ASKS_FIRST, ends_in_thanks
 from voiceagent.brain.utterance import Utterance
 from voiceagent.knowledge.lexical import words_of
-from voiceagent.shared.phrases import CLARIFY, DONT_KNOW, MAX_NOT_UNDERSTOOD, NOTHING_MORE
+from voiceagent.shared.phrases import CLARIFY, DONT_KNOW, MAX_NOT_UNDERSTOOD, NOTHING_MORE, WELCOME
 
 
 class KnowledgeLookup(Protocol):
@@ -152,9 +152,10 @@ class FaqAnswers:
         async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
             yield cue
         hit = found[0]
-        if hit is not None and doubtful and hit.score < DOUBTFUL_MIN_SCORE:
+        if hit is not None and doubtful and hit.score < DOUBTFUL_MIN_SCORE and not hit.named:
             # Words the classifier could not place (a mumble Whisper wrote as "and it's about first time up") get
-            # an answer only from an entry they clearly match; otherwise the clarifying question, not a guess.
+            # an answer only from an entry they clearly match; otherwise the clarifying question, not a guess. A
+            # name only that entry mentions is clear enough ("does your thing flip-up with HubSpot").
             yield self._ask(CLARIFY)
             return
         if self.state.last_answer and _POINTS_BACK.search(text) and (hit is None or
@@ -191,7 +192,11 @@ class FaqAnswers:
             yield utterance
 
     async def _dont_know(self, text: str) -> AsyncIterator[Utterance]:
-        """A question the FAQ has no answer to: said so (with what the agent can do), a person after a few."""
+        """A question the FAQ has no answer to: said so (with what the agent can do), a person after a few; a turn
+        that only ends in thanks gets the thanks."""
+        if ends_in_thanks(text):
+            yield Utterance(WELCOME)
+            return
         self.state.not_understood += 1
         if self.state.not_understood >= MAX_NOT_UNDERSTOOD and not self.state.escalated:
             async for utterance in self._escalate("questions the assistant could not answer", text):
@@ -225,7 +230,7 @@ class FaqAnswers:
             async for utterance in self._dont_know(text):
                 yield utterance
             return
-        yield self._ask(CLARIFY)
+        yield Utterance(WELCOME) if ends_in_thanks(text) else self._ask(CLARIFY)
 
     async def _question_during_booking(self, text: str, answered: list) -> AsyncIterator[Utterance]:
         """A question that clearly matches an FAQ entry, asked while a booking waits for a day, time, name or

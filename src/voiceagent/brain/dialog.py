@@ -46,6 +46,7 @@ from voiceagent.shared.phrases import (
     DID_NOT_HELP,
     LISTENING_CUE,
     MAX_NOT_UNDERSTOOD,
+    WELCOME,
     greeting_line,
 )
 
@@ -324,7 +325,7 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
         yield Utterance(CLOSING.format(business=self.business_name), end_call=True)
 
     async def _thanks(self, text: str) -> AsyncIterator[Utterance]:
-        yield Utterance("You're welcome! " + ANYTHING_ELSE)
+        yield Utterance(WELCOME)
 
     async def _greeting_reply(self, text: str) -> AsyncIterator[Utterance]:
         if asks_how_agent_is(text):

@@ -34,6 +34,8 @@ def normalize(text: str) -> str:
     text = _NAMES_FIRST.sub(r"\1name's", _NO_APOSTROPHE.sub(lambda found: _CONTRACTED[found.group(1)], text))
     text = _AGREEMENT.sub("yes", text)
     text = _FILLERS.sub(" ", text)
+    # an HTTP status heard as "4.29" or "5.03" (a time on the quarter hour stays one), then 10:30 written 10.30
+    text = re.sub(r"\b([45])\.(0[1-9]|1[0-46-9]|2\d|3[1-9]|4[0-46-9]|5\d)\b", r"\1\2", text)
     text = re.sub(r"\b(\d{1,2})\.(\d{2})\b", r"\1:\2", text)  # speech recognition writes 10:30 as 10.30
     text = re.sub(r"\b(1[0-2]|0?[1-9]) ([0-5]\d)\b(?! ?(minutes?|mins?|seconds?|dollars?|percent|calls?))", r"\1:\2",
                   text)  # ...and as "10 30"
@@ -58,6 +60,12 @@ _SAID_AS = (
      lambda found: f"{_HOUR_DIGITS.get(found.group(1), found.group(1))}:30"),
     (re.compile(r"\b(noon ?ish|around noon|lunch ?time|midday)\b"), "noon"),
     (re.compile(r"\b(after lunch|early afternoon)\b"), "afternoon"),
+    # Words a recogniser hinted with the business's name writes for others: "thanks, Byte" (bye), "your copy" and
+    # "rest copy" (API), "dry it out" (try), "being built for the wrong plan" (billed)
+    (re.compile(r"\bbyte\b(?! ?(ai|a i|eye|aye)\b)|\bbite$"), "bye"),
+    (re.compile(r"\b(rest|your|the) copy\b(?! of)"), r"\1 api"),
+    (re.compile(r"\bdry (it|this|them|that) out\b"), r"try \1 out"),
+    (re.compile(r"\b(been|being|got|get|was|were) built (for|twice|again|two times|double)\b"), r"\1 billed \2"),
     (re.compile(r"\b(end of (the )?day|late afternoon|last thing|as late as (possible|you can))\b"),
      "afternoon latest"),
 )
@@ -275,6 +283,16 @@ def acknowledges(text: str) -> bool:
     words = re.findall(r"[a-z']+", text.lower())
     return bool(words) and (all(word in _ACKNOWLEDGING for word in words)
                             or _WILL_TRY.match(" ".join(words)) is not None)
+
+
+# A turn that ends in thanks: when nothing else in it could be placed ("so found it in stamp stamp so much", a
+# caller's "oh found it in spam, thanks so much" on a noisy line), the thanks is what was said.
+_ENDS_IN_THANKS = re.compile(r"\b(thanks|thank you|thanks a lot|(thanks|thank you) so much|so much|cheers|"
+                             r"appreciate (it|that)|much appreciated)$")
+
+
+def ends_in_thanks(text: str) -> bool:
+    return _ENDS_IN_THANKS.search(text) is not None and not ASKS_FIRST.match(text)
 
 
 def takes_in(text: str) -> bool:

@@ -40,7 +40,16 @@ def name_index(entries: Iterable[FaqEntry], knows_word: Callable[[str], bool] | 
     mentions: dict[str, set[str]] = {}
     for entry_id, text in texts.items():
         sentence_start = True
-        for token in _TOKEN.findall(text):
+        run: list[str] = []  # capitalised words in a row inside a sentence: "Microsoft Teams", "Google Workspace"
+        for token in _TOKEN.findall(text) + ["."]:
+            if token[0].isalpha() and token[0].isupper() and (run or not sentence_start):
+                run.append(token)
+            else:
+                if len(run) >= 2:
+                    # the embedding knows each word ("microsoft", "teams": the team-seats entry came first), not
+                    # the product they name together
+                    mentions.setdefault(" ".join(run).lower(), set()).add(entry_id)
+                run = []
             if token[0].isalpha():
                 if _is_name(token, sentence_start, lower_words, knows_word):
                     mentions.setdefault(token.lower(), set()).add(entry_id)
@@ -53,7 +62,7 @@ def name_index(entries: Iterable[FaqEntry], knows_word: Callable[[str], bool] | 
 
 def names_in(query: str, index: dict[str, frozenset[str]]) -> set[str]:
     """The indexed names a lower-case, cleaned query mentions, also split in two as an STT may write them
-    ("hub spot", "pay pal")."""
+    ("hub spot", "pay pal"), and the names of two words ("microsoft teams")."""
     words = query.split()
-    candidates = set(words) | {a + b for a, b in zip(words, words[1:])}
+    candidates = set(words) | {a + b for a, b in zip(words, words[1:])} | {f"{a} {b}" for a, b in zip(words, words[1:])}
     return {word for word in candidates if word in index}

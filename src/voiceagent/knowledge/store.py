@@ -30,7 +30,7 @@ RESULT_TTL_SECS = 300.0  # the plan: cache frequent retrieval results for 5 minu
 NAME_BOOST = 0.2
 # ...and the bar to answer from an entry the question names that way is lower: "how do i connect my zendesk" is
 # about the one entry that says Zendesk (0.30 with the boost), though its other words are near nothing
-NAMED_BAR_DROP = 0.05
+NAMED_BAR_DROP = 0.1
 # How much the share of the caller's rare words an entry contains (lexical.py) counts in the ranking, beside the
 # cosine similarity: 0.1 changed none of `kb eval`'s 80 questions and put the right entry first for two of four
 # probe questions it had ranked second ("requests per minute", "pay with a check"); 0.15 and up lost eval questions.

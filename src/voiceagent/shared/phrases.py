@@ -13,6 +13,7 @@ GREETING = "Hello! Thanks for calling {business}. I'm your AI assistant. How can
 RECORDING_NOTICE = "This call is recorded for quality and training."
 DID_NOT_CATCH = "I'm sorry, I didn't catch that. Could you repeat?"
 ANYTHING_ELSE = "Is there anything else I can help with today?"
+WELCOME = f"You're welcome! {ANYTHING_ELSE}"
 CLOSING = "Perfect! Thanks for calling {business}. Have a great day!"
 LISTENING_CUE = "Let me check that for you..."
 DONT_KNOW = ("I'm not sure about that one. I can help with our plans and pricing, features, setup, "

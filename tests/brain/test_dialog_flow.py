@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.brain.talk import say
+from tests.brain.talk import ends_call, say
 from voiceagent.brain.booking import ASK_NAME, ASK_WHEN, WHICH_OFFERED
 from voiceagent.brain.dialog import DialogEngine
 from voiceagent.brain.intents import Guess, understand
 from voiceagent.shared.phrases import (
     ALREADY_HANDED_OVER,
+    ANYTHING_ELSE,
     BOOKING_CHANGE_BY_HUMAN,
     CLARIFY,
     CONFIRM_AGAIN,
+    DID_NOT_COME,
     DID_NOT_HELP,
     DONT_KNOW,
     NOTHING_MORE,
@@ -195,14 +197,26 @@ async def test_a_second_turn_is_read_in_the_light_of_the_first(engine, first, th
     assert expected in await say(engine, then)
 
 
-@pytest.mark.parametrize("did_not_help", ["I already tried that", "the reset email never showed up",
-                                         "i never got the email", "i havent received the link"])
-async def test_an_answer_that_did_not_help_leads_to_a_person_not_to_the_same_steps(engine, did_not_help):
+@pytest.mark.parametrize(("did_not_help", "reply"), [
+    ("I already tried that", DID_NOT_HELP), ("the reset email never showed up", DID_NOT_COME),
+    ("i never got the email", DID_NOT_COME), ("i havent received the link", DID_NOT_COME),
+    ("it still doesnt work", DID_NOT_HELP),
+    ("I did that but the email never showed up", DID_NOT_COME)])
+async def test_an_answer_that_did_not_help_leads_to_a_person_not_to_the_same_steps(engine, did_not_help, reply):
+    # an email that never came: the spam folder first ("I did that but the email never showed up")
     engine.greeting()
     steps = await say(engine, "My account is locked")
     assert "reset link" in steps
-    assert await say(engine, did_not_help) == DID_NOT_HELP  # it read the same steps again
+    assert await say(engine, did_not_help) == reply  # it read the same steps again
     assert TICKET_OPENED in await say(engine, "Yes please")
+
+
+@pytest.mark.parametrize("solved", ["oh wait, there it is, it was in junk. okay thanks!",
+                                    "ok clearing the cache fixed it actually. thanks", "that worked"])
+async def test_a_caller_whose_problem_is_solved_is_not_given_the_steps_again(engine, solved):
+    await say(engine, "My account is locked")
+    await say(engine, "the reset email never showed up")
+    assert await say(engine, solved) == f"Great, glad that sorted it out! {ANYTHING_ELSE}"
 
 
 @pytest.mark.parametrize("heard", ["sorry i didnt get that", "i didn't get it"])
@@ -723,3 +737,9 @@ async def test_asking_how_to_cancel_is_the_subscription_question(engine, said):
 async def test_questions_a_ninth_probe_found_answered_from_the_wrong_entry(engine, said, answer):
     engine.greeting()
     assert answer in await say(engine, said)
+
+
+async def test_a_solved_problem_with_a_goodbye_ends_the_call(engine):
+    await say(engine, "My account is locked")
+    await say(engine, "i did that but i never got the email")
+    assert await ends_call(engine, "oh found it in spam lol ok thanks bye")

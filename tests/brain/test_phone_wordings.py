@@ -8,7 +8,7 @@ import pytest
 
 from tests.brain.talk import ends_call, say
 from voiceagent.brain.understanding import normalize
-from voiceagent.shared.phrases import WELCOME
+from voiceagent.shared.phrases import ANYTHING_ELSE, TICKET_OPENED, WELCOME
 
 
 @pytest.mark.parametrize(("heard", "meant"), [
@@ -65,3 +65,47 @@ async def test_a_question_that_ends_in_thanks_is_still_a_question(engine):
 ])
 async def test_questions_as_heard_over_the_phone_get_their_answer(engine, heard, answer_says):
     assert answer_says in await say(engine, heard)
+
+
+# -- callers of the tenth probe, as written (the text run) ------------------------------------------------------
+
+async def test_a_caller_who_reached_another_business_hears_so(engine):
+    said = await say(engine, "Hi, is this Tony's Pizza?")
+    assert said.startswith("No, this is ByteAI") and "wrong number" in said
+    assert (await say(engine, "is this byteai")).startswith("Yes, this is ByteAI")
+
+
+@pytest.mark.parametrize("wait", ["sorry, I'm driving. hang on a sec.", "i'm in the car hold on a second"])
+async def test_a_caller_who_needs_a_moment_gets_it(engine, wait):
+    assert await say(engine, wait) == "Sure, take your time."
+
+
+async def test_once_a_ticket_is_open_details_and_the_callback_number_go_with_it(engine):
+    assert TICKET_OPENED in await say(engine, "representative")
+    assert "added that" in await say(engine, "it's about my bill")  # was "not sure I followed"
+    assert await say(engine, "my number's the one I'm calling from") == \
+        f"Got it, they'll call you back at this number. {ANYTHING_ELSE}"
+    assert "can't do that myself" in await say(engine, "can't you just delete it? it's like one click")
+
+
+@pytest.mark.parametrize("asks", ["fine, have someone do it then", "can you have someone look into that",
+                                  "yeah just have someone sort it out"])
+async def test_asking_to_have_someone_do_it_gets_a_person(engine, asks):
+    assert TICKET_OPENED in await say(engine, asks)
+
+
+async def test_a_second_attempt_that_got_nothing_gets_a_person(engine):
+    await say(engine, "my slack integration isn't posting anything anymore")
+    await say(engine, "yeah I already reconnected it like three times, it still doesn't work")
+    assert TICKET_OPENED in await say(engine, "I removed it and installed it again too. nothing.")
+
+
+@pytest.mark.parametrize(("question", "answer_says"), [
+    ("what's the rate limit on the pro plan", "60 requests per minute"),  # not the Pro plan's price
+    ("Hi, so I saw your ad on Facebook I think, and honestly I have no idea what you guys actually do",
+     "builds AI assistants"),
+    # the classifier is unsure of the turn; the question inside it is clear to the FAQ
+    ("okay and say we blow past the ten thousand calls, what happens then, do you just cut us off?", "one cent"),
+])
+async def test_questions_said_their_own_way_get_their_answer(engine, question, answer_says):
+    assert answer_says in await say(engine, question)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from voiceagent.brain.slots import extract_name, has_date, has_time
-from voiceagent.brain.understanding import ASKS_FIRST, ends_in_thanks
+from voiceagent.brain.understanding import ASKS_FIRST, ends_in_thanks, has_question_clause
 from voiceagent.brain.utterance import Utterance
 from voiceagent.knowledge.lexical import words_of
 from voiceagent.shared.phrases import CLARIFY, DONT_KNOW, MAX_NOT_UNDERSTOOD, NOTHING_MORE, WELCOME
@@ -218,13 +218,17 @@ class FaqAnswers:
             if found[-1]:
                 return
         elif self._knowledge is not None:
-            # "I want a refund": the classifier could not tell a cancellation from a hand-off, the FAQ can (0.74)
+            # "I want a refund": the classifier could not tell a cancellation from a hand-off, the FAQ can (0.74).
+            # A question said inside the turn ("say we blow past the ten thousand calls, what happens then, do you
+            # just cut us off?") is answered from the entry the FAQ would answer it with.
             found = []
-            async for utterance in self._clear_answer(text, found, UNSURE_MIN_SCORE):
+            asked = has_question_clause(text)
+            async for utterance in self._clear_answer(text, found, 0.0 if asked else UNSURE_MIN_SCORE,
+                                                      floor=0.0 if asked else DOUBTFUL_MIN_SCORE):
                 yield utterance
             if found[-1]:
                 return
-        if ASKS_FIRST.match(text) and len(text.split()) >= 4:
+        if (ASKS_FIRST.match(text) and len(text.split()) >= 4) or has_question_clause(text):
             # "do you guys have an office in london", "who's the ceo": a question heard clearly that the FAQ does not
             # answer; "not sure I followed" would blame the line (and came back word for word at every such question)
             async for utterance in self._dont_know(text):
@@ -245,14 +249,15 @@ class FaqAnswers:
             self.state.pending_question = pending
             yield Utterance(back_to_booking(pending))
 
-    async def _clear_answer(self, text: str, answered: list, min_score: float = 0.0) -> AsyncIterator[Utterance]:
-        """The answer of the entry `text` alone clearly matches (DOUBTFUL_MIN_SCORE, or `min_score`), if one
-        does; `answered` gets whether it was said."""
+    async def _clear_answer(self, text: str, answered: list, min_score: float = 0.0,
+                            floor: float = DOUBTFUL_MIN_SCORE) -> AsyncIterator[Utterance]:
+        """The answer of the entry `text` alone clearly matches (`floor`, or `min_score` if higher; the knowledge
+        base's own bar always), if one does; `answered` gets whether it was said."""
         found: list = []
         async for cue in self._with_cue(asyncio.to_thread(self._knowledge.best_answer, text), found):
             yield cue
         hit = found[0]
-        answered.append(hit is not None and hit.score >= max(DOUBTFUL_MIN_SCORE, min_score))
+        answered.append(hit is not None and hit.score >= max(floor, min_score))
         if answered[-1]:
             async for utterance in self._answer(hit, text):
                 yield utterance

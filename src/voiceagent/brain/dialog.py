@@ -30,8 +30,11 @@ from voiceagent.brain.understanding import (
     asks_who_is_speaking,
     checks_presence,
     detect_intent,
+    ends_in_thanks,
     normalize,
     says_it_did_not_help,
+    says_it_is_solved,
+    says_it_never_came,
     takes_in,
     topic_only,
     with_business_name,
@@ -43,6 +46,7 @@ from voiceagent.shared.phrases import (
     CALLED_BACK,
     CLOSING,
     DID_NOT_CATCH,
+    DID_NOT_COME,
     DID_NOT_HELP,
     LISTENING_CUE,
     MAX_NOT_UNDERSTOOD,
@@ -54,6 +58,13 @@ CUE_AFTER_SECS = 0.3
 _STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
 _CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
                          r"my appointment)\b")
+# Once a ticket is open: "my number's the one I'm calling from"; "can't you just delete it?"; "it's about my bill"
+_THIS_NUMBER = re.compile(r"\b(my number'?s? (is )?the one|(the|this) (number|phone) i'?m (calling|ringing) (from|on)|"
+                          r"(call|reach) me (on|at) this (number|one)|this number is (fine|good|ok|okay|right))\b")
+_DO_IT_YOURSELF = re.compile(r"\b(can'?t|cannot|couldn'?t|can) you (just )?(do|delete|cancel|remove|change|move|fix) "
+                             r"(it|that|this)( yourself| for me| now)?\b")
+_ABOUT_IT = re.compile(r"^((and|so|well|yeah|ok|okay) )*(it'?s|it is|this is) (about|regarding|concerning) |"
+                       r"^((and|so|well|yeah) )*(about|regarding) (my|the|our) ")
 _HELLO = re.compile(r"^((hi|hello|hey|hiya|yo|good (morning|afternoon|evening))( there)?,? )+")
 # "could you make it an hour earlier", "bump it back a day": the booking just read out, moved (read as "book" too)
 _SHIFTS_IT = re.compile(r"\b(an?|one|two|half an?) (hour|day|week)s? (later|earlier|sooner|back|forward)\b|"
@@ -159,6 +170,10 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
         if about == "identity":
             yield Utterance(f"Yes, this is {self.business_name}. I'm the AI assistant. How can I help you today?")
             return
+        if about == "elsewhere":
+            yield Utterance(f"No, this is {self.business_name}. I'm the AI assistant, so you may have the wrong number. "
+                            "Is there anything I can help you with?")
+            return
         if asks_to_ask(text):
             yield Utterance("Sure, go ahead. What would you like to know?")
             return
@@ -183,13 +198,20 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
             if _ASKS_WHEN_CALLED.search(text):
                 yield Utterance(f"{CALLED_BACK} {ANYTHING_ELSE}")
                 return
-            if says_it_did_not_help(text):
+            if _THIS_NUMBER.search(text):
+                yield Utterance(f"Got it, they'll call you back at this number. {ANYTHING_ELSE}")
+                return
+            if _DO_IT_YOURSELF.search(text):
+                yield Utterance(f"I'm sorry, I can't do that myself, but it's in the ticket and the team will take care "
+                                f"of it. {ANYTHING_ELSE}")
+                return
+            if says_it_did_not_help(text) or _ABOUT_IT.search(text):
                 # "the status page says everything is fine, that's the whole problem": more for the open ticket
                 async for utterance in self._escalate("caller added details", text):
                     yield utterance
                 return
-        if (self.state.last_reply == DID_NOT_HELP and self.state.booking is None and says_it_did_not_help(text)
-                and not self.state.escalated):
+        if (self.state.last_reply in (DID_NOT_HELP, DID_NOT_COME) and self.state.booking is None
+                and says_it_did_not_help(text) and not self.state.escalated):
             # "...I can connect you with a specialist" - "I removed it and put it back, still nothing": a person
             async for utterance in self._escalate("the answers did not solve it", caller_text):
                 yield utterance
@@ -198,7 +220,14 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
                 and not self.state.escalated):
             # "My account is locked" - the reset steps - "I already tried that": not the same steps again.
             self.state.last_answer_id = ""
-            yield Utterance(DID_NOT_HELP)
+            yield Utterance(DID_NOT_COME if says_it_never_came(text) else DID_NOT_HELP)
+            return
+        answered = self.state.last_answer_id or self.state.last_reply in (DID_NOT_HELP, DID_NOT_COME)
+        if answered and self.state.booking is None and says_it_is_solved(text) and not SAYS_GOODBYE.search(text) and (
+                ends_in_thanks(text) or len(text.split()) <= 10):
+            # "ok clearing the cache fixed it actually, thanks" got the same advice again
+            self.state.last_answer_id = ""
+            yield Utterance(f"Great, glad that sorted it out! {ANYTHING_ELSE}")
             return
         if (asks_what_business_does(text) or about == "what") and self.state.booking is None and self._knowledge is not None:
             text = normalize(f"What does {self.business_name} do?")  # the question the FAQ answers in its own words

@@ -147,7 +147,10 @@ _WHEN_SIDE_INTENTS = ("faq", "book", "yes", "greeting", "thanks")
 # Asking to be called back is asking for a person, whatever the call is about
 _CALLBACK = re.compile(r"\b(call me back|give me a call( back)?|(have|get) (someone|somebody|a specialist|a person|"
                        r"sales|your team) (to )?(call|contact|ring) me|can (someone|somebody|a specialist) (call|ring) "
-                       r"me)\b")
+                       r"me)\b|"
+                       # "have someone do it then", "can you have someone look into that", "just have someone sort it out"
+                       r"\b(have|get|send) (someone|somebody|a specialist|a person|a human|your team|one of your (people|"
+                       r"guys|team)) (to )?(do|look|check|sort|fix|handle|deal|take care|help)\b")
 _BOOKS = re.compile(r"\b(book|schedule|appointment|set up a (call|meeting|demo))\b")
 # ...but not "move my appointment to Tuesday" (a change, for a person: the classifier reads those)
 _CHANGES_ONE = re.compile(r"\b(move|moving|reschedul\w*|push|change|cancel\w*|shift|scrap|my (appointment|booking))\b")

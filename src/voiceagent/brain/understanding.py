@@ -85,17 +85,22 @@ def with_business_name(text: str, business: str) -> str:
 
 
 def asks_about_the_business(text: str, business: str) -> str | None:
-    """"What is ByteAI?" -> "what"; "Is this ByteAI?" -> "identity"; else None."""
+    """"What is ByteAI?" -> "what"; "Is this ByteAI?" -> "identity"; "Is this Tony's Pizza?" -> "elsewhere" (a
+    wrong number); else None."""
     name = re.escape(business.lower())
     if re.search(rf"\b(what('s| is| does) {name}( do)?|what {name} (is|does))\b", text):
         return "what"
     if re.search(rf"\b(is this|am i (speaking|talking) (to|with)|have i (reached|got)|did i reach) {name}\b", text):
         return "identity"
+    if re.search(rf"^((hi|hello|hey|yes|yeah|sorry|um|uh)( there)? )*(is this|is that|am i (speaking|talking) (to|with)|"
+                 rf"have i reached|did i reach) (?!{name}\b)(the )?[a-z]+'s( [a-z]+){{0,3}}$", text):
+        return "elsewhere"  # "is this tony's pizza", "have i reached doctor patel's office"
     return None
 
 
 _HOW_ARE_YOU = re.compile(r"\b(how are you|how'?s it going|how (are )?you doing|how are things|how'?s your day)\b")
-_WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(hold on|hang on|wait|one (sec|second|moment|minute)|just a (sec|second|"
+_WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(i'?m (driving|in the car|at work|walking)( right now)? )?"
+                   r"(hold on|hang on|wait|one (sec|second|moment|minute)|just a (sec|second|"
                    r"moment|minute)|give me (a|one) (sec|second|moment|minute)|bear with me)"
                    r"( (a|one|just a) (sec|second|moment|minute)| please| for me| ok| a bit| let me (check|look|see)| hold on| hang on|"
                    r" wait)*$")
@@ -126,7 +131,7 @@ def asks_how_agent_is(text: str) -> bool:
 
 def asks_to_wait(text: str) -> bool:
     """"Hold on one sec": the caller needs a moment (a short turn only; a question may follow the words)."""
-    return len(text.split()) <= 6 and _WAIT.search(text) is not None
+    return len(text.split()) <= 8 and _WAIT.search(text) is not None
 
 
 # A question about the appointment itself, not about the caller's own booking: "how long is the appointment?",
@@ -229,7 +234,10 @@ _WHAT_BUSINESS_DOES = re.compile(
     r"(actually |really |exactly )?do|"
     r"(tell|explain to) me (a bit |a little |more )?(about|what) (you|your (company|business|product|service|"
     r"products|services))( (do|is|are|does))?|(information|info|details) (on|about) (you|your (company|business|"
-    r"product|service|products|services))|what (is|are) (your (company|business|product|service)|you guys))"
+    r"product|service|products|services))|what (is|are) (your (company|business|product|service)|you guys)|"
+    # "honestly i have no idea what you guys actually do"
+    r"(no idea|not sure|don'?t (really )?know|wondering) what (it is )?(you|you guys|y'?all|your (company|business)) "
+    r"(actually |really |exactly )?do)"
     r"( exactly| here| again)?( please)?$")
 
 
@@ -256,6 +264,7 @@ _DID_NOT_HELP = re.compile(r"\b(i )?(already (tried|did|done)( that| it| this)?|
                            r"isn'?t|not working)|already (checked|allowed|enabled|cleared|reconnected|restarted|reinstalled|"
                            r"updated|reset)|(it )?still happens|keeps happening|still (broken|the same|nothin'?g?|no luck)|(didn'?t|did not) do (nothin'?g?|anything)|"
                            r"no luck|(i|we) (checked|double checked|tried)( (that|it|this|twice|again))?$|"
+                           r"(again|too|already|twice|both)( \w+)? nothing$|"  # "...and installed it again too. nothing."
                            # the answer's own advice was followed: "the status page says everything is fine"
                            r"that'?s the (whole |real )?problem|(says|shows) (everything|all|it'?s|its) (is )?(fine|"
                            r"ok|okay|green|up|working)|"
@@ -291,6 +300,15 @@ _ENDS_IN_THANKS = re.compile(r"\b(thanks|thank you|thanks a lot|(thanks|thank yo
                              r"appreciate (it|that)|much appreciated)$")
 
 
+# A question said inside a longer turn, not at its start: "okay and say we blow past the calls, what happens then"
+_QUESTION_CLAUSE = re.compile(r"\b(what happens|what if|do you|does it|does that|can i|can you|can it|could i|is there|"
+                              r"are there|will it|would it|do i|how (do|does|can|much|many|long|would|often))\b")
+
+
+def has_question_clause(text: str) -> bool:
+    return len(text.split()) >= 6 and _QUESTION_CLAUSE.search(text) is not None
+
+
 def ends_in_thanks(text: str) -> bool:
     return _ENDS_IN_THANKS.search(text) is not None and not ASKS_FIRST.match(text)
 
@@ -304,6 +322,25 @@ def takes_in(text: str) -> bool:
 def says_it_did_not_help(text: str) -> bool:
     """"I already tried that", "it didn't work": the last answer did not solve it."""
     return _DID_NOT_HELP.search(text) is not None
+
+
+_NOT_COME = re.compile(r"\b(e-?mails?|links?|codes?|messages?|texts?)\b.*\b(never|didn'?t|did not|haven'?t|have not|hasn'?t|"
+                       r"has not)\b|\b(never|didn'?t|did not|haven'?t|have not) (get|got|gotten|receive[d]?) (the|an|any|a|"
+                       r"my) (e-?mail|link|code|message|text)")
+
+
+def says_it_never_came(text: str) -> bool:
+    """"I did that but the email never showed up": what the answer said would come did not."""
+    return says_it_did_not_help(text) and _NOT_COME.search(text) is not None
+
+
+# The answer worked: "ok clearing the cache fixed it actually", "oh wait, there it is, it was in junk"
+_RESOLVED = re.compile(r"\b((that|this|it|which) (fixed|solved|sorted|did) (it|that|the trick)|(fixed|solved|sorted) it|"
+                       r"found it|there it is|(it'?s|its|it is) working( now)?|works now|that worked|it worked)\b")
+
+
+def says_it_is_solved(text: str) -> bool:
+    return _RESOLVED.search(text) is not None and not says_it_did_not_help(text)
 
 
 def checks_presence(text: str) -> bool:

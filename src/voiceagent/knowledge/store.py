@@ -46,6 +46,9 @@ _ASKS_FEATURE = re.compile(
     r"connects? (?:to|with)|hooks? (?:up )?(?:to|with|into)|syncs? with|talks? to)|(?:is|are) there (?:a|an|any|some)?|"
     r"(?:is|are) (?:it|you|you guys|your \w+|\w+)(?= (?:\w+ ){1,2}(?:compliant|certified|approved)\b))"
     r"\b (?P<feature>.+)$")
+# "what's the rate limit on the pro plan": the thing asked about, not the plan (the Pro plan's entry came first)
+_ASKS_ON_PLAN = re.compile(r"^(?:(?:and|so|ok|okay) )*what(?:'s| is| are| s) the (?P<feature>[a-z0-9' ]+?) (?:on|for|with|in) "
+                           r"(?:the |my |our )?(?:pro|business|starter|bigger|cheaper)(?: plan| one| tier| account)?$")
 # "what about quickbooks?", "and how about zapier": a follow-up that names only the thing it asks about
 _ASKS_ABOUT = re.compile(r"^(?:(?:and|so|ok|okay|alright) )*(?:what|how) about (?:the |a |an )?(?P<feature>.+)$")
 FEATURE_MIN_SCORE = 0.45
@@ -143,7 +146,7 @@ def clean_query(text: str) -> str:
 def asked_feature(cleaned: str) -> str:
     """The feature a yes-or-no question asks about ("single sign on" in "does the pro plan come with single sign
     on"), or '' when it is no such question or names no feature of its own ("does it have that too")."""
-    found = _ASKS_FEATURE.search(cleaned) or _ASKS_ABOUT.search(cleaned)
+    found = _ASKS_FEATURE.search(cleaned) or _ASKS_ABOUT.search(cleaned) or _ASKS_ON_PLAN.search(cleaned)
     feature = found.group("feature") if found else ""
     return feature if words_of(feature) and feature != cleaned else ""
 

@@ -31,6 +31,9 @@ TICKET_OPENED = "I've opened a ticket for you."
 TICKET_UPDATED = "I've added that to your ticket."
 # When an FAQ answer did not solve it ("I already tried that"): the offer a "yes" accepts
 DID_NOT_HELP = "Sorry that didn't sort it out. I can connect you with a specialist who can look into it."
+# ...when what the answer said would come (an email, a link) did not
+DID_NOT_COME = ("Sorry about that. Please check your spam or junk folder for it. If it isn't there, I can connect you "
+                "with a specialist who can look into it.")
 # The offline engine cannot change a booking: it says so rather than the generic opening
 BOOKING_CHANGE_BY_HUMAN = "I can't change or cancel bookings myself, so I've passed it to the team."
 CALLBACK_AT = "A specialist will call you back at the number ending in {digits}."

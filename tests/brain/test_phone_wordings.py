@@ -22,6 +22,8 @@ from voiceagent.shared.phrases import ANYTHING_ELSE, TICKET_OPENED, WELCOME
     ("It's about being built for the wrong plan", "it's about being billed for the wrong plan"),
     ("and is there a rest copy too", "and is there a rest api too"),
     ("can i get a copy of my invoice", "can i get a copy of my invoice"),
+    ("Hey, can I work a call with somebody", "hey can i book a call with somebody"),  # "book" heard as "work"
+    ("yes please look it", "yes please book it"), ("look it up for me", "look it up for me"),
 ])
 def test_words_a_hinted_recogniser_writes_for_others_are_read_as_said(heard, meant):
     assert normalize(heard) == meant
@@ -89,7 +91,9 @@ async def test_once_a_ticket_is_open_details_and_the_callback_number_go_with_it(
 
 
 @pytest.mark.parametrize("asks", ["fine, have someone do it then", "can you have someone look into that",
-                                  "yeah just have someone sort it out"])
+                                  "yeah just have someone sort it out",
+                                  # "booked" in it made it a booking request
+                                  "That's weird. My assistant said you book that can you have someone look into that."])
 async def test_asking_to_have_someone_do_it_gets_a_person(engine, asks):
     assert TICKET_OPENED in await say(engine, asks)
 
@@ -109,3 +113,7 @@ async def test_a_second_attempt_that_got_nothing_gets_a_person(engine):
 ])
 async def test_questions_said_their_own_way_get_their_answer(engine, question, answer_says):
     assert answer_says in await say(engine, question)
+
+
+async def test_a_booking_request_heard_with_work_for_book_is_a_booking(engine):
+    assert "closed on Saturdays" in await say(engine, "Hey, can I work a call with somebody in this Saturday morning")

@@ -147,10 +147,10 @@ _WHEN_SIDE_INTENTS = ("faq", "book", "yes", "greeting", "thanks")
 # Asking to be called back is asking for a person, whatever the call is about
 _CALLBACK = re.compile(r"\b(call me back|give me a call( back)?|(have|get) (someone|somebody|a specialist|a person|"
                        r"sales|your team) (to )?(call|contact|ring) me|can (someone|somebody|a specialist) (call|ring) "
-                       r"me)\b|"
-                       # "have someone do it then", "can you have someone look into that", "just have someone sort it out"
-                       r"\b(have|get|send) (someone|somebody|a specialist|a person|a human|your team|one of your (people|"
-                       r"guys|team)) (to )?(do|look|check|sort|fix|handle|deal|take care|help)\b")
+                       r"me)\b")
+# "have someone do it then", "can you have someone look into that", "just have someone sort it out": a person
+_HAVE_SOMEONE = re.compile(r"\b(have|get|send) (someone|somebody|a specialist|a person|a human|your team|one of your "
+                           r"(people|guys|team)) (to )?(do|look|check|sort|fix|handle|deal|take care|help)\b")
 _BOOKS = re.compile(r"\b(book|schedule|appointment|set up a (call|meeting|demo))\b")
 # ...but not "move my appointment to Tuesday" (a change, for a person: the classifier reads those)
 _CHANGES_ONE = re.compile(r"\b(move|moving|reschedul\w*|push|change|cancel\w*|shift|scrap|my (appointment|booking))\b")
@@ -197,6 +197,8 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         return "check", guess
     if state == "idle" and asks_next_opening(text):
         return "book", guess  # "whens your next opening" asks for a free time, not for the caller's booking
+    if state == "idle" and _HAVE_SOMEONE.search(text):
+        return "escalate", guess  # "my assistant said she booked it, can you have someone look into that"
     if state == "idle" and (has_date(text) or has_time(text)) and _BOOKS.search(text) and not _CHANGES_ONE.search(text):
         return "book", guess  # "book Tuesday at two, name's Omar": the words and the time are certain
     if state == "idle" and intent == "escalate" and _BOOKS.search(text) and not _CHANGES_ONE.search(text):

@@ -65,6 +65,11 @@ _SAID_AS = (
     (re.compile(r"\bbyte\b(?! ?(ai|a i|eye|aye)\b)|\bbite$"), "bye"),
     (re.compile(r"\b(rest|your|the) copy\b(?! of)"), r"\1 api"),
     (re.compile(r"\bdry (it|this|them|that) out\b"), r"try \1 out"),
+    # "book" heard as "work", "look" or "cook": "can i work a call with somebody", "yes please look it"
+    (re.compile(r"\b(work|look|cook|hook) (a|an|me|us) (call|demo|appointment|meeting|consultation|session)\b"),
+     r"book \2 \3"),
+    (re.compile(r"^((yes|yeah|yep|ok|okay|please|go ahead and) )*(look|work) it( please)?$"),
+     lambda found: found.group(0).replace(f"{found.group(3)} it", "book it")),
     (re.compile(r"\b(been|being|got|get|was|were) built (for|twice|again|two times|double)\b"), r"\1 billed \2"),
     (re.compile(r"\b(end of (the )?day|late afternoon|last thing|as late as (possible|you can))\b"),
      "afternoon latest"),

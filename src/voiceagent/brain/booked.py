@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
-from voiceagent.brain.slots import extract_phone_digits, has_date
+from voiceagent.brain.slots import date_part, extract_phone_digits, has_date
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import ANYTHING_ELSE, BOOKING_CHANGE_BY_HUMAN
 
@@ -16,6 +16,18 @@ BOOK_ONE = "Would you like to book one?"  # after "I couldn't find an upcoming a
 
 # "can I move my appointment to Thursday instead": the day (and time) a booking was to move to
 _MOVED_TO = re.compile(r"\b(move|moving|reschedul\w*|push|change|switch|shift)\b.*?\b(to|for) (?P<when>.*)")
+
+
+# "I've got something on the books for Friday, can you tell me what time", "I called earlier about a demo next
+# Thursday, did that go through?": a booking the caller already has, asked about (the classifier read "book")
+_ASKS_BOOKED = re.compile(r"\bon the books\b|\bdid (that|it|this|my \w+|the \w+) (go through|get (booked|scheduled|"
+                          r"made))\b|\b(is|was) (that|it|my \w+) (booked|scheduled|confirmed)\b|\b(i'?ve|i have) got "
+                          r"(something|an? \w+) (booked |scheduled )?(with you|for|on)\b.*\bwhat time\b")
+
+
+def asks_about_a_booking(text: str) -> bool:
+    """Words that ask after a booking the caller made before, not for a new one."""
+    return _ASKS_BOOKED.search(text) is not None
 
 
 def moved_to(text: str) -> str:
@@ -43,6 +55,11 @@ class BookedAppointments:
             yield cue
         result = results[0]
         self.state.checked = bool(result.get("appointments"))  # "can I cancel it?" then means that appointment
+        if result.get("ok") and not result.get("appointments") and self.state.booking is None:
+            # "did that go through?": there is none, so one is offered
+            self.state.moved_to = date_part(text)  # "...a demo next Thursday": a yes asks the time that day
+            yield self._ask(f"{result['message']} {BOOK_ONE}")
+            return
         yield Utterance(result.get("message", "I couldn't look that up right now.") + " " + ANYTHING_ELSE)
 
     async def _cancel_booking(self, text: str) -> AsyncIterator[Utterance]:

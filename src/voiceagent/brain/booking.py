@@ -6,6 +6,8 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from voiceagent.brain.booked import asks_about_a_booking
+from voiceagent.brain.booking_asides import LEAVES, PUT_OFF, PUTS_OFF, TURNS_DOWN, LeavingBooking, confirmation_aside
 from voiceagent.brain.offered import (
     ASKS_EDGE,
     as_when_text,
@@ -24,28 +26,20 @@ from voiceagent.brain.slots import (
     extract_phone_digits,
     has_date,
     has_time,
+    introduced_name,
     respelled,
     spelled_name,
+    turns_down_a_day,
     unasked_name,
     vague_time,
     when_phrase,
     without_rejected_when,
 )
-from voiceagent.brain.understanding import CLOSING_WORDS, SAYS_BYE, SIGNS_OFF, detect_intent
+from voiceagent.brain.understanding import CLOSING_WORDS, detect_intent
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import ANYTHING_ELSE, CONFIRM_AGAIN
 
 _WEEK = re.compile(r"\b(next|this) week\b")
-# Leaving a booking half-way ("never mind" drops it; a goodbye is `_leave_booking`'s)
-_PUTS_OFF = (r"never ?mind|forget (it|about it)|maybe (later|another time|some other time)|not (right )?now|"
-             r"(i'?ll|let me) think about it")
-_LEAVES = re.compile(rf"\b({_PUTS_OFF}|that'?s it)\b|{SIGNS_OFF.pattern}")
-# A booking turned down, said with a goodbye or after one ("nope, that's it, have a good day"): the call ends
-_TURNS_DOWN = re.compile(rf"^(no|nope|nah)\b|\b({_PUTS_OFF}|don'?t (book|bother)|wrong number)\b")
-# What a booking question opens with, left out when it is asked again after "nothing is booked yet"
-_OPENING = re.compile(r"^((Sure, I can book that for you|Great|Sure|(No problem|Okay)(, [^.?]*)?|Thanks, [\w'-]+)\. |"
-                      r"Sorry, I didn't [^.?]*\. )+")
-NOT_BOOKED_YET = "Just so you know, nothing is booked yet."
 # "any of those", "whichever": the caller leaves the choice of the listed times to the agent
 _ANY_OF = re.compile(r"\b(any( of (them|those))?|either( one)?|whichever|whatever( works)?|doesn'?t matter|don'?t mind|"
                      r"you (pick|choose))\b")
@@ -91,7 +85,7 @@ class Booking:
     recalled: bool = False  # the day was said in an earlier request (a change of a booking there was not): named back
 
 
-class BookingFlow:
+class BookingFlow(LeavingBooking):
     """The booking half of `DialogEngine` (which provides state, _ask, _tool, _goodbye, _escalate, _describe_when
     and _free_times): a new appointment over several turns (`BookedAppointments` checks and changes booked ones)."""
 
@@ -101,7 +95,13 @@ class BookingFlow:
         if _TAKES_IT_BACK.search(text):  # "I wanted to book... no, never mind"
             yield Utterance("No problem. " + ANYTHING_ELSE)
             return
-        self.state.booking = Booking(recalled=recalled)
+        if asks_about_a_booking(text):  # "I called earlier about a demo next Thursday, did that go through?"
+            async for utterance in self._check(text):
+                yield utterance
+            return
+        # "Hi, it's Gary Holt" at the start of the call: the name is not asked for again
+        said = next((name for name in map(introduced_name, self.state.history) if name), None)
+        self.state.booking = Booking(recalled=recalled, name=said)
         async for utterance in self._continue_booking(text, "book"):
             yield utterance
 
@@ -113,9 +113,13 @@ class BookingFlow:
             async for utterance in self._leave_booking(text, declined=intent == "no"):
                 yield utterance
             return
-        if booking.warned and (intent == "no" or _TURNS_DOWN.search(text)) and not (has_date(text) or has_time(text)):
+        if booking.warned and (intent == "no" or TURNS_DOWN.search(text)) and not (has_date(text) or has_time(text)):
             async for utterance in self._goodbye(text):  # "nothing is booked yet, shall I?" - "no": they were leaving
                 yield utterance
+            return
+        aside = confirmation_aside(text, self.state.pending_question)
+        if aside:  # "and will I get an email about it?" while the booking waits: answered, then its question again
+            yield Utterance(aside)
             return
         shown = booking.listed or booking.offered
         edge = ASKS_EDGE.search(text) if shown else None
@@ -129,7 +133,7 @@ class BookingFlow:
             return
         listed, booking.listed = booking.listed, []
         any_one = "yes" if _ANY_OF.search(text) else ""  # "any of those is fine": the first (read back, so correctable)
-        picked = offered_pick(text, any_one, listed) if not _LEAVES.search(text) else None
+        picked = offered_pick(text, any_one, listed) if not LEAVES.search(text) else None
         if listed and not picked and intent == "yes" and not (has_date(text) or has_time(text)):
             # "...I have 9 AM, 10 AM or 11 AM free." - "yes please": yes to a booking, not to one of the times
             booking.listed = listed
@@ -141,7 +145,7 @@ class BookingFlow:
             async for utterance in self._next_booking_step(booking):
                 yield utterance
             return
-        if booking.offered and not _LEAVES.search(text):  # "...free times are 9:30 AM or 10 AM. Would one of those work?"
+        if booking.offered and not LEAVES.search(text):  # "...free times are 9:30 AM or 10 AM. Would one of those work?"
             offered, booking.offered = booking.offered, []
             picked = offered_pick(text, intent, offered)
             if picked:
@@ -160,6 +164,10 @@ class BookingFlow:
                 yield self._ask(WHICH_OFFERED if len(offered) > 1 else TAKE_OFFERED)
                 return
         if booking.awaiting == "confirm":
+            if PUTS_OFF.search(text) and not (has_date(text) or has_time(text)):
+                self.state.booking = None  # "hold off, I need to check with my boss first", "maybe later"
+                yield Utterance(PUT_OFF)
+                return
             if _CORRECTS.match(text):  # "no, four", "actually four": a bare hour said as a correction is the time
                 text = bare_hour_as_time(text)
             if (intent in ("unsure", "faq") and len(text.split()) <= 4 and detect_intent(text).name in ("yes", "book")
@@ -175,6 +183,11 @@ class BookingFlow:
                 async for utterance in self._next_booking_step(booking):
                     yield utterance
                 return
+            kept = without_rejected_when(text)
+            if (turns_down_a_day(text) or (_SAME_TIME.search(text) and not has_time(kept))) and not has_date(kept):
+                async for utterance in self._ask_other_day(booking, kept):  # "Monday's no good, can we do [lost]..."
+                    yield utterance
+                return
             if intent == "unsure" and not (has_date(text) or has_time(text) or extract_name(text)):
                 yield self._ask(CONFIRM_AGAIN)
                 return
@@ -185,7 +198,7 @@ class BookingFlow:
                 return
         # "Never mind" while asked for a time: the caller is leaving the booking, not answering; asking again kept
         # them in it.
-        leaving = booking.awaiting in ("when", "name") and _LEAVES.search(text)
+        leaving = booking.awaiting in ("when", "name") and LEAVES.search(text)
         if (leaving or (intent == "no" and booking.awaiting in (None, "when"))) and not (has_date(text) or has_time(text)):
             self.state.booking = None
             yield Utterance("Okay, I won't book anything. " + ANYTHING_ELSE)
@@ -201,31 +214,6 @@ class BookingFlow:
             if thanked and utterance.kind == "answer" and booking.awaiting == "when":
                 utterance = Utterance(f"Thanks, {booking.name.split()[0]}. {utterance.text}")
             yield utterance
-
-    async def _leave_booking(self, text: str, declined: bool) -> AsyncIterator[Utterance]:
-        """A goodbye before the booking is made. The caller may think it is ("great, see you then" when asked for
-        the name): they hear that nothing is booked yet and the booking's question again, once; a second goodbye,
-        or one that turns the booking down ("nope, that's it, have a good day"), or one before anything was
-        chosen, ends the call; one that says bye ends it too, saying nothing was booked."""
-        booking = self.state.booking
-        under_way = booking.when_text or booking.name or booking.offered or booking.listed or booking.rejected_when
-        if declined or _TURNS_DOWN.search(text) or booking.warned or not under_way:
-            async for utterance in self._goodbye(text):
-                yield utterance
-            return
-        if SAYS_BYE.search(text):
-            # "great thanks bye": leaving for sure; told on the way out that nothing was booked, not held on the line
-            self.state.booking = None
-            yield Utterance(f"Okay, I haven't booked anything. Thanks for calling {self.business_name}. Have a great "
-                            "day!", end_call=True)
-            return
-        booking.warned = True
-        if booking.awaiting == "confirm" or not self.state.pending_question:  # the read-back, with what it says
-            async for utterance in self._next_booking_step(booking):
-                yield Utterance(f"{NOT_BOOKED_YET} {_OPENING.sub('', utterance.text)}") if utterance.kind == "answer" \
-                    else utterance
-            return
-        yield Utterance(f"{NOT_BOOKED_YET} {_OPENING.sub('', self.state.pending_question)}")
 
     def _fill_slots(self, booking: Booking, text: str, bare_name: bool = False) -> None:
         """The day, time, name and number a turn gives; `bare_name`: a turn of a few words that is neither may be
@@ -328,6 +316,16 @@ class BookingFlow:
         number = f", and we'll use the number ending in {booking.phone[-4:]}" if booking.phone else ""
         yield self._ask(f"Just to confirm: an appointment for {booking.name}, {described['spoken']}{number}. "
                         "Shall I book it?")
+
+    async def _ask_other_day(self, booking: Booking, text: str) -> AsyncIterator[Utterance]:
+        """The day of the read-back turned down with no other day heard: the time kept (or the one said instead),
+        the day asked (the old day read back again got a yes that booked it)."""
+        said = when_phrase(text) if has_time(text) else booking.when_text
+        described = await self._describe_when(said) if self._describe_when else {}
+        clock = day_and_clock(described.get("spoken") or "")[1]
+        booking.awaiting, booking.rejected_when = "when", booking.when_text
+        booking.when_text = time_part(as_when_text(described["starts_at"])) if described.get("starts_at") else ""
+        yield self._ask(f"No problem. Which day would you like instead{f', at {clock}' if clock else ''}?")
 
     async def _tell_edge(self, booking: Booking, shown: list[str], latest: bool) -> AsyncIterator[Utterance]:
         """The latest (or earliest) free time of the day of the times just offered, offered instead: a "yes" then

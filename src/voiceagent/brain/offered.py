@@ -20,6 +20,10 @@ _FIRST_OFFERED = re.compile(r"\b(first|earlier|earliest|sooner|soonest|former)\b
 _LAST_OFFERED = re.compile(r"\b(later|latest|last|other|latter)\b")
 # "the second one" of three listed is the middle one, not the last
 _NTH_OFFERED = re.compile(r"\b(second|third)\b")
+# One time offered ("The latest I have is 4:30 PM. Would that work?"): "let's do that one", "fine, the latest one"
+_THAT_ONE = re.compile(r"\b(that|this|the (latest|last|earliest|first|later|earlier|only)) one\b|"
+                       r"\b(do|take|grab|go with|book) (it|that)\b")
+_NOT_THAT = re.compile(r"^(no|nope|nah)\b|\bnot (that|this|the \w+) one\b")
 
 
 def offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
@@ -37,6 +41,8 @@ def offered_pick(text: str, intent: str, offered: list[str]) -> str | None:
         return offered[min(("second", "third").index(nth.group(1)) + 1, len(offered) - 1)]
     if len(offered) > 1 and _LAST_OFFERED.search(text):
         return offered[-1]
+    if len(offered) == 1 and _THAT_ONE.search(text) and not _NOT_THAT.search(text) and intent != "no":
+        return offered[0]
     if _FIRST_OFFERED.search(text) or (intent == "yes" and not (has_date(text) or extract_name(text))):
         return offered[0]  # (a "yes" with a name in it, "ok my name is Hugo", answers the name, not the offer)
     return None

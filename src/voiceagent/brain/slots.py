@@ -107,6 +107,33 @@ def unasked_name(text: str) -> str | None:
     return extract_name(text, expecting_name=True)
 
 
+# "Hi, it's Gary Holt, I called earlier...": a caller saying who they are as the call opens
+_GREETS = r"(hi|hey|hello|hiya|good (morning|afternoon|evening)|morning|afternoon|evening)( there)?"
+_INTRODUCES = re.compile(rf"^((yeah|yes|oh|so) )*(({_GREETS} )+(it'?s|this is)|({_GREETS} )*(my name is|name'?s)) "
+                         r"(?P<name>[a-z][a-z'-]+(?: [a-z][a-z'-]+)?)")
+# Words after a first name that are not a surname ("it's marcus i've got...")
+_AFTER_A_NAME = {"i", "i've", "i'm", "i'd", "i'll", "and", "calling", "here", "again", "from", "with", "just", "we",
+                 "about", "so", "um", "uh", "regarding", "re", "urgent", "quick", "my", "the", "a", "an", "is", "not",
+                 "really", "still", "calling", "me", "ridiculous"}
+
+
+def introduced_name(text: str) -> str | None:
+    """The name a caller gives as they say who they are ("hi, it's Gary Holt, I called earlier about a demo")."""
+    match = _INTRODUCES.search(text)
+    if not match:
+        return None
+    words = match.group("name").split()
+    if len(words) > 1 and (words[1] in _AFTER_A_NAME or has_date(words[1]) or has_time(words[1])):
+        words = words[:1]
+    if words[0] in _AFTER_A_NAME | _REPLY_WORDS | _FOR_NOT_NAMES or has_date(words[0]) or has_time(words[0]):
+        return None
+    return _clean_name(" ".join(words))
+
+
+# "yep, that's right, Gary Holt" to "Can I have your name?": the yes said first is no part of the name
+_YES_FIRST = re.compile(r"^((yes|yeah|yep|yup|sure|right|correct|okay|ok|that'?s (right|correct|it)|it is|so) )+")
+
+
 def extract_name(text: str, expecting_name: bool = False) -> str | None:
     """A name the caller gives ('my name is Maria Lopez'); a bare answer counts when we asked for it."""
     text = re.sub(rf"\b({'|'.join(_TITLES)}) ", "", text)  # "my name is Mrs. Dorothy Abernathy"
@@ -121,6 +148,9 @@ def extract_name(text: str, expecting_name: bool = False) -> str | None:
         if name:
             return name
     if expecting_name:
+        said = _YES_FIRST.match(text)
+        if said and (len(text[said.end():].split()) > 1 or re.search(r"\b(right|correct)\b", said.group(0))):
+            text = text[said.end():]  # not "sure thing": a one-word rest is a name only after "that's right"
         # "it's for Sarah Connor", "put it under Jim": the words around the name are not part of it
         words = [w for w in re.sub(r"[^a-z' -]", " ", _REMARK.split(_FOR_SOMEONE.sub(" ", text), maxsplit=1)[0]).split()
                  if w not in ("it's", "its", "it", "is", "my", "name", "for", "under", "put", "the")]
@@ -242,7 +272,18 @@ def has_date(text: str) -> bool:
 
 # "Wednesday, not Tuesday", "at eleven instead of ten", "Friday rather than Monday": the day or hour after the
 # negation is the one the caller turns down (it was read as the new one, the last day named).
-_REJECTED_WHEN = re.compile(rf"\b(not|instead of|rather than)\s+((on|at)\s+)?(?:{_DATE_WORDS}|{_TIME_WORDS})")
+_REJECTED_WHEN = re.compile(rf"\b(not|instead of|rather than)\s+((on|at|in)\s+)?(the\s+)?(?:{_DATE_WORDS}|{_TIME_WORDS})")
+# "Monday's no good", "mornings don't work for me", "can't do Friday", "no mornings": a day or part of it turned down
+_DAYPART_WORD = r"\b(?:the )?(?:morning|afternoon|evening)s?\b"
+_TURNED_DOWN = re.compile(
+    rf"(?:{_DATE_WORDS}|{_DAYPART_WORD})(?:'s| is| are)? (?:no good|not good|bad|out|a no go|not (?:going to |gonna )?"
+    rf"work(?:ing)?|(?:(?:does|do|will|would)(?: not|n'?t)|won'?t) work)\b(?: for me)?|"
+    rf"\bcan'?t (?:do|make)(?: it)?(?: on)? (?:{_DATE_WORDS}|{_DAYPART_WORD})|\bno {_DAYPART_WORD}")
+
+
+def turns_down_a_day(text: str) -> bool:
+    """"Oh shoot, Monday's no good actually": the turn says a day will not do."""
+    return any(has_date(found.group(0)) for found in _TURNED_DOWN.finditer(text))
 
 
 _HOUR_WORDS = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
@@ -276,7 +317,8 @@ def clock_time(text: str) -> tuple[int, int] | None:
 def without_rejected_when(text: str) -> str:
     """The text without the days and hours the caller says no to ("actually three not two" -> "actually at three":
     two bare hours side by side are both times)."""
-    return " ".join(_REJECTED_WHEN.sub(" ", _rejected_bare_hour(r"at \g<new>", text)).split())
+    text = _TURNED_DOWN.sub(" ", _rejected_bare_hour(r"at \g<new>", text))
+    return " ".join(_REJECTED_WHEN.sub(" ", text).split())
 
 
 
@@ -295,6 +337,9 @@ def _with_time_cues(text: str) -> str:
     text = re.sub(rf"\b(make (it|that)|(change|switch|move|push) (it|that) to|(can|could) (we|you|i) do|how about|"
                   rf"what about|let'?s (do|say|go with)|go with|maybe)\s+(?P<hour>{_HOUR_WORDS})\b", r"at \g<hour>", text)
     text = re.sub(r"\b((around|at|about|by) )?lunch ?(time)?\b", "at noon", text)
+    # "ten-ish", "tenish", "morning like ten": the hour said loosely is the hour
+    text = re.sub(rf"(?<!at )\b({_HOUR_WORDS})[ -]?ish\b", r"at \1", text)
+    text = re.sub(rf"\b(morning|afternoon|evening),? (?:like|around|about|say) (?=(?:{_HOUR_WORDS})\b)", r"\1 at ", text)
     # "at like ten", "around um 2", "at about noon": a filler between the cue and the hour hid the time
     text = re.sub(rf"\b(at|around|about|by)(?: (?:like|um|uh|er|maybe|say|about|around|roughly))+ "
                   rf"(?=(?:{_HOUR_WORDS}|noon|midday|half|quarter)\b)", r"\1 ", text)
@@ -334,4 +379,7 @@ def date_part(text: str) -> str:
 def when_phrase(text: str) -> str:
     """The part of the turn that talks about when (dates, times), for the date parser."""
     text = re.sub(r"\b(\d{1,2})(\d{2})\b(?!\d)", r"\1:\2", text)  # ASR writes "ten thirty" as 1030
+    parts = re.findall(r"\b(morning|afternoon|evening)s?\b", text)
+    if len(set(parts)) > 1:  # "I'm busy in the morning, so Monday in the afternoon": the part said last
+        text = re.sub(rf"\b(in the |this )?(?!{parts[-1]}s?\b)(morning|afternoon|evening)s?\b", " ", text)
     return _with_time_cues(text)

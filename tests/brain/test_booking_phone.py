@@ -48,7 +48,8 @@ async def test_the_one_time_listed_is_taken_by_that_one(tmp_path, runtime):
 # -- 2. the read-back put off ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("put_off", ["hmm, actually, you know what, hold off. I need to check with my boss first",
-                                     "never mind", "maybe later", "hold off for now"])
+                                     "never mind", "maybe later", "hold off for now",
+                                     "hmm let me talk to my wife first"])  # not a request for a person
 async def test_a_read_back_put_off_books_nothing_and_says_so(engine, put_off):
     assert await say(engine, "book me monday at 10, name's dave") == READ_BACK
     said = await say(engine, put_off)  # was "Sorry, I didn't catch that. Just to confirm: ..."

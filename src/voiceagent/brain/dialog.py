@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
 from voiceagent.brain.booked import BOOK_ONE, KEEPS_IT, BookedAppointments
 from voiceagent.brain.booking import ASKED_AGAIN, NEW_BOOKING, Booking, BookingFlow
+from voiceagent.brain.booking_asides import PUTS_OFF
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.offered import asks_about_the_free_times
 from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
@@ -264,6 +265,8 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
         checked, self.state.checked = self.state.checked, False  # only the turn right after the read-out leans on it
         intent = await self._read_intent(text)
         booking = self.state.booking
+        if self.state.booking is not None and intent.name == "escalate" and PUTS_OFF.search(text):
+            intent = Intent("unsure", intent.frustrated)  # "let me talk to my wife first": the booking put off
         if intent.name == "escalate" or (intent.frustrated and intent.name not in ("goodbye", "thanks")):
             reason = "caller asked for a human" if intent.name == "escalate" else "caller is frustrated"
             async for utterance in self._escalate(reason, caller_text):

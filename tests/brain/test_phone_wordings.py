@@ -24,6 +24,7 @@ from voiceagent.shared.phrases import ANYTHING_ELSE, TICKET_OPENED, WELCOME
     ("can i get a copy of my invoice", "can i get a copy of my invoice"),
     ("Hey, can I work a call with somebody", "hey can i book a call with somebody"),  # "book" heard as "work"
     ("yes please look it", "yes please book it"), ("look it up for me", "look it up for me"),
+    ("I'd find Mondays in at 9", "i'd find monday in at 9"),  # "ugh fine monday then at nine"
 ])
 def test_words_a_hinted_recogniser_writes_for_others_are_read_as_said(heard, meant):
     assert normalize(heard) == meant

@@ -56,6 +56,7 @@ _SAID_AS = (
     (re.compile(r"\b(thurs|thur'?s|thirst) day\b"), "thursday"),
     (re.compile(r"\b(mon|mun) day\b"), "monday"),
     (re.compile(r"\bfri day\b|\bfry day\b"), "friday"),
+    (re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b"), r"\1"),  # "mondays in at 9"
     (re.compile(rf"\bhalf {_HOURS}\b(?! (hours?|an?|of|minutes?)\b)"),
      lambda found: f"{_HOUR_DIGITS.get(found.group(1), found.group(1))}:30"),
     (re.compile(r"\b(noon ?ish|around noon|lunch ?time|midday)\b"), "noon"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.brain.talk import ends_call, say
+from tests.brain.talk import build_engine, ends_call, new_database, say
 from voiceagent.brain.understanding import normalize
 from voiceagent.shared.phrases import ANYTHING_ELSE, TICKET_OPENED, WELCOME
 
@@ -118,3 +118,28 @@ async def test_questions_said_their_own_way_get_their_answer(engine, question, a
 
 async def test_a_booking_request_heard_with_work_for_book_is_a_booking(engine):
     assert "closed on Saturdays" in await say(engine, "Hey, can I work a call with somebody in this Saturday morning")
+
+
+async def test_the_name_a_booking_is_under_is_said_after_it_was_read_out(tmp_path, runtime):
+    database = new_database(tmp_path)
+    booker = build_engine(database, runtime, runtime.intents)
+    await say(booker, "book a demo tuesday at 11 for priya raman")
+    assert "scheduled" in await say(booker, "yes")
+    for asked, said in [("and it's under Priya, right?", "Yes, it's under Priya Raman."),
+                        ("and it's under john right", "It's booked under Priya Raman."),
+                        ("what name is it under", "It's booked under Priya Raman.")]:
+        engine = build_engine(database, runtime, runtime.intents)
+        assert "You have an appointment Tuesday" in await say(engine, "when is my demo")
+        assert await say(engine, asked) == f"{said} {ANYTHING_ELSE}"  # was "I'm not sure about that one"
+    engine = build_engine(database, runtime, runtime.intents)
+    await say(engine, "when is my demo")
+    assert "booked under" not in await say(engine, "is it for tuesday")
+
+
+@pytest.mark.parametrize(("question", "answer_says"), [
+    ("OK and on top of that we're hitting a four twenty nine every now and then, what's that about", "429 error"),
+    ("So I set up an automation to send follow-up emails and it just, it doesn't fire. Nothing happens.",
+     "workflow is switched on"),  # not the email notifications' spam folder
+])
+async def test_troubleshooting_said_its_own_way(engine, question, answer_says):
+    assert answer_says in await say(engine, question)

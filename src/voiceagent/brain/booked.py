@@ -25,6 +25,24 @@ _ASKS_BOOKED = re.compile(r"\bon the books\b|\bdid (that|it|this|my \w+|the \w+)
                           r"(something|an? \w+) (booked |scheduled )?(with you|for|on)\b.*\bwhat time\b")
 
 
+# Right after the caller's bookings were read out: "and it's under Priya, right?", "is it under my name?"
+_UNDER_NAME = re.compile(r"\b(under|in the name of) (?P<name>[a-z][a-z'-]+( [a-z][a-z'-]+)?)( right| correct| yeah)?$|"
+                         r"\b(whose|what|which) name\b.*\b(under|on)\b")
+
+
+def under_whose_name(text: str, appointments: list[dict]) -> str | None:
+    """The answer to a question about the name a just-read booking is under, or None for any other turn."""
+    found = _UNDER_NAME.search(text)
+    names = [appointment.get("name") or "" for appointment in appointments if appointment.get("name")]
+    if not found or not names or has_date(text):
+        return None
+    asked = (found.group("name") or "").split()
+    if not asked or asked[0] in ("my", "me", "the", "it", "that"):
+        return f"It's booked under {names[0]}."
+    matching = [name for name in names if asked[0] in name.lower().split()]
+    return f"Yes, it's under {matching[0]}." if matching else f"It's booked under {names[0]}."
+
+
 def asks_about_a_booking(text: str) -> bool:
     """Words that ask after a booking the caller made before, not for a new one."""
     return _ASKS_BOOKED.search(text) is not None
@@ -55,6 +73,7 @@ class BookedAppointments:
             yield cue
         result = results[0]
         self.state.checked = bool(result.get("appointments"))  # "can I cancel it?" then means that appointment
+        self.state.checked_appointments = list(result.get("appointments") or [])
         if result.get("ok") and not result.get("appointments") and self.state.booking is None:
             # "did that go through?": there is none, so one is offered
             self.state.moved_to = date_part(text)  # "...a demo next Thursday": a yes asks the time that day

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
-from voiceagent.brain.booked import BOOK_ONE, KEEPS_IT, BookedAppointments
+from voiceagent.brain.booked import BOOK_ONE, KEEPS_IT, BookedAppointments, under_whose_name
 from voiceagent.brain.booking import ASKED_AGAIN, NEW_BOOKING, Booking, BookingFlow
 from voiceagent.brain.booking_asides import PUTS_OFF
 from voiceagent.brain.intents import IntentClassifier, understand
@@ -87,6 +87,7 @@ class DialogState:
     handed_over: bool = False  # a specialist will call back (a ticket is open): asking again opens no second one
     change_requested: bool = False  # a change of a booking was handed over: a new time said next goes to it
     checked: bool = False  # the caller's appointments were just read out: "cancel it" means one of them
+    checked_appointments: list = field(default_factory=list)  # ...and what they were (their names, "under Priya?")
     moved_to: str = ""  # the day a change asked for, when there was no booking to change: a yes to booking one keeps it
     pending_question: str = ""
     history: list[str] = field(default_factory=list)
@@ -280,6 +281,10 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
             return
         if booking is None and intent.name == "goodbye" and _STARTS_YES.match(text) and not CLOSING_WORDS.search(text):
             intent = Intent("yes", intent.frustrated)  # "yes, this number is fine" hung up the call
+        under = under_whose_name(text, self.state.checked_appointments) if checked and booking is None else None
+        if under:
+            yield Utterance(f"{under} {ANYTHING_ELSE}")
+            return
         if booking is None and checked and ((_CHANGES_IT.search(text) and intent.name != "book") or (
                 _SHIFTS_IT.search(text) and not NEW_BOOKING.search(text))):
             intent = Intent("cancel_booking", intent.frustrated)  # "can I cancel it?" right after it was read out

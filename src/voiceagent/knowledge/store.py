@@ -138,7 +138,7 @@ def clean_query(text: str) -> str:
     """Caller speech as STT writes it, minus fillers and punctuation; an error code said in words in digits."""
     text = re.sub(r"[^\w\s'$]", " ", text.lower())
     text = _SPOKEN_CODE.sub(lambda found: "".join(_DIGIT_WORDS[word] for word in found.group(0).split()), text)
-    if re.search(r"\b(error|code|status|getting|got|back|returns?|throws?|seeing)\b", text):
+    if re.search(r"\b(error|code|status|getting|got|back|returns?|throws?|seeing|hitting|hit|what'?s that)\b", text):
         text = _SPOKEN_STATUS.sub(_status_code, text)
     return " ".join(_FILLERS.sub(" ", text).split())
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from voiceagent.brain.slots import extract_name, has_date, has_time
-from voiceagent.brain.understanding import ASKS_FIRST, ends_in_thanks, has_question_clause
+from voiceagent.brain.understanding import asks_a_question, ends_in_thanks
 from voiceagent.brain.utterance import Utterance
 from voiceagent.knowledge.lexical import words_of
 from voiceagent.shared.phrases import CLARIFY, DONT_KNOW, MAX_NOT_UNDERSTOOD, NOTHING_MORE, WELCOME
@@ -222,13 +222,13 @@ class FaqAnswers:
             # A question said inside the turn ("say we blow past the ten thousand calls, what happens then, do you
             # just cut us off?") is answered from the entry the FAQ would answer it with.
             found = []
-            asked = has_question_clause(text)
+            asked = asks_a_question(text)
             async for utterance in self._clear_answer(text, found, 0.0 if asked else UNSURE_MIN_SCORE,
                                                       floor=0.0 if asked else DOUBTFUL_MIN_SCORE):
                 yield utterance
             if found[-1]:
                 return
-        if (ASKS_FIRST.match(text) and len(text.split()) >= 4) or has_question_clause(text):
+        if asks_a_question(text):
             # "do you guys have an office in london", "who's the ceo": a question heard clearly that the FAQ does not
             # answer; "not sure I followed" would blame the line (and came back word for word at every such question)
             async for utterance in self._dont_know(text):

@@ -60,9 +60,9 @@ _STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
 _CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
                          r"my appointment)\b")
 # Once a ticket is open: "my number's the one I'm calling from"; "can't you just delete it?"; "it's about my bill"
-_THIS_NUMBER = re.compile(r"\b(my number'?s? (is )?the one|(the|this) (number|phone) i'?m (calling|ringing) (from|on)|"
+_THIS_NUMBER = re.compile(r"\b(my number'?s? (is )?(the one|what)|(the|this) (number|phone) i'?m (calling|ringing) (from|on)|"
                           r"(call|reach) me (on|at) this (number|one)|this number is (fine|good|ok|okay|right))\b")
-_DO_IT_YOURSELF = re.compile(r"\b(can'?t|cannot|couldn'?t|can) you (just )?(do|delete|cancel|remove|change|move|fix) "
+_DO_IT_YOURSELF = re.compile(r"\b(can'?t|cannot|couldn'?t|can|and) you (just )?(do|delete|cancel|remove|change|move|fix) "
                              r"(it|that|this)( yourself| for me| now)?\b")
 _ABOUT_IT = re.compile(r"^((and|so|well|yeah|ok|okay) )*(it'?s|it is|this is) (about|regarding|concerning) |"
                        r"^((and|so|well|yeah) )*(about|regarding) (my|the|our) ")

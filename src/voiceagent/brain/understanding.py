@@ -56,7 +56,8 @@ _SAID_AS = (
     (re.compile(r"\b(thurs|thur'?s|thirst) day\b"), "thursday"),
     (re.compile(r"\b(mon|mun) day\b"), "monday"),
     (re.compile(r"\bfri day\b|\bfry day\b"), "friday"),
-    (re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b"), r"\1"),  # "mondays in at 9"
+    # "mondays in at 9" (a day with a time after it; "are you open on sundays" asks about every sunday)
+    (re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b(?=( \w+){0,2} (at|\d))"), r"\1"),
     (re.compile(rf"\bhalf {_HOURS}\b(?! (hours?|an?|of|minutes?)\b)"),
      lambda found: f"{_HOUR_DIGITS.get(found.group(1), found.group(1))}:30"),
     (re.compile(r"\b(noon ?ish|around noon|lunch ?time|midday)\b"), "noon"),
@@ -66,6 +67,7 @@ _SAID_AS = (
     (re.compile(r"\bbyte\b(?! ?(ai|a i|eye|aye)\b)|\bbite$"), "bye"),
     (re.compile(r"\b(rest|your|the) copy\b(?! of)"), r"\1 api"),
     (re.compile(r"\bdry (it|this|them|that) out\b"), r"try \1 out"),
+    (re.compile(r"\bblack (integration|app|channel|workspace|bot|notifications?)\b"), r"slack \1"),
     # "book" heard as "work", "look" or "cook": "can i work a call with somebody", "yes please look it"
     (re.compile(r"\b(work|look|cook|hook) (a|an|me|us) (call|demo|appointment|meeting|consultation|session)\b"),
      r"book \2 \3"),
@@ -105,7 +107,7 @@ def asks_about_the_business(text: str, business: str) -> str | None:
 
 
 _HOW_ARE_YOU = re.compile(r"\b(how are you|how'?s it going|how (are )?you doing|how are things|how'?s your day)\b")
-_WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?(i'?m (driving|in the car|at work|walking)( right now)? )?"
+_WAIT = re.compile(r"^(yes |ok |okay |sure |sorry )?((i'?m|in|i am) (driving|in the car|at work|walking)( right now)? )?"
                    r"(hold on|hang on|wait|one (sec|second|moment|minute)|just a (sec|second|"
                    r"moment|minute)|give me (a|one) (sec|second|moment|minute)|bear with me)"
                    r"( (a|one|just a) (sec|second|moment|minute)| please| for me| ok| a bit| let me (check|look|see)| hold on| hang on|"
@@ -311,8 +313,11 @@ _QUESTION_CLAUSE = re.compile(r"\b(what happens|what if|do you|does it|does that
                               r"are there|will it|would it|do i|how (do|does|can|much|many|long|would|often))\b")
 
 
-def has_question_clause(text: str) -> bool:
-    return len(text.split()) >= 6 and _QUESTION_CLAUSE.search(text) is not None
+def asks_a_question(text: str) -> bool:
+    """A turn worded as a question: at its start ("is something down on your end right now") or inside it."""
+    words = len(text.split())
+    return (words >= 4 and ASKS_FIRST.match(text) is not None) or (words >= 6 and _QUESTION_CLAUSE.search(text)
+                                                                   is not None)
 
 
 def ends_in_thanks(text: str) -> bool:

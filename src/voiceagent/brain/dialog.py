@@ -8,10 +8,12 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from voiceagent.brain.after_answers import AfterAnswers
 from voiceagent.brain.answers import FaqAnswers, KnowledgeLookup, back_to_booking, later_sentences
 from voiceagent.brain.booked import BOOK_ONE, KEEPS_IT, BookedAppointments, under_whose_name
 from voiceagent.brain.booking import ASKED_AGAIN, NEW_BOOKING, Booking, BookingFlow
 from voiceagent.brain.booking_asides import PUTS_OFF
+from voiceagent.brain.heard import with_business_name
 from voiceagent.brain.intents import IntentClassifier, understand
 from voiceagent.brain.offered import asks_about_the_free_times
 from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
@@ -31,24 +33,16 @@ from voiceagent.brain.understanding import (
     asks_who_is_speaking,
     checks_presence,
     detect_intent,
-    ends_in_thanks,
     normalize,
-    says_it_did_not_help,
-    says_it_is_solved,
-    says_it_never_came,
     takes_in,
     topic_only,
-    with_business_name,
 )
 from voiceagent.brain.utterance import Utterance
 from voiceagent.shared.phrases import (
     ALREADY_HANDED_OVER,
     ANYTHING_ELSE,
-    CALLED_BACK,
     CLOSING,
     DID_NOT_CATCH,
-    DID_NOT_COME,
-    DID_NOT_HELP,
     LISTENING_CUE,
     MAX_NOT_UNDERSTOOD,
     WELCOME,
@@ -59,20 +53,11 @@ CUE_AFTER_SECS = 0.3
 _STARTS_YES = re.compile(r"^(yes|yeah|yep|yup|sure|correct|right)\b")
 _CHANGES_IT = re.compile(r"\b(cancel|move|reschedule|change|push)\b.{0,20}\b(it|that|this|them|the appointment|"
                          r"my appointment)\b")
-# Once a ticket is open: "my number's the one I'm calling from"; "can't you just delete it?"; "it's about my bill"
-_THIS_NUMBER = re.compile(r"\b(my number'?s? (is )?(the one|what)|(the|this) (number|phone) i'?m (calling|ringing) (from|on)|"
-                          r"(call|reach) me (on|at) this (number|one)|this number is (fine|good|ok|okay|right))\b")
-_DO_IT_YOURSELF = re.compile(r"\b(can'?t|cannot|couldn'?t|can|and) you (just )?(do|delete|cancel|remove|change|move|fix) "
-                             r"(it|that|this)( yourself| for me| now)?\b")
-_ABOUT_IT = re.compile(r"^((and|so|well|yeah|ok|okay) )*(it'?s|it is|this is) (about|regarding|concerning) |"
-                       r"^((and|so|well|yeah) )*(about|regarding) (my|the|our) ")
 _HELLO = re.compile(r"^((hi|hello|hey|hiya|yo|good (morning|afternoon|evening))( there)?,? )+")
 # "could you make it an hour earlier", "bump it back a day": the booking just read out, moved (read as "book" too)
 _SHIFTS_IT = re.compile(r"\b(an?|one|two|half an?) (hour|day|week)s? (later|earlier|sooner|back|forward)\b|"
                         r"\b(push|bump|move|shift)( it| that)? (back|forward|up|later|earlier)\b")
 _URGENT = re.compile(r"(it'?s )?(now|right now|asap|immediately|urgent|it'?s urgent|hurry( up)?|quickly|today)( please)?")
-# "How long until somebody calls me?" once a ticket is open: about that call back, not an FAQ question
-_ASKS_WHEN_CALLED = re.compile(r"\b(how long|how soon|when)\b.*\b(call|ring|contact|reach|hear|get back)")
 _PRICE_TOPIC = re.compile(r"((the|your|our) )?(price|prices|pricing|cost|costs|plans?|plan prices)")
 ABOUT_APPOINTMENT = "It's a {minutes}-minute consultation with one of our specialists."
 
@@ -105,7 +90,7 @@ _OFFERS_A_PERSON = re.compile(r"\b(connect you|put you through|transfer you)\b.{
 _EITHER_OR = re.compile(r"(^|,\s*)or\b", re.IGNORECASE)
 
 
-class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
+class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments, AfterAnswers):
     """One engine per call; holds the conversation state of that call."""
 
     def __init__(self, business_name: str = "ByteAI", knowledge: KnowledgeLookup | None = None,
@@ -196,40 +181,10 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments):
         if checks_presence(text):
             yield Utterance(f"Yes, I'm here. {self.state.pending_question or 'How can I help you today?'}")
             return
-        if self.state.handed_over and self.state.booking is None:
-            if _ASKS_WHEN_CALLED.search(text):
-                yield Utterance(f"{CALLED_BACK} {ANYTHING_ELSE}")
-                return
-            if _THIS_NUMBER.search(text):
-                yield Utterance(f"Got it, they'll call you back at this number. {ANYTHING_ELSE}")
-                return
-            if _DO_IT_YOURSELF.search(text):
-                yield Utterance(f"I'm sorry, I can't do that myself, but it's in the ticket and the team will take care "
-                                f"of it. {ANYTHING_ELSE}")
-                return
-            if says_it_did_not_help(text) or _ABOUT_IT.search(text):
-                # "the status page says everything is fine, that's the whole problem": more for the open ticket
-                async for utterance in self._escalate("caller added details", text):
-                    yield utterance
-                return
-        if (self.state.last_reply in (DID_NOT_HELP, DID_NOT_COME) and self.state.booking is None
-                and says_it_did_not_help(text) and not self.state.escalated):
-            # "...I can connect you with a specialist" - "I removed it and put it back, still nothing": a person
-            async for utterance in self._escalate("the answers did not solve it", caller_text):
-                yield utterance
-            return
-        if (self.state.last_answer_id and self.state.booking is None and says_it_did_not_help(text)
-                and not self.state.escalated):
-            # "My account is locked" - the reset steps - "I already tried that": not the same steps again.
-            self.state.last_answer_id = ""
-            yield Utterance(DID_NOT_COME if says_it_never_came(text) else DID_NOT_HELP)
-            return
-        answered = self.state.last_answer_id or self.state.last_reply in (DID_NOT_HELP, DID_NOT_COME)
-        if answered and self.state.booking is None and says_it_is_solved(text) and not SAYS_GOODBYE.search(text) and (
-                ends_in_thanks(text) or len(text.split()) <= 10):
-            # "ok clearing the cache fixed it actually, thanks" got the same advice again
-            self.state.last_answer_id = ""
-            yield Utterance(f"Great, glad that sorted it out! {ANYTHING_ELSE}")
+        handled: list = []
+        async for utterance in self._after_answer(text, caller_text, handled):
+            yield utterance
+        if handled[-1]:
             return
         if (asks_what_business_does(text) or about == "what") and self.state.booking is None and self._knowledge is not None:
             text = normalize(f"What does {self.business_name} do?")  # the question the FAQ answers in its own words

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from voiceagent.brain.heard import CONTRACTED, NAMES_FIRST, NO_APOSTROPHE, SAID_AS
 from voiceagent.brain.slots import WEEKDAYS, has_date, has_time
 
 _FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like,|so yeah|yeah so|okay so|well)\b[,.]?\s*", re.I)
@@ -14,24 +15,10 @@ _FILLERS = re.compile(r"\b(um+|uh+|erm|hmm+|you know|i mean|like,|so yeah|yeah s
 _AGREEMENT = re.compile(r"\b(uh[- ]?huh|mm+[- ]?hmm+|m+h+m+)\b", re.I)
 
 
-# Contractions a recogniser writes without the apostrophe ("thats everything", "whens my appointment", "dont"); not
-# the ones that are words of their own as well ("its", "ill", "id", "were", "well", "lets": left as they are).
-_CONTRACTED = {
-    **{f"{word}s": f"{word}'s" for word in ("that", "what", "when", "where", "who", "how", "there", "here")},
-    "im": "i'm", "ive": "i've",
-    **{f"{who}{end}": f"{who}'{end}" for who in ("you", "we", "they") for end in ("ve", "re", "ll")
-       if f"{who}{end}" not in ("were", "well")},
-    **{f"{verb}nt": f"{verb}n't" for verb in ("do", "does", "did", "is", "are", "was", "were", "has", "have", "had",
-                                               "could", "would", "should", "wo", "ca")},
-}
-_NO_APOSTROPHE = re.compile(rf"\b({'|'.join(_CONTRACTED)})\b")
-_NAMES_FIRST = re.compile(r"^(my )?names\b(?= [a-z])")  # "names jo kim" said first: "name's jo kim"
-
-
 def normalize(text: str) -> str:
     """Lower-case, fillers and stray punctuation removed, spaces collapsed."""
     text = text.replace("\u2019", "'").lower()
-    text = _NAMES_FIRST.sub(r"\1name's", _NO_APOSTROPHE.sub(lambda found: _CONTRACTED[found.group(1)], text))
+    text = NAMES_FIRST.sub(r"\1name's", NO_APOSTROPHE.sub(lambda found: CONTRACTED[found.group(1)], text))
     text = _AGREEMENT.sub("yes", text)
     text = _FILLERS.sub(" ", text)
     # an HTTP status heard as "4.29" or "5.03" (a time on the quarter hour stays one), then 10:30 written 10.30
@@ -40,56 +27,9 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b(1[0-2]|0?[1-9]) ([0-5]\d)\b(?! ?(minutes?|mins?|seconds?|dollars?|percent|calls?))", r"\1:\2",
                   text)  # ...and as "10 30"
     text = re.sub(r"[^\w\s':/+-]", " ", text)
-    for pattern, said in _SAID_AS:
+    for pattern, said in SAID_AS:
         text = pattern.sub(said, text)
     return " ".join(text.split())
-
-
-_HOURS = r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|1[0-2]|[1-9])"
-_HOUR_DIGITS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-                "nine": "9", "ten": "10", "eleven": "11", "twelve": "12"}
-# Days and times as callers say them and a recogniser writes them, in the words the booking reads: a weekday heard
-# in two words ("wendy's day"), "half two" (2:30), "noonish", "after lunch", "end of the day"
-_SAID_AS = (
-    (re.compile(r"\b(wendy'?s|wednes|wens|when'?s) day\b"), "wednesday"),
-    (re.compile(r"\b(tues|tue'?s) day\b"), "tuesday"),
-    (re.compile(r"\b(thurs|thur'?s|thirst) day\b"), "thursday"),
-    (re.compile(r"\b(mon|mun) day\b"), "monday"),
-    (re.compile(r"\bfri day\b|\bfry day\b"), "friday"),
-    # "mondays in at 9" (a day with a time after it; "are you open on sundays" asks about every sunday)
-    (re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b(?=( \w+){0,2} (at|\d))"), r"\1"),
-    (re.compile(rf"\bhalf {_HOURS}\b(?! (hours?|an?|of|minutes?)\b)"),
-     lambda found: f"{_HOUR_DIGITS.get(found.group(1), found.group(1))}:30"),
-    (re.compile(r"\b(noon ?ish|around noon|lunch ?time|midday)\b"), "noon"),
-    (re.compile(r"\b(after lunch|early afternoon)\b"), "afternoon"),
-    # Words a recogniser hinted with the business's name writes for others: "thanks, Byte" (bye), "your copy" and
-    # "rest copy" (API), "dry it out" (try), "being built for the wrong plan" (billed)
-    (re.compile(r"\bbyte\b(?! ?(ai|a i|eye|aye)\b)|\bbite$"), "bye"),
-    (re.compile(r"\b(rest|your|the) copy\b(?! of)"), r"\1 api"),
-    (re.compile(r"\bdry (it|this|them|that) out\b"), r"try \1 out"),
-    (re.compile(r"\bblack (integration|app|channel|workspace|bot|notifications?)\b"), r"slack \1"),
-    # "book" heard as "work", "look" or "cook": "can i work a call with somebody", "yes please look it"
-    (re.compile(r"\b(work|look|cook|hook) (a|an|me|us) (call|demo|appointment|meeting|consultation|session)\b"),
-     r"book \2 \3"),
-    (re.compile(r"^((yes|yeah|yep|ok|okay|please|go ahead and) )*(look|work) it( please)?$"),
-     lambda found: found.group(0).replace(f"{found.group(3)} it", "book it")),
-    (re.compile(r"\b(been|being|got|get|was|were) built (for|twice|again|two times|double)\b"), r"\1 billed \2"),
-    (re.compile(r"\b(end of (the )?day|late afternoon|last thing|as late as (possible|you can))\b"),
-     "afternoon latest"),
-)
-
-
-# How a speech recogniser writes a business's name when it mishears it, per business name (lower case): the
-# dialog reads them as the name ("what does bite eye do", "is this by AI?").
-HEARD_AS = {
-    "byteai": re.compile(r"\b(by|bite|byte|bye|buy)[ -]?(ai|a i|eye|aye)\b|\bbyte ?ai\b"),
-}
-
-
-def with_business_name(text: str, business: str) -> str:
-    """`text` (normalized) with the business's misheard spellings written as its name."""
-    heard = HEARD_AS.get(business.lower())
-    return heard.sub(business.lower(), text) if heard else text
 
 
 def asks_about_the_business(text: str, business: str) -> str | None:

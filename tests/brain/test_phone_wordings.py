@@ -148,3 +148,10 @@ async def test_the_name_a_booking_is_under_is_said_after_it_was_read_out(tmp_pat
 ])
 async def test_troubleshooting_said_its_own_way(engine, question, answer_says):
     assert answer_says in await say(engine, question)
+
+
+@pytest.mark.parametrize("asks", ["Just a double check. What do I have book with you now?",
+                                  "what have i got booked with you"])
+async def test_asking_what_one_has_booked_checks(engine, asks):
+    # the classifier was unsure of the first as heard (the recogniser dropped the "ed"), and the words read "book"
+    assert "couldn't find an upcoming appointment" in await say(engine, asks)

@@ -156,7 +156,9 @@ _BOOKS = re.compile(r"\b(book|schedule|appointment|set up a (call|meeting|demo))
 _CHANGES_ONE = re.compile(r"\b(move|moving|reschedul\w*|push|change|cancel\w*|shift|scrap|my (appointment|booking))\b")
 # "what time is my thing tomorrow", "when's my slot": the caller's own booking, whatever they call it
 _ASKS_OWN_TIME = re.compile(r"\b(what time|when)( is|'?s)? my (\w+ )?(thing|slot|time|appointment|booking|meeting|"
-                            r"demo|consultation|call|session)\b|\bwhat time am i (coming|in|booked|seeing)\b")
+                            r"demo|consultation|call|session)\b|\bwhat time am i (coming|in|booked|seeing)\b|"
+                            r"\bwhat (do|did) i have (book(ed)?|scheduled|set up|on the books)\b|\bwhat have i (got )?"
+                            r"(book(ed)?|scheduled)\b")
 _SUBSCRIPTION = re.compile(r"\b(plan|subscription|account|membership|service|trial|billing)\b")
 _APPOINTMENT = re.compile(r"\b(appointment|booking|meeting|demo|consultation|call|session|slot)\b")
 # "the whole subscription, not an appointment": an appointment named only to say it is not the one meant

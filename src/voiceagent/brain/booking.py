@@ -6,7 +6,6 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from voiceagent.brain.booked import asks_about_a_booking
 from voiceagent.brain.booking_asides import LEAVES, PUT_OFF, PUTS_OFF, TURNS_DOWN, LeavingBooking, confirmation_aside
 from voiceagent.brain.offered import (
     ASKS_EDGE,
@@ -94,10 +93,6 @@ class BookingFlow(LeavingBooking):
         they do not have was to move to), its day named back when the time is asked."""
         if _TAKES_IT_BACK.search(text):  # "I wanted to book... no, never mind"
             yield Utterance("No problem. " + ANYTHING_ELSE)
-            return
-        if asks_about_a_booking(text):  # "I called earlier about a demo next Thursday, did that go through?"
-            async for utterance in self._check(text):
-                yield utterance
             return
         # "Hi, it's Gary Holt" at the start of the call: the name is not asked for again
         said = next((name for name in map(introduced_name, self.state.history) if name), None)

@@ -15,6 +15,7 @@ from importlib import resources
 
 import numpy as np
 
+from voiceagent.brain.booked import asks_about_a_booking
 from voiceagent.brain.slots import asks_next_opening, extract_name, has_date, has_time
 from voiceagent.brain.understanding import ASKS_FIRST, CLOSING_WORDS, detect_intent, normalize
 
@@ -195,8 +196,8 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
         return "inform", guess  # a day or hour offered while the agent asks when is the answer
     if state == "name" and guess.unsure and extract_name(text, expecting_name=True):
         return "inform", guess
-    if state == "idle" and _ASKS_OWN_TIME.search(text):
-        return "check", guess
+    if state == "idle" and (_ASKS_OWN_TIME.search(text) or asks_about_a_booking(text)):
+        return "check", guess  # "what time is my thing tomorrow", "I called earlier about a demo, did that go through?"
     if state == "idle" and asks_next_opening(text):
         return "book", guess  # "whens your next opening" asks for a free time, not for the caller's booking
     if state == "idle" and _HAVE_SOMEONE.search(text):

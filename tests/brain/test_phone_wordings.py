@@ -155,3 +155,22 @@ async def test_troubleshooting_said_its_own_way(engine, question, answer_says):
 async def test_asking_what_one_has_booked_checks(engine, asks):
     # the classifier was unsure of the first as heard (the recogniser dropped the "ed"), and the words read "book"
     assert "couldn't find an upcoming appointment" in await say(engine, asks)
+
+
+@pytest.mark.parametrize(("heard", "answer_says"), [
+    # "Hi, I have a question about your plans" heard as "Byte, ..." by the recogniser hinted with "ByteAI": read
+    # as a goodbye, it hung up on the caller (2 of 4 noisy awb calls of a bench)
+    ("Byte, I have a question about your plans.", "plan"),
+    ("Byte, how much is the Pro plan?", "$99"),
+    ("Bye, I have a question about your plans.", "plan"),
+    ("Goodbye, I need to book a demo on Tuesday", "What time works"),
+])
+async def test_a_goodbye_that_opens_a_turn_which_goes_on_to_ask_does_not_end_the_call(engine, heard, answer_says):
+    replies = [u async for u in engine.respond(heard)]
+    assert not any(u.end_call for u in replies)
+    assert answer_says in " ".join(u.text for u in replies)
+
+
+@pytest.mark.parametrize("heard", ["Byte.", "Byte byte.", "Byte for now.", "Okay, bye, I have to go", "bye then"])
+async def test_a_goodbye_alone_still_ends_the_call(engine, heard):
+    assert await ends_call(engine, heard)

@@ -39,6 +39,8 @@ SAID_AS = (
     (re.compile(r"\b(after lunch|early afternoon)\b"), "afternoon"),
     # Words a recogniser hinted with the business's name writes for others: "thanks, Byte" (bye), "your copy" and
     # "rest copy" (API), "dry it out" (try), "being built for the wrong plan" (billed)
+    # A turn that opens with "Byte" and goes on was a "hi" ("Byte, I have a question about your plans" hung up)
+    (re.compile(r"^\s*byte\s+(?!(bye|byte|for now|then|now)\b|(ai|a i|eye|aye)\b)(?=\w)"), "hi "),
     (re.compile(r"\bbyte\b(?! ?(ai|a i|eye|aye)\b)|\bbite$"), "bye"),
     (re.compile(r"\b(rest|your|the) copy\b(?! of)"), r"\1 api"),
     (re.compile(r"\bdry (it|this|them|that) out\b"), r"try \1 out"),

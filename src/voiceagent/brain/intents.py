@@ -17,7 +17,7 @@ import numpy as np
 
 from voiceagent.brain.booked import asks_about_a_booking
 from voiceagent.brain.slots import asks_next_opening, extract_name, has_date, has_time
-from voiceagent.brain.understanding import ASKS_FIRST, CLOSING_WORDS, detect_intent, normalize
+from voiceagent.brain.understanding import ASKS_FIRST, CLOSING_WORDS, asks_a_question, detect_intent, normalize
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
@@ -165,6 +165,12 @@ _APPOINTMENT = re.compile(r"\b(appointment|booking|meeting|demo|consultation|cal
 # "the whole subscription, not an appointment": an appointment named only to say it is not the one meant
 # "how would I cancel if I wanted to": asking how it is done (the FAQ's), not asking for it to be done
 _ASKS_HOW_TO_CANCEL = re.compile(r"\bhow (do|would|can|could|does) (i|we|one|you) (go about )?(cancel|cancelling|stop)")
+# A goodbye that opens a turn which goes on to ask something was not one: "bye, I have a question about your
+# plans" (a recogniser's "hi") hung up on the caller.
+_OPENS_WITH_BYE = re.compile(r"^((ok|okay|oh|hey|hi|hello|so|well) )*(good ?bye|bye)( bye)? (?=\w)")
+_GOES_ON = re.compile(r"^(i (have|had|got|just have) (a|one|another|some|a quick) (question|problem|issue)|"
+                      r"i (need|want|would like|'d like|was wondering|wanted|'m calling|am calling|'m trying|'m having)|"
+                      r"(a )?quick question)\b")
 _NOT_AN_APPOINTMENT = re.compile(r"\bnot (an?|the|my|any) (appointment|booking|meeting|demo|consultation|call|session)\b")
 
 
@@ -209,6 +215,10 @@ def understand(text: str, state: str, classifier: IntentClassifier) -> tuple[str
     if state == "idle" and _CALLBACK.search(text) and not (has_date(text) or has_time(text)):
         return "escalate", guess  # "can someone call me back about the enterprise plan" (read as its question);
         # with a day or time it is a call to book ("can someone call me tomorrow morning")
+    if intent == "goodbye" and (opening := _OPENS_WITH_BYE.match(text)):
+        rest = text[opening.end():]
+        if (asks_a_question(rest) or _GOES_ON.match(rest)) and not CLOSING_WORDS.search(rest):
+            return understand(rest, state, classifier)
     if intent == "goodbye" and ASKS_FIRST.match(text) and not CLOSING_WORDS.search(text):
         # "ok and how much is that one" read as a goodbye hung up on a caller asking a question
         regex = regex_intent(text, state)

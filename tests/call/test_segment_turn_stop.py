@@ -75,6 +75,10 @@ def test_which_bare_transcripts_read_as_finished():
     assert reads_as_finished("Okay, fans, goodbye") and reads_as_finished("that's all have a nice day")
     assert reads_as_finished("ok bye bye") and not reads_as_finished("okay thank you")
     assert not reads_as_finished("goodbye and")  # still trails off
+    # Why the caller calls, stated bare (Whisper wrote slt's "Hi, I have a question about your plans." so)
+    assert reads_as_finished("Hi, I have a question about your plans")
+    assert reads_as_finished("i'm calling about my invoice") and reads_as_finished("we need more seats")
+    assert not reads_as_finished("i have a question about") and not reads_as_finished("i have two")
 
 
 async def test_a_fragment_holds_the_turn_models_finished_for_a_moment():

@@ -40,6 +40,14 @@ _OPENS_A_QUESTION_OR_REQUEST = re.compile(
     r"may|have|has|i'd like|i would like|i want|i wanna|i need|i'm looking for|please|tell me|book|check|cancel|"
     r"transfer|connect|put me|let me)\b")
 MIN_BARE_WORDS = 3
+# ...and how a caller states what they called about: Whisper wrote the slt voice's "Hi, I have a question about
+# your plans." bare, and the turn waited out the turn model's 1.2 s limit (the first turn of every call, 1.86 s).
+# A statement runs a word longer before it counts ("i have two" may go on).
+_OPENS_A_STATEMENT = re.compile(
+    r"^((um|uh|so|and|okay|ok|oh|well|hi|hello|hey|yeah|yes|no|sorry|actually|also)\b[ ,]*)*"
+    r"(i have|i've got|i got|i'm calling|i am calling|i'm having|i am having|i'm trying|i am trying|we need|"
+    r"we want|we'd like|we would like|i'd love|i would love)\b")
+MIN_BARE_STATEMENT_WORDS = 4
 # How a caller signs off: a bare transcript ending like this is finished however it opens (a slow, noisy caller's
 # "Okay, thanks. Goodbye." came back as "Okay, fans, goodbye" and waited out the turn model's 1.2 s limit).
 # "thanks" / "thank you" alone are left out: callers go on after them ("thank you, and what about...").
@@ -48,9 +56,9 @@ _ENDS_A_SIGN_OFF = re.compile(r"\b(good ?bye|bye( bye)?|that's all|that is all|t
 
 
 def reads_as_finished(text: str) -> bool:
-    """A finished sentence, punctuated or not: a bare question or request of a few words that does not trail off
-    counts as one, as does a bare sign-off ("okay fans goodbye"); a bare fragment ("I was wondering") or a comma
-    at the end does not."""
+    """A finished sentence, punctuated or not: a bare question, request or statement of why the caller calls ("hi
+    i have a question about your plans") of a few words that does not trail off counts as one, as does a bare
+    sign-off ("okay fans goodbye"); a bare fragment ("I was wondering") or a comma at the end does not."""
     text = text.strip()
     if ends_a_sentence(text):
         return True
@@ -59,4 +67,6 @@ def reads_as_finished(text: str) -> bool:
     words = " ".join(re.findall(r"[a-z0-9']+", text.lower()))
     if _ENDS_A_SIGN_OFF.search(words):
         return True
-    return len(words.split()) >= MIN_BARE_WORDS and bool(_OPENS_A_QUESTION_OR_REQUEST.match(words))
+    count = len(words.split())
+    return (count >= MIN_BARE_WORDS and bool(_OPENS_A_QUESTION_OR_REQUEST.match(words))) or (
+        count >= MIN_BARE_STATEMENT_WORDS and bool(_OPENS_A_STATEMENT.match(words)))

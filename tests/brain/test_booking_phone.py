@@ -154,3 +154,14 @@ async def test_a_yes_before_the_name_is_no_part_of_it(engine, said, name):
     assert await say(engine, "i want to book thursday at one") == ASK_NAME
     # "yep, that's right, Gary Holt" got "Sorry, I didn't catch your name"
     assert f"an appointment for {name}, Thursday, February 26th at 1 PM" in await say(engine, said)
+
+
+# -- o'clock as the phone line's recogniser writes it ---------------------------------------------------------
+
+@pytest.mark.parametrize(("heard", "clock"), [("Two clap works.", "2 PM"), ("Let's say free of luck", "3 PM"),
+                                               ("10-30 is fine", "10:30 AM")])
+async def test_a_time_heard_in_other_words_is_the_time(engine, heard, clock):
+    await say(engine, "I'd like to set up a demo for Monday")
+    said = await say(engine, heard)  # "Two clap works" was "Sorry, I didn't catch that. What time works..."
+    assert said == ASK_NAME
+    assert f"Monday, February 23rd at {clock}" in await say(engine, "Daniel Kim")

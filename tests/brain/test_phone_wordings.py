@@ -27,6 +27,10 @@ from voiceagent.shared.phrases import ANYTHING_ELSE, TICKET_OPENED, WELCOME
     ("I'd find Mondays in at 9", "i'd find monday in at 9"),  # "ugh fine monday then at nine"
     ("are you open on sundays", "are you open on sundays"),  # every sunday: a question, not a day to book
     ("My black integration isn't posting", "my slack integration isn't posting"),
+    # o'clock and three on a phone line (the slt, rms and espeak voices through the 8 kHz path)
+    ("Two clap works", "two o'clock works"), ("Let's say free of luck", "let's say three o'clock"),
+    ("at free thirty", "at three thirty"), ("10-30 is fine", "10:30 is fine"),
+    ("is the free trial free", "is the free trial free"), ("it lasts 2-30 days", "it lasts 2-30 days"),
 ])
 def test_words_a_hinted_recogniser_writes_for_others_are_read_as_said(heard, meant):
     assert normalize(heard) == meant

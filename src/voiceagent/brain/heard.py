@@ -35,6 +35,14 @@ SAID_AS = (
     (re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b(?=( \w+){0,2} (at|\d))"), r"\1"),
     (re.compile(rf"\bhalf {_HOURS}\b(?! (hours?|an?|of|minutes?)\b)"),
      lambda found: f"{_HOUR_DIGITS.get(found.group(1), found.group(1))}:30"),
+    # "o'clock" and "three" as a recogniser writes them on a phone line: "two clap works", "let's say free of luck",
+    # "three a clock"; "10-30" for 10:30
+    (re.compile(r"\bfree(?= (o'?clock|of luck|o'?clap|of clock|a clock|thirty|fifteen|forty[ -]five|pm|p m|am|a m)\b)"),
+     "three"),
+    (re.compile(rf"\b{_HOURS} (clap|clock|o clock|a clock|of clock|o'?clap|of luck|a lock|of o'?clock)\b"),
+     r"\1 o'clock"),
+    (re.compile(r"\b(1[0-2]|0?[1-9])-([0-5]\d)\b(?! ?(minutes?|mins?|seconds?|days?|dollars?|percent|calls?))"),
+     r"\1:\2"),
     (re.compile(r"\b(noon ?ish|around noon|lunch ?time|midday)\b"), "noon"),
     (re.compile(r"\b(after lunch|early afternoon)\b"), "afternoon"),
     # Words a recogniser hinted with the business's name writes for others: "thanks, Byte" (bye), "your copy" and

@@ -31,6 +31,10 @@ from voiceagent.shared.phrases import ANYTHING_ELSE, TICKET_OPENED, WELCOME
     ("Two clap works", "two o'clock works"), ("Let's say free of luck", "let's say three o'clock"),
     ("at free thirty", "at three thirty"), ("10-30 is fine", "10:30 is fine"),
     ("is the free trial free", "is the free trial free"), ("it lasts 2-30 days", "it lasts 2-30 days"),
+    # whole calls over the phone path (a sweep of six scenarios by four voices): what the server heard
+    ("To the clock works.", "two o'clock works"), ("to look works", "two o'clock works"),
+    ("to look at the pricing", "to look at the pricing"), ("US, please", "yes please"),
+    ("Hey, my Black Information top posting message.", "hey my slack integration top posting message"),
 ])
 def test_words_a_hinted_recogniser_writes_for_others_are_read_as_said(heard, meant):
     assert normalize(heard) == meant
@@ -178,3 +182,14 @@ async def test_a_goodbye_that_opens_a_turn_which_goes_on_to_ask_does_not_end_the
 @pytest.mark.parametrize("heard", ["Byte.", "Byte byte.", "Byte for now.", "Okay, bye, I have to go", "bye then"])
 async def test_a_goodbye_alone_still_ends_the_call(engine, heard):
     assert await ends_call(engine, heard)
+
+
+async def test_asking_what_the_company_does_with_noise_after_it_is_answered(engine):
+    # "What do you guys do exactly?" as the espeak voice came through: "I'm not sure about that one"
+    assert "ByteAI builds AI assistants" in await say(engine, "What do you guys do at Mac, please?")
+
+
+async def test_a_yes_heard_as_us_takes_the_offer_of_a_person(engine):
+    await say(engine, "Hey, my Slack integration, stop posting messages")
+    assert "specialist" in await say(engine, "I already cried that, it still doesn't work")
+    assert TICKET_OPENED in await say(engine, "US, please")  # was "Sorry, I'm not sure I followed"

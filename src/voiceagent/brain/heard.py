@@ -41,6 +41,9 @@ SAID_AS = (
      "three"),
     (re.compile(rf"\b{_HOURS} (clap|clock|o clock|a clock|of clock|o'?clap|of luck|a lock|of o'?clock)\b"),
      r"\1 o'clock"),
+    # "to the clock works", "to look works": the whole answer to "what time works?"
+    (re.compile(r"^\s*(to|two|too)( the)? (clock|look|lock|clap|o'?clock)(?=\s*$|\s+(works?|is (fine|good|great|perfect)|"
+                r"please|then|sounds good|would (work|be)|pm|p m)\b)"), "two o'clock"),
     (re.compile(r"\b(1[0-2]|0?[1-9])-([0-5]\d)\b(?! ?(minutes?|mins?|seconds?|days?|dollars?|percent|calls?))"),
      r"\1:\2"),
     (re.compile(r"\b(noon ?ish|around noon|lunch ?time|midday)\b"), "noon"),
@@ -53,6 +56,8 @@ SAID_AS = (
     (re.compile(r"\b(rest|your|the) copy\b(?! of)"), r"\1 api"),
     (re.compile(r"\bdry (it|this|them|that) out\b"), r"try \1 out"),
     (re.compile(r"\bblack (integration|app|channel|workspace|bot|notifications?)\b"), r"slack \1"),
+    (re.compile(r"\bblack information\b"), "slack integration"),
+    (re.compile(r"^\s*us(?=\s+please\b)"), "yes"),  # "US, please" on a noisy line
     # "book" heard as "work", "look" or "cook": "can i work a call with somebody", "yes please look it"
     (re.compile(r"\b(work|look|cook|hook) (a|an|me|us) (call|demo|appointment|meeting|consultation|session)\b"),
      r"book \2 \3"),

@@ -36,7 +36,9 @@ def asks_about_the_business(text: str, business: str) -> str | None:
     """"What is ByteAI?" -> "what"; "Is this ByteAI?" -> "identity"; "Is this Tony's Pizza?" -> "elsewhere" (a
     wrong number); else None."""
     name = re.escape(business.lower())
-    if re.search(rf"\b(what('s| is| does) {name}( do)?|what {name} (is|does))\b", text):
+    if re.search(rf"\b(what('s| is| does) {name}( do)?|what {name} (is|does))\b", text) or re.search(
+            r"\bwhat (exactly )?(do|does) (you guys|y'?all|your (company|business|firm)) (actually |exactly |even )?do\b",
+            text):  # "what do you guys do at mac please" (a noisy "exactly")
         return "what"
     if re.search(rf"\b(is this|am i (speaking|talking) (to|with)|have i (reached|got)|did i reach) {name}\b", text):
         return "identity"

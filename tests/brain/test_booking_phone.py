@@ -165,3 +165,19 @@ async def test_a_time_heard_in_other_words_is_the_time(engine, heard, clock):
     said = await say(engine, heard)  # "Two clap works" was "Sorry, I didn't catch that. What time works..."
     assert said == ASK_NAME
     assert f"Monday, February 23rd at {clock}" in await say(engine, "Daniel Kim")
+
+
+async def test_a_garbled_answer_mid_booking_asks_for_nobody(engine):
+    # "Daniel Kim" heard as "Can you look in?" while the agent asked for a time opened a ticket and ended the booking
+    await say(engine, "I'd like to set up a demo for Thursday afternoon")
+    again = await say(engine, "Your clockwork")
+    assert again.startswith("Sorry, I didn't catch that. What time in the afternoon works for you?")  # no "Sure."
+    assert "ticket" not in await say(engine, "Can you look in?")
+    assert engine.state.booking is not None
+    assert await say(engine, "two o'clock") == ASK_NAME
+
+
+@pytest.mark.parametrize("asks", ["can I just talk to a person", "actually just transfer me"])
+async def test_a_person_asked_for_mid_booking_is_still_a_person(engine, asks):
+    await say(engine, "I'd like to set up a demo for Thursday afternoon")
+    assert "specialist" in await say(engine, asks)

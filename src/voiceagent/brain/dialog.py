@@ -20,6 +20,7 @@ from voiceagent.brain.slots import extract_phone_digits, has_date, has_time
 from voiceagent.brain.understanding import (
     ASKS_FIRST,
     CLOSING_WORDS,
+    NAMES_A_PERSON,
     SAYS_GOODBYE,
     Intent,
     acknowledges,
@@ -221,8 +222,11 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments, AfterAnswers):
         checked, self.state.checked = self.state.checked, False  # only the turn right after the read-out leans on it
         intent = await self._read_intent(text)
         booking = self.state.booking
-        if self.state.booking is not None and intent.name == "escalate" and PUTS_OFF.search(text):
-            intent = Intent("unsure", intent.frustrated)  # "let me talk to my wife first": the booking put off
+        if self.state.booking is not None and intent.name == "escalate" and (
+                PUTS_OFF.search(text) or not NAMES_A_PERSON.search(text)):
+            # "let me talk to my wife first": the booking put off; "can you look in?" (a name the line garbled) asks
+            # for nobody
+            intent = Intent("unsure", intent.frustrated)
         if intent.name == "escalate" or (intent.frustrated and intent.name not in ("goodbye", "thanks")):
             reason = "caller asked for a human" if intent.name == "escalate" else "caller is frustrated"
             async for utterance in self._escalate(reason, caller_text):
@@ -375,7 +379,8 @@ class DialogEngine(FaqAnswers, BookingFlow, BookedAppointments, AfterAnswers):
         if question == self.state.pending_question and not question.startswith("Sorry"):
             # The answer did not fit: say what would (and how to leave), or at least that it did not (the re-asks,
             # CLARIFY and CONFIRM_AGAIN, already open with "Sorry")
-            question = ASKED_AGAIN.get(question) or f"Sorry, I didn't catch that. {question}"
+            again = re.sub(r"^(Sure|Great|Okay)\. ", "", question)  # not "Sorry, I didn't catch that. Sure. What..."
+            question = ASKED_AGAIN.get(question) or f"Sorry, I didn't catch that. {again}"
         self.state.pending_question = question
         return Utterance(question)
 

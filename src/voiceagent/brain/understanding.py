@@ -147,6 +147,10 @@ _ESCALATE = (rf"\b(talk|speak|chat)\s+(to|with)\b.*\b({_PEOPLE}|sales|billing|su
              rf"(\s+\w+){{0,3}}?\s+(a |an |the |your |some )?(real |live |actual )?{_PEOPLE}\b",
              r"\b(transfer|connect|put) me\b", r"\bcall me back\b", r"\bcallback\b",
              rf"^((a|an|the) )?(real |live )?{_PEOPLE}( please| {_PEOPLE})*$")
+# Words that name a person or a hand-off: the classifier's "escalate" half-way through a booking needs one ("Daniel
+# Kim" heard as "can you look in?" at the name question opened a ticket)
+NAMES_A_PERSON = re.compile(rf"\b({_PEOPLE}|transfer|connect|put me through|call me back|callback|sales|billing|"
+                            r"support|ticket|team|staff|people)\b")
 _FRUSTRATED = (r"\b(ridiculous|useless|terrible|awful|frustrat\w*|angry|annoy\w*|not helpful|unhelpful|"
                r"stupid|waste of (my )?time|fed up|sick of|this is (crazy|insane)|damn|hell|worst|"
                r"(losing|lost|costing (me|us)) (money|customers|business|sales|clients))\b",
